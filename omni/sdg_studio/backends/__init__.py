@@ -1,0 +1,1 @@
+"""Render backends: ``embedded`` (usd-core + ray caster, default) and ``replicator`` (Kit only)."""

@@ -1,0 +1,55 @@
+"""The ``sdg-studio`` command."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from omni.sdg_studio import __version__
+from omni.sdg_studio.commands import demo, info
+from omni.sdg_studio.commands.output import err_console
+from omni.sdg_studio.core.errors import SdgStudioError
+
+app = typer.Typer(
+    name="sdg-studio",
+    help="Label USD stages, record synthetic data and look at annotators, with or without Isaac Sim.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+for module in (info, demo):
+    module.register(app)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"sdg-studio {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Label USD stages, record synthetic data and look at annotators, with or without Isaac Sim."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: user errors print one line and exit 2, never a traceback."""
+    try:
+        app(args=argv)
+    except SdgStudioError as exc:
+        err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        return 2
+    except KeyboardInterrupt:
+        err_console.print("[yellow]interrupted[/yellow]")
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of ``sdg-studio``; each module exposes ``register(app)``."""

@@ -1,0 +1,54 @@
+"""``sdg-studio info STAGE``: what a stage holds, for people (tables) or machines (``--json``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from omni.sdg_studio.commands.output import console, print_json
+from omni.sdg_studio.core.stage_info import StageInfo, stage_info
+from omni.sdg_studio.core.stage_io import open_stage
+
+
+def print_stage_info(info: StageInfo) -> None:
+    """Render ``info`` as a few rich tables."""
+    console.print(f"[bold]{info.path}[/bold]  ({info.up_axis}-up, {info.meters_per_unit:g} m/unit)")
+    console.print(
+        f"prims: {info.prim_count}   gprims: {info.gprim_count} "
+        f"(labeled {info.gprims_labeled}, unlabeled {info.gprims_unlabeled})"
+    )
+    cams = Table("camera", "focal length (mm)", "aperture (mm)", "resolution hint", title="Cameras")
+    for cam in info.cameras:
+        cams.add_row(
+            cam.path,
+            f"{cam.focal_length:g}",
+            f"{cam.horizontal_aperture:g} x {cam.vertical_aperture:g}",
+            f"{cam.resolution_hint[0]}x{cam.resolution_hint[1]}",
+        )
+    console.print(cams)
+    labels = Table("taxonomy", "label", "prims", title="Labels (direct, both schemas)")
+    for taxonomy, counts in info.label_histogram.items():
+        for label, count in counts.items():
+            labels.add_row(taxonomy, label, str(count))
+    console.print(labels if info.label_histogram else "no labels on this stage")
+    if info.legacy_prims:
+        console.print(f"legacy SemanticsAPI prims ({len(info.legacy_prims)}): " + ", ".join(info.legacy_prims))
+
+
+def info(
+    stage: Annotated[Path, typer.Argument(help="USD stage (.usd, .usda, .usdc, .usdz)")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Show prims, cameras, labeled / unlabeled geometry, taxonomies and legacy labels of a stage."""
+    result = stage_info(open_stage(stage), path=str(stage))
+    if as_json:
+        print_json(result.to_json())
+    else:
+        print_stage_info(result)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(info)

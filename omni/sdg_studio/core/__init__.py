@@ -1,0 +1,1 @@
+"""Host-neutral core: imports only the standard library, numpy, pillow, pyyaml and pxr."""

@@ -1,0 +1,45 @@
+"""What every render backend offers the recorder and the visualizer.
+
+The embedded backend (usd-core + ray caster) implements :class:`RenderBackend`; inside Kit the
+Replicator driver produces the same annotator dicts through ``omni.replicator.core``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+#: Annotator outputs keyed by Replicator annotator name, each in Replicator's ``get_data()`` layout.
+Frame = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class RenderProduct:
+    """A camera rendered at a resolution, named like Replicator's render product (``name`` or camera name)."""
+
+    camera: str
+    width: int
+    height: int
+    name: str | None = None
+
+    @property
+    def resolution(self) -> tuple[int, int]:
+        return (self.width, self.height)
+
+
+class RenderBackend(Protocol):
+    """Renders annotators of one camera at one time code."""
+
+    def render(
+        self,
+        camera: str,
+        resolution: tuple[int, int],
+        annotators: Sequence[str],
+        *,
+        time: float | None = None,
+        semantic_types: Sequence[str] = ("class",),
+        colorize: bool = False,
+    ) -> Frame:
+        """Return ``{annotator_name: data}`` for ``camera`` at ``resolution`` (width, height)."""
+        ...

@@ -1,0 +1,111 @@
+"""Read semantic labels from both schemas Isaac Sim knows.
+
+* UsdSemantics ``LabelsAPI`` (multiple-apply, instance name = taxonomy):
+  ``token[] semantics:labels:<taxonomy>``, applied token ``SemanticsLabelsAPI:<taxonomy>``.
+* Legacy ``SemanticsAPI`` (multiple-apply, any instance name):
+  ``string semantic:<instance>:params:semanticType`` / ``semanticData``, applied token
+  ``SemanticsAPI:<instance>``. usd-core does not register it, so it is detected through
+  ``GetPrimTypeInfo().GetAppliedAPISchemas()`` and the property names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pxr import Usd, UsdSemantics
+
+LABELS_API_PREFIX = "SemanticsLabelsAPI:"
+LEGACY_API_PREFIX = "SemanticsAPI:"
+LEGACY_ATTR_PREFIX = "semantic:"
+LEGACY_TYPE_SUFFIX = ":params:semanticType"
+LEGACY_DATA_SUFFIX = ":params:semanticData"
+
+Labels = dict[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class LegacySemantics:
+    """One legacy ``SemanticsAPI`` instance on a prim: its instance name, type (taxonomy) and data (label)."""
+
+    instance: str
+    semantic_type: str
+    semantic_data: str
+
+
+def legacy_attr_names(instance: str) -> tuple[str, str]:
+    """The (semanticType, semanticData) attribute names of a legacy instance."""
+    base = f"{LEGACY_ATTR_PREFIX}{instance}"
+    return base + LEGACY_TYPE_SUFFIX, base + LEGACY_DATA_SUFFIX
+
+
+def legacy_instances(prim: Usd.Prim) -> list[str]:
+    """Names of the legacy ``SemanticsAPI`` instances on ``prim`` (applied token or attributes)."""
+    names = [
+        token[len(LEGACY_API_PREFIX) :]
+        for token in prim.GetPrimTypeInfo().GetAppliedAPISchemas()
+        if token.startswith(LEGACY_API_PREFIX)
+    ]
+    for prop_name in prim.GetPropertyNames():
+        if prop_name.startswith(LEGACY_ATTR_PREFIX) and prop_name.endswith(LEGACY_TYPE_SUFFIX):
+            instance = prop_name[len(LEGACY_ATTR_PREFIX) : -len(LEGACY_TYPE_SUFFIX)]
+            if instance not in names:
+                names.append(instance)
+    return names
+
+
+def legacy_semantics(prim: Usd.Prim, time: Usd.TimeCode | float | None = None) -> list[LegacySemantics]:
+    """Every legacy instance on ``prim`` with its type and data ("" where unauthored)."""
+    code = Usd.TimeCode.Default() if time is None else Usd.TimeCode(time)
+    out = []
+    for instance in legacy_instances(prim):
+        type_name, data_name = legacy_attr_names(instance)
+        type_attr, data_attr = prim.GetAttribute(type_name), prim.GetAttribute(data_name)
+        semantic_type = (type_attr.Get(code) if type_attr else None) or ""
+        semantic_data = (data_attr.Get(code) if data_attr else None) or ""
+        out.append(LegacySemantics(instance, str(semantic_type), str(semantic_data)))
+    return out
+
+
+def labels_api_labels(prim: Usd.Prim, time: Usd.TimeCode | float | None = None) -> Labels:
+    """Direct ``LabelsAPI`` labels of ``prim`` per taxonomy, in authored order, duplicates dropped."""
+    code = Usd.TimeCode.Default() if time is None else Usd.TimeCode(time)
+    out: Labels = {}
+    for taxonomy in UsdSemantics.LabelsAPI.GetDirectTaxonomies(prim):
+        attr = UsdSemantics.LabelsAPI(prim, taxonomy).GetLabelsAttr()
+        value = attr.Get(code) if attr else None
+        out[taxonomy] = tuple(dict.fromkeys(str(v) for v in (value or ())))
+    return out
+
+
+def direct_labels(prim: Usd.Prim, time: Usd.TimeCode | float | None = None) -> Labels:
+    """Labels authored on ``prim`` itself, both schemas merged (legacy type becomes the taxonomy)."""
+    out = {tax: list(labels) for tax, labels in labels_api_labels(prim, time).items()}
+    for legacy in legacy_semantics(prim, time):
+        if legacy.semantic_type and legacy.semantic_data:
+            bucket = out.setdefault(legacy.semantic_type, [])
+            if legacy.semantic_data not in bucket:
+                bucket.append(legacy.semantic_data)
+    return {tax: tuple(labels) for tax, labels in out.items()}
+
+
+def has_any_labels(prim: Usd.Prim) -> bool:
+    """True if ``prim`` carries either schema directly (even with an empty label list)."""
+    tokens = prim.GetPrimTypeInfo().GetAppliedAPISchemas()
+    return any(t.startswith((LABELS_API_PREFIX, LEGACY_API_PREFIX)) for t in tokens) or bool(
+        legacy_instances(prim)
+    )
+
+
+def inherited_labels(prim: Usd.Prim, time: Usd.TimeCode | float | None = None) -> Labels:
+    """Labels of ``prim`` and all its ancestors, ancestors first, per taxonomy (as annotators merge them)."""
+    chain = []
+    current = prim
+    while current and current.GetPath() != current.GetPath().absoluteRootPath:
+        chain.append(current)
+        current = current.GetParent()
+    merged: dict[str, list[str]] = {}
+    for ancestor in reversed(chain):
+        for taxonomy, labels in direct_labels(ancestor, time).items():
+            bucket = merged.setdefault(taxonomy, [])
+            bucket.extend(label for label in labels if label not in bucket)
+    return {tax: tuple(labels) for tax, labels in merged.items() if labels}
