@@ -1,0 +1,1 @@
+"""Host-neutral writers that turn annotator outputs into Replicator-compatible files."""
