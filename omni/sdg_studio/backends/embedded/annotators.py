@@ -44,6 +44,14 @@ class SceneState:
     #: Object-local extents, keyed by (taxonomies, object index); valid while transforms stay.
     extents: dict[tuple[tuple[str, ...], int], tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
 
+    @cached_property
+    def bounds(self) -> np.ndarray:
+        """World-space axis-aligned bounds of every geometry (G, 2, 3)."""
+        out = np.zeros((len(self.meshes), 2, 3))
+        for g, mesh in enumerate(self.meshes):
+            out[g, 0], out[g, 1] = mesh.vertices.min(axis=0), mesh.vertices.max(axis=0)
+        return out
+
     def object_to_world(self, path: str, member: SceneGeometry) -> np.ndarray:
         """World transform of the labeled prim ``path`` above (or at) its geometry ``member``.
 
@@ -107,10 +115,38 @@ class FrameData:
         return self.camera.world_rays()
 
     @cached_property
+    def hit_rows(self) -> np.ndarray:
+        """Triangle-table row of every hit pixel (n_hit,)."""
+        return self.scene.soup.rows(self.hits.geometry[self.hit], self.hits.triangle[self.hit])
+
+    @cached_property
+    def all_rows(self) -> np.ndarray:
+        """Triangle-table row of every pixel; misses get the sentinel row T."""
+        rows = np.full(self.hit.size, self.scene.soup.count, np.int64)
+        rows[self.hit] = self.hit_rows
+        return rows
+
+    @cached_property
+    def per_triangle(self) -> bool:
+        """Whether per-triangle tables (then one gather per pixel) are cheaper than per-pixel work."""
+        return self.scene.soup.count <= self.hit_rows.size
+
+    @cached_property
+    def facing_table(self) -> np.ndarray:
+        """Unit normal of every triangle turned towards the camera (T, 3) float32.
+
+        All rays leave the camera position, so a triangle faces the camera on all its pixels or on none.
+        """
+        soup = self.scene.soup
+        away = np.einsum("ij,ij->i", soup.normals, soup.first_vertex - self.camera.position) > 0
+        return np.where(away[:, None], -soup.unit_normals, soup.unit_normals)
+
+    @cached_property
     def normals(self) -> np.ndarray:
         """World-space unit normals of hit pixels (n_hit, 3), facing the camera."""
-        rows = self.scene.soup.rows(self.hits.geometry[self.hit], self.hits.triangle[self.hit])
-        normals = self.scene.soup.unit_normals[rows]
+        if self.per_triangle:
+            return self.facing_table[self.hit_rows]
+        normals = self.scene.soup.unit_normals[self.hit_rows]
         facing = np.einsum("ij,ij->i", normals, self.rays[0][self.hit])
         return np.where((facing > 0)[:, None], -normals, normals)
 
@@ -131,15 +167,21 @@ class FrameData:
     @cached_property
     def rgba(self) -> np.ndarray:
         lighting = self._lighting()
-        rgb = np.empty((self.hit.size, 3), np.float32)
-        rgb[~self.hit] = lighting.background
-        albedo = self.scene.albedo[self.slot[self.hit]]
-        needs_points = len(lighting.point_positions) > 0
-        light = irradiance(lighting, self.normals, self.points if needs_points else None)
-        rgb[self.hit] = albedo * light
+        background = to_srgb8(lighting.background.astype(np.float32))
         out = np.empty((self.hit.size, 4), np.uint8)
-        out[:, :3] = to_srgb8(rgb)
         out[:, 3] = 255
+        soup = self.scene.soup
+        if self.per_triangle and not len(lighting.point_positions):
+            table = np.empty((soup.count + 1, 3), np.uint8)
+            albedo = self.scene.albedo[soup.row_geometry + 1]
+            table[:-1] = to_srgb8(albedo * irradiance(lighting, self.facing_table, None))
+            table[-1] = background
+            out[:, :3] = table[self.all_rows]
+        else:
+            needs_points = len(lighting.point_positions) > 0
+            light = irradiance(lighting, self.normals, self.points if needs_points else None)
+            out[:, :3] = background
+            out[self.hit, :3] = to_srgb8(self.scene.albedo[self.slot[self.hit]] * light)
         return out.reshape(*self.shape, 4)
 
     # ---- labeled objects -------------------------------------------------------------------
@@ -156,8 +198,9 @@ class FrameData:
         if not count:
             empty = np.zeros(0, np.float32)
             return ObjectStats(visible, covered, tight, loose, empty)
-        pixel_boxes = _geometry_pixel_boxes(self.hits.geometry, width, len(self.scene.geometries))
-        windows = _object_windows(self.camera, self.scene.meshes, [o.geometries for o in objects])
+        labeled = self.tables.object_of_geometry >= 0
+        pixel_boxes = _geometry_pixel_boxes(self.hits.geometry, labeled, width)
+        windows = _object_windows(self.camera, self.scene.bounds, [o.geometries for o in objects])
         slot_image = self.slot.reshape(self.shape)
         for i, obj in enumerate(objects):
             members = np.asarray(obj.geometries, np.int64)
@@ -216,9 +259,11 @@ def _union(boxes: np.ndarray) -> np.ndarray:
     return np.array([boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()], np.int64)
 
 
-def _geometry_pixel_boxes(geometry: np.ndarray, width: int, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """Visible pixel count (G,) and inclusive pixel box (G, 4) per geometry."""
+def _geometry_pixel_boxes(geometry: np.ndarray, labeled: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Visible pixel count (G,) and inclusive pixel box (G, 4) of every ``labeled`` geometry."""
+    count = len(labeled)
     hit = np.flatnonzero(geometry >= 0)
+    hit = hit[labeled[geometry[hit]]]
     g = geometry[hit]
     rows, cols = np.divmod(hit, width)
     counts = np.bincount(g, minlength=count)
@@ -234,30 +279,26 @@ def _geometry_pixel_boxes(geometry: np.ndarray, width: int, count: int) -> tuple
 
 
 def _object_windows(
-    camera: PinholeCamera, meshes: Sequence[WorldMesh], members: Sequence[Sequence[int]]
+    camera: PinholeCamera, bounds: np.ndarray, members: Sequence[Sequence[int]]
 ) -> list[tuple[int, int, int, int] | None]:
-    """Pixel window (x0, y0, x1, y1), exclusive ends, that can hold each object; None when outside the view."""
-    needed = sorted({g for m in members for g in m})
-    per_geometry: dict[int, tuple[float, float, float, float, bool]] = {}
-    view = camera.world_to_camera()
-    for g in needed:
-        vertices = meshes[g].vertices.astype(np.float64)
-        depth = -(vertices @ view[:3, 2] + view[3, 2])
-        if (depth < camera.near).any():
-            per_geometry[g] = (0.0, 0.0, 0.0, 0.0, True)
-            continue
-        xy, _ = camera.project(vertices)
-        per_geometry[g] = (xy[:, 0].min(), xy[:, 1].min(), xy[:, 0].max(), xy[:, 1].max(), False)
+    """Pixel window (x0, y0, x1, y1), exclusive ends, that holds each object; None when outside the view.
+
+    Windows come from the projected corners of the members' world bounds (conservative); an object
+    reaching behind the near plane gets the whole image.
+    """
     windows: list[tuple[int, int, int, int] | None] = []
+    corner_select = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)])
     for m in members:
-        spans = [per_geometry[g] for g in m]
-        if any(s[4] for s in spans):
+        low, high = bounds[list(m), 0].min(axis=0), bounds[list(m), 1].max(axis=0)
+        corners = np.where(corner_select == 0, low, high)
+        xy, depth = camera.project(corners)
+        if (depth < camera.near).any():
             windows.append((0, 0, camera.width, camera.height))
             continue
-        lo_x = max(int(np.ceil(min(s[0] for s in spans) - 0.5)), 0)
-        lo_y = max(int(np.ceil(min(s[1] for s in spans) - 0.5)), 0)
-        hi_x = min(int(np.floor(max(s[2] for s in spans) - 0.5)), camera.width - 1)
-        hi_y = min(int(np.floor(max(s[3] for s in spans) - 0.5)), camera.height - 1)
+        lo_x = max(int(np.ceil(xy[:, 0].min() - 0.5)), 0)
+        lo_y = max(int(np.ceil(xy[:, 1].min() - 0.5)), 0)
+        hi_x = min(int(np.floor(xy[:, 0].max() - 0.5)), camera.width - 1)
+        hi_y = min(int(np.floor(xy[:, 1].max() - 0.5)), camera.height - 1)
         windows.append((lo_x, lo_y, hi_x + 1, hi_y + 1) if lo_x <= hi_x and lo_y <= hi_y else None)
     return windows
 
@@ -285,10 +326,15 @@ def distance_to_camera(frame: FrameData) -> np.ndarray:
 
 
 def distance_to_image_plane(frame: FrameData) -> np.ndarray:
-    return (frame.hits.distance * frame.rays[1]).reshape(frame.shape).astype(np.float32)
+    return (frame.hits.distance * frame.camera.cosines()).reshape(frame.shape)
 
 
 def normals(frame: FrameData) -> np.ndarray:
+    if frame.per_triangle:
+        table = np.zeros((frame.scene.soup.count + 1, 4), np.float32)
+        table[:-1, :3] = frame.facing_table
+        table[:-1, 3] = 1.0
+        return table[frame.all_rows].reshape(*frame.shape, 4)
     out = np.zeros((frame.hit.size, 4), np.float32)
     out[frame.hit, :3] = frame.normals
     out[frame.hit, 3] = 1.0

@@ -10,7 +10,7 @@ as Replicator's ``cameraViewTransform`` / ``cameraProjection`` do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -69,6 +69,7 @@ class PinholeCamera:
     #: Camera-to-world, row-vector convention, as authored (may hold scale).
     camera_to_world: np.ndarray
     meters_per_unit: float
+    _world_dirs: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def width(self) -> int:
@@ -112,16 +113,21 @@ class PinholeCamera:
         p[3, 2] = self.near
         return p
 
-    def camera_rays(self) -> tuple[np.ndarray, np.ndarray]:
-        """Unit ray directions in camera space (H*W, 3) float32 and cos of their angle to -Z (H*W,)."""
-        return _camera_rays(self.intrinsics)
+    def cosines(self) -> np.ndarray:
+        """Cosine of each pixel ray's angle to the view axis (H*W,) float32 (image-plane depth / distance)."""
+        return _film_axes(self.intrinsics)[2]
 
     def world_rays(self, pixels: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Unit world-space ray directions (N, 3) float32 and cos (N,) for ``pixels`` (flat indices) or all."""
-        dirs, cos = self.camera_rays()
-        if pixels is not None:
-            dirs, cos = dirs[pixels], cos[pixels]
-        return dirs @ self.rotation.astype(np.float32), cos
+        """Unit world-space ray directions (N, 3) float32 and cosines (N,) for ``pixels`` (flat indices) or all."""
+        x, y, cos = _film_axes(self.intrinsics)
+        if self._world_dirs is None:
+            axes = self.rotation.astype(np.float32)
+            dirs = x[None, :, None] * axes[0] + (y[:, None, None] * axes[1] - axes[2])
+            dirs *= cos.reshape(self.height, self.width, 1)
+            self._world_dirs = dirs.reshape(-1, 3)
+        if pixels is None:
+            return self._world_dirs, cos
+        return self._world_dirs[pixels], cos[pixels]
 
     def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """World points (N, 3) to continuous pixel coordinates (N, 2) and camera-space depth along -Z (N,)."""
@@ -160,26 +166,22 @@ class PinholeCamera:
         }
 
 
-_RAY_CACHE: dict[Intrinsics, tuple[np.ndarray, np.ndarray]] = {}
+_AXES_CACHE: dict[Intrinsics, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
 
-def _camera_rays(k: Intrinsics) -> tuple[np.ndarray, np.ndarray]:
-    cached = _RAY_CACHE.get(k)
+def _film_axes(k: Intrinsics) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Camera-space ray slopes per column (W,) and row (H,) and per-pixel cosines (H*W,), float32."""
+    cached = _AXES_CACHE.get(k)
     if cached is None:
         ndc_x = 2 * (np.arange(k.width) + 0.5) / k.width - 1
         ndc_y = 1 - 2 * (np.arange(k.height) + 0.5) / k.height
         x = (ndc_x * k.horizontal_aperture / 2 + k.horizontal_offset) / k.focal_length
         y = (ndc_y * k.vertical_aperture / 2 + k.vertical_offset) / k.focal_length
-        dirs = np.empty((k.height, k.width, 3), np.float64)
-        dirs[..., 0] = x[None, :]
-        dirs[..., 1] = y[:, None]
-        dirs[..., 2] = -1.0
-        dirs = dirs.reshape(-1, 3)
-        cos = 1.0 / np.linalg.norm(dirs, axis=1)
-        cached = ((dirs * cos[:, None]).astype(np.float32), cos.astype(np.float32))
-        if len(_RAY_CACHE) > 16:
-            _RAY_CACHE.clear()
-        _RAY_CACHE[k] = cached
+        cos = 1.0 / np.sqrt(x[None, :] ** 2 + y[:, None] ** 2 + 1.0)
+        cached = (x.astype(np.float32), y.astype(np.float32), cos.ravel().astype(np.float32))
+        if len(_AXES_CACHE) > 16:
+            _AXES_CACHE.clear()
+        _AXES_CACHE[k] = cached
     return cached
 
 

@@ -56,22 +56,29 @@ class TriangleSoup:
     """All triangles of a scene in one table: triangle ``k`` of geometry ``g`` is row ``offsets[g] + k``."""
 
     offsets: np.ndarray
+    #: Geometry index of every row (T,).
+    row_geometry: np.ndarray
     first_vertex: np.ndarray
     normals: np.ndarray
     unit_normals: np.ndarray
+
+    @property
+    def count(self) -> int:
+        return len(self.row_geometry)
 
     @classmethod
     def build(cls, meshes: Sequence[WorldMesh]) -> TriangleSoup:
         counts = [len(m.triangles) for m in meshes]
         offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+        row_geometry = np.repeat(np.arange(len(meshes), dtype=np.int64), counts)
         if not meshes or offsets[-1] == 0:
             empty = np.zeros((0, 3))
-            return cls(offsets, empty, empty, empty.astype(np.float32))
+            return cls(offsets, row_geometry, empty, empty, empty.astype(np.float32))
         corners = [np.concatenate([m.vertices[m.triangles[:, k]] for m in meshes]).astype(np.float64) for k in range(3)]
         normals = np.cross(corners[1] - corners[0], corners[2] - corners[0])
         length = np.linalg.norm(normals, axis=1, keepdims=True)
         unit = (normals / np.maximum(length, 1e-300)).astype(np.float32)
-        return cls(offsets, corners[0], normals, unit)
+        return cls(offsets, row_geometry, corners[0], normals, unit)
 
     def rows(self, geometry: np.ndarray, triangle: np.ndarray) -> np.ndarray:
         """Table rows of (geometry, triangle) pairs (both >= 0)."""
