@@ -151,7 +151,9 @@ def _revolve(profile_r: np.ndarray, profile_z: np.ndarray, segments: int) -> Tri
 def sphere(radius: float, segments: int = ROUND_SEGMENTS, rings: int = SPHERE_RINGS) -> Triangles:
     """UV sphere centered at the origin."""
     phi = np.linspace(-np.pi / 2, np.pi / 2, rings + 1)
-    return _revolve(radius * np.cos(phi), radius * np.sin(phi), segments)
+    profile_r = radius * np.cos(phi)
+    profile_r[[0, -1]] = 0.0  # exact poles
+    return _revolve(profile_r, radius * np.sin(phi), segments)
 
 
 def cylinder(radius_bottom: float, radius_top: float, height: float, axis: str) -> Triangles:
@@ -175,6 +177,7 @@ def capsule(radius_bottom: float, radius_top: float, height: float, axis: str) -
     phi_high = np.linspace(0.0, np.pi / 2, half_rings + 1)
     h = height / 2
     profile_r = np.concatenate([radius_bottom * np.cos(phi_low), radius_top * np.cos(phi_high)])
+    profile_r[[0, -1]] = 0.0  # exact poles
     profile_z = np.concatenate([-h + radius_bottom * np.sin(phi_low), h + radius_top * np.sin(phi_high)])
     points, tris = _revolve(profile_r, profile_z, ROUND_SEGMENTS)
     return _axis_frame(points, axis), tris
