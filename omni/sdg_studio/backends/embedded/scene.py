@@ -188,11 +188,12 @@ class _Extractor:
             self.unsupported[str(prim.GetTypeName())] += 1
             return None
         points, tris = tessellate.clean(result[0], result[1], problems)
-        if problems.describe():
-            warn(f"{prim.GetPath()}: {problems.describe()}")
+        found = problems.describe()
         if not len(tris):
-            warn(f"{prim.GetPath()}: no renderable triangles, skipped")
+            warn(f"{prim.GetPath()}: {found + '; ' if found else ''}no renderable triangles, skipped")
             return None
+        if found:
+            warn(f"{prim.GetPath()}: {found}")
         return points, tris
 
     def _gprim(
