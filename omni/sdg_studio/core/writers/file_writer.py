@@ -95,6 +95,10 @@ class FileWriter:
         """Frames whose files are all on disk since the last call (never blocks)."""
         return self._pool.take_completed()
 
+    def flush(self) -> None:
+        """Wait until every queued frame is on disk (e.g. on pause); raise the first write error."""
+        self._pool.drain()
+
     def close(self) -> None:
         """Stop the workers without end-of-run files (after a failure); never raises job errors."""
         self._pool.shutdown()
