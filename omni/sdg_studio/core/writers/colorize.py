@@ -85,19 +85,29 @@ def instance_palette(id_to_paths: Mapping[str | int, str]) -> dict[int, RGBA]:
     return palette
 
 
-def paint(ids: np.ndarray, palette: Mapping[int, RGBA]) -> np.ndarray:
-    """(H, W) integer ids to (H, W, 4) uint8 colors; ids missing from ``palette`` become (0, 0, 0, 0)."""
+def remap(ids: np.ndarray, table: Mapping[int, Sequence[int] | int], dtype: type = np.uint8) -> np.ndarray:
+    """Replace each integer id by ``table[id]`` (a value or a tuple of channels); missing ids become 0."""
+    sample = next(iter(table.values()), 0)
+    channels = () if isinstance(sample, (int, np.integer)) else (len(sample),)
     flat = ids.astype(np.int64, copy=False)
     top = int(flat.max(initial=0))
     if top < _DENSE_LUT_LIMIT:
-        lut = np.zeros((max(top, max(palette, default=0)) + 1, 4), np.uint8)
-        for key, color in palette.items():
+        lut = np.zeros((max(top, max(table, default=0)) + 1, *channels), dtype)
+        for key, value in table.items():
             if key >= 0:
-                lut[key] = color
+                lut[key] = value
         return lut[flat]
     values, inverse = np.unique(flat, return_inverse=True)
-    lut = np.array([palette.get(int(v), (0, 0, 0, 0)) for v in values], np.uint8)
+    zero = 0 if not channels else (0,) * channels[0]
+    lut = np.array([table.get(int(v), zero) for v in values], dtype)
     return lut[inverse.reshape(ids.shape)]
+
+
+def paint(ids: np.ndarray, palette: Mapping[int, RGBA]) -> np.ndarray:
+    """(H, W) integer ids to (H, W, 4) uint8 colors; ids missing from ``palette`` become (0, 0, 0, 0)."""
+    if not palette:
+        return np.zeros((*ids.shape, 4), np.uint8)
+    return remap(ids, palette, np.uint8)
 
 
 def depth_to_gray(depth: np.ndarray) -> np.ndarray:
