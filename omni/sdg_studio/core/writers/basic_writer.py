@@ -108,6 +108,7 @@ class BasicWriter(FileWriter):
 
     name = "BasicWriter"
     version = "0.0.2"
+    compat_params = frozenset({"s3_bucket", "s3_region", "s3_endpoint", "skeleton_data"})
 
     def __init__(
         self,

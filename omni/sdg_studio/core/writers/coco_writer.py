@@ -67,6 +67,7 @@ class CocoWriter(FileWriter):
 
     name = "CocoWriter"
     version = "0.0.1"
+    compat_params = frozenset({"s3_bucket", "s3_region", "s3_endpoint"})
 
     def __init__(
         self,

@@ -38,6 +38,8 @@ class FileWriter:
 
     name: ClassVar[str] = "FileWriter"
     version: ClassVar[str] = "0.0.0"
+    #: Constructor parameters accepted only for Replicator compatibility (hidden by GUIs).
+    compat_params: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(
         self,

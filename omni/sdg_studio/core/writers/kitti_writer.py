@@ -182,6 +182,7 @@ class KittiWriter(FileWriter):
 
     name = "KittiWriter"
     version = "0.0.1"
+    compat_params = frozenset({"s3_bucket", "s3_region", "s3_endpoint", "renderproduct_idxs"})
 
     def __init__(
         self,

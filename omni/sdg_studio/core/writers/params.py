@@ -3,7 +3,8 @@
 A writer's parameters are its constructor's keyword parameters (as Replicator's are those of
 ``initialize()``), minus ``output_dir`` and the run options every writer shares (seed, classes,
 resume, worker settings) which the recorder supplies. Types come from the annotations, help
-texts from the ``Args:`` section of the class docstring. GUI and CLI list them, parse text into
+texts from the ``Args:`` section of the class docstring, and names listed in the class's
+``compat_params`` are marked as accepted for Replicator compatibility only. GUI and CLI list them, parse text into
 values and validate whole dicts with errors that name the parameter.
 """
 
@@ -50,6 +51,8 @@ class WriterParam:
     nullable: bool = False
     choices: tuple[str, ...] = ()
     help: str = ""
+    #: Accepted only so Replicator configs load (e.g. ``s3_bucket``); a GUI can leave it out.
+    compat: bool = False
 
     def check(self, value: Any, writer: str) -> Any:
         """Return ``value`` normalized (tuples to lists, ints to floats), or raise :class:`WriterParamError`."""
@@ -178,6 +181,7 @@ def describe_params(cls: type, writer: str | None = None) -> tuple[WriterParam, 
     signature = inspect.signature(cls.__init__)
     hints = typing.get_type_hints(cls.__init__)
     help_texts = docstring_args(cls.__doc__)
+    compat = frozenset(getattr(cls, "compat_params", ()))
     params: list[WriterParam] = []
     for param in list(signature.parameters.values())[1:]:
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
@@ -188,7 +192,8 @@ def describe_params(cls: type, writer: str | None = None) -> tuple[WriterParam, 
             raise TypeError(f"{name}.__init__ parameter '{param.name}' needs a type annotation")
         kind, nullable, choices = _kind_of(hints[param.name])
         default = None if param.default is param.empty else param.default
-        params.append(WriterParam(param.name, kind, default, nullable, choices, help_texts.get(param.name, "")))
+        help_text = help_texts.get(param.name, "")
+        params.append(WriterParam(param.name, kind, default, nullable, choices, help_text, param.name in compat))
     return tuple(params)
 
 
@@ -201,8 +206,13 @@ def validate_params(writer: str, specs: Sequence[WriterParam], values: Mapping[s
             continue
         spec = by_name.get(key)
         if spec is None:
-            close = difflib.get_close_matches(str(key), list(by_name), n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else f"; known: {', '.join(by_name)}"
-            raise WriterParamError(writer, str(key), f"unknown parameter{hint}")
+            raise unknown_param(writer, str(key), list(by_name))
         out[key] = spec.check(value, writer)
     return out
+
+
+def unknown_param(writer: str, name: str, known: Sequence[str]) -> WriterParamError:
+    """The error for a parameter ``writer`` does not have, suggesting the closest known name."""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else f"; known: {', '.join(known)}"
+    return WriterParamError(writer, name, f"unknown parameter{hint}")
