@@ -155,9 +155,9 @@ class _FrameTiles:
         return black, "no rgb: drawn on black"
 
     def tile(self, name: str) -> Tile:
-        value = self.frame.get(name)
-        if value is None:
+        if name not in self.frame:
             return Tile(name, None, TileStatus.ERROR, "not in this frame")
+        value = self.frame[name]
         if isinstance(value, Unreadable):
             return Tile(name, None, TileStatus.ERROR, value.message)
         if isinstance(value, ShownImage):
