@@ -109,11 +109,15 @@ class ViewOptions:
             raise ValueError(f"overlay alpha must be within 0..1, got {self.overlay_alpha}")
 
 
-def default_order(names: Iterable[str]) -> list[str]:
-    """Annotators in Replicator's order (rgb first), unknown names after, helpers left out."""
+def annotator_order(names: Iterable[str]) -> list[str]:
+    """Annotators in Replicator's order (rgb first), unknown names after."""
     rank = {name: i for i, name in enumerate(ANNOTATORS)}
-    shown = [n for n in dict.fromkeys(names) if n not in HELPER_ANNOTATORS]
-    return sorted(shown, key=lambda n: (rank.get(n, len(rank)), n))
+    return sorted(dict.fromkeys(names), key=lambda n: (rank.get(n, len(rank)), n))
+
+
+def default_order(names: Iterable[str]) -> list[str]:
+    """The tiles to show for ``names``: :func:`annotator_order` without the helpers (camera_params)."""
+    return [n for n in annotator_order(names) if n not in HELPER_ANNOTATORS]
 
 
 def _resolution(frame: Mapping[str, Any]) -> tuple[int, int] | None:
