@@ -42,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: user errors print one line and exit 2, never a traceback."""
     try:
         app(args=argv)
+    except SystemExit as exc:  # click's standalone mode ends every run with SystemExit
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except SdgStudioError as exc:
         err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         return 2
