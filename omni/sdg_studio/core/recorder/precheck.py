@@ -7,7 +7,7 @@ asks, ``sdg-studio record --strict`` fails, the plain CLI prints it and records 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -32,6 +32,7 @@ class IssueKind(str, Enum):
     UNLABELED_STAGE = "unlabeled_stage"
     UNUSED_TAXONOMY = "unused_taxonomy"
     NO_SKELETON = "no_skeleton"
+    UNSUPPORTED_ANNOTATOR = "unsupported_annotator"  # blocking: the backend cannot produce it
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,9 @@ class PrecheckReport:
         """Raise :class:`PrecheckError` if nothing can be recorded, or if ``strict`` and any issue was found."""
         if not self.render_products:
             raise PrecheckError("nothing to record: no render product has a valid camera", self.issues)
+        blocking = [i for i in self.issues if i.kind is IssueKind.UNSUPPORTED_ANNOTATOR]
+        if blocking:
+            raise PrecheckError("the writer needs annotators this backend cannot produce", blocking)
         if strict and self.issues:
             raise PrecheckError(f"pre-record check found {len(self.issues)} issue(s) (--strict)", self.issues)
 
@@ -97,9 +101,13 @@ def _camera_issue(stage: Usd.Stage, product: RenderProduct) -> PrecheckIssue | N
 
 
 def precheck(
-    stage: Usd.Stage, render_products: Sequence[RenderProduct], annotators: Iterable[AnnotatorRequest]
+    stage: Usd.Stage,
+    render_products: Sequence[RenderProduct],
+    annotators: Iterable[AnnotatorRequest],
+    supported: Collection[str] | None = None,
 ) -> PrecheckReport:
-    """Check cameras, resolutions, labels for semantic annotators and skeletons for ``skeleton_data``."""
+    """Check cameras, resolutions, labels for semantic annotators, skeletons for ``skeleton_data`` and,
+    when ``supported`` is given, that the backend produces every annotator."""
     report = PrecheckReport()
     for product in render_products:
         issue = _camera_issue(stage, product)
@@ -118,6 +126,17 @@ def precheck(
             )
 
     requests = list(annotators)
+    if supported is not None:
+        missing = tuple(dict.fromkeys(r.name for r in requests if r.name not in supported))
+        if missing:
+            report.issues.append(
+                PrecheckIssue(
+                    IssueKind.UNSUPPORTED_ANNOTATOR,
+                    f"{', '.join(missing)}: not produced by this backend",
+                    f"turn {'it' if len(missing) == 1 else 'them'} off; available: {', '.join(supported)}",
+                    annotators=missing,
+                )
+            )
     semantic = [r for r in requests if r.name in LABEL_ANNOTATORS]
     if semantic:
         used = stage_taxonomies(stage)

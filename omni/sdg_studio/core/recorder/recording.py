@@ -9,7 +9,7 @@ Nothing is created on disk before the config, the output policy and the pre-reco
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -113,14 +113,31 @@ def default_backend(stage: Usd.Stage) -> RenderBackend:
     return EmbeddedBackend(stage)
 
 
+def embedded_annotators() -> tuple[str, ...]:
+    """Annotators the embedded backend produces."""
+    from omni.sdg_studio.backends.embedded import SUPPORTED_ANNOTATORS
+
+    return SUPPORTED_ANNOTATORS
+
+
+def default_writer_factory(request: WriterRequest) -> Writer:
+    """A writer from the writers' registry (BasicWriter, KittiWriter, CocoWriter and any registered one)."""
+    from omni.sdg_studio.core.writers.registry import create_writer
+
+    return create_writer(
+        request.name, request.output_dir, request.params, seed=request.seed, resume=request.resume
+    )
+
+
 def prepare_recording(
     stage_path: str | Path,
     config: RecorderConfig,
     *,
     resume: bool = False,
     strict: bool = False,
-    writer_factory: WriterFactory,
+    writer_factory: WriterFactory = default_writer_factory,
     backend_factory: BackendFactory = default_backend,
+    supported_annotators: Collection[str] | None = None,
     manifest_interval: float = 1.0,
 ) -> Recording:
     """Check everything, create the output folder and return a :class:`Recording` whose job is idle."""
@@ -152,7 +169,9 @@ def prepare_recording(
     writer = writer_factory(
         WriterRequest(config.writer_name, output_dir, config.effective_writer_params(), config.seed, resume)
     )
-    report = precheck(stage, config.render_products, writer.annotators)
+    if supported_annotators is None and backend_factory is default_backend:
+        supported_annotators = embedded_annotators()
+    report = precheck(stage, config.render_products, writer.annotators, supported_annotators)
     report.require(strict)
     config = replace(config, render_products=report.render_products)
     if previous is not None:
