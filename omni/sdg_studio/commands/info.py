@@ -20,7 +20,10 @@ def print_stage_info(info: StageInfo) -> None:
         f"prims: {info.prim_count}   gprims: {info.gprim_count} "
         f"(labeled {info.gprims_labeled}, unlabeled {info.gprims_unlabeled})"
     )
-    cams = Table("camera", "focal length (mm)", "aperture (mm)", "resolution hint", title="Cameras")
+    cams = Table(title="Cameras")
+    cams.add_column("camera", overflow="fold")
+    for heading in ("focal (mm)", "aperture (mm)", "resolution hint"):
+        cams.add_column(heading, no_wrap=True)
     for cam in info.cameras:
         cams.add_row(
             cam.path,

@@ -1,0 +1,8 @@
+# https://docs.omniverse.nvidia.com/kit/docs/kit-sdk/latest/source/extensions/omni.kit.test/docs/index.html and
+# IS:source/extensions/isaacsim.replicator.synthetic_recorder/isaacsim/replicator/synthetic_recorder/tests/test_recorder_ui.py
+# (class T(omni.kit.test.AsyncTestCase) with `async def setUp/tearDown/test_*`: setUp and tearDown are coroutines).
+import unittest
+
+class AsyncTestCase(unittest.TestCase):
+    async def setUp(self) -> None: ...  # type: ignore[override]
+    async def tearDown(self) -> None: ...  # type: ignore[override]
