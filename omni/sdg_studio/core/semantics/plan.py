@@ -383,7 +383,7 @@ def scope_prims(stage: Usd.Stage, roots: Sequence[str], include_descendants: boo
 
 
 @dataclass
-class _Intent:
+class Intent:
     """What the rules want for one (prim, taxonomy).
 
     ``remove`` is ``None`` for a labeling rule; for a remove rule it names the labels to remove,
@@ -416,7 +416,7 @@ class Planner:
         #: Prims read only to answer hierarchy questions (ancestors, outside the scope too).
         self.outside: dict[str, PrimLabels] = {}
         self.proxies: set[str] = set()
-        self.intents: dict[str, dict[str, _Intent]] = {}
+        self.intents: dict[str, dict[str, Intent]] = {}
         self.notes: dict[str, list[PlanRow]] = {}
         self.gprims: list[Sdf.Path] = []
         self.prim_count = 0
@@ -498,11 +498,16 @@ class Planner:
                 f"{prim.GetPath()} carries the legacy SemanticsAPI (defaults.legacy: fail); "
                 "set defaults.legacy to upgrade (convert to LabelsAPI) or keep"
             )
-        self.record(prim)
+        state = self.record(prim)
+        if prim.IsInstanceProxy() and state.legacy and self.defaults.legacy == "upgrade":
+            message = (
+                "legacy labels inside an instance prototype cannot be upgraded here; upgrade the prototype's asset"
+            )
+            self.note(_row(prim, "", Action.WARN, message))
         labeling = [] if any(rule.action == "exclude" for rule, _ in found) else found
         if not labeling:
             return
-        target = self._redirect(prim, labeling[0][0].id) if prim.IsInstanceProxy() else prim
+        target = self.redirect(prim, labeling[0][0].id) if prim.IsInstanceProxy() else prim
         if target is None:
             return
         state = self.record(target)
@@ -521,13 +526,13 @@ class Planner:
                 continue
             if rule.action == "remove":
                 specific = tuple(t.text for tax, templates in rule.labels if tax == taxonomy for t in templates)
-                self._intend(target, taxonomy, _Intent(rule, [], specific, [source] if source else []))
+                self.intend(target, taxonomy, Intent(rule, [], specific, [source] if source else []))
                 continue
             labels = self._render(prim, target, rule, taxonomy, groups, fields)
             if labels:
-                self._intend(target, taxonomy, _Intent(rule, labels, None, [source] if source else []))
+                self.intend(target, taxonomy, Intent(rule, labels, None, [source] if source else []))
 
-    def _redirect(self, proxy: Usd.Prim, rule_id: str) -> Usd.Prim | None:
+    def redirect(self, proxy: Usd.Prim, rule_id: str) -> Usd.Prim | None:
         """Where a rule matching an instance proxy writes, per ``defaults.instances``."""
         policy = self.defaults.instances
         if policy == "error":
@@ -572,7 +577,9 @@ class Planner:
                 out.append(label)
         return list(dedupe(out))
 
-    def _intend(self, target: Usd.Prim, taxonomy: str, intent: _Intent) -> None:
+    def intend(self, target: Usd.Prim, taxonomy: str, intent: Intent) -> None:
+        """Record what a rule wants for (``target``, ``taxonomy``); the better-ranked rule wins."""
+        self.record(target)
         per_prim = self.intents.setdefault(str(target.GetPath()), {})
         current = per_prim.get(taxonomy)
         if current is None or intent.rank < current.rank:
@@ -660,7 +667,7 @@ def _row(prim: Usd.Prim, rule_id: str, action: Action, message: str, taxonomy: s
     return PlanRow(str(prim.GetPath()), prim.GetTypeName(), rule_id, action, taxonomy, message=message)
 
 
-def redirect_rows(state: PrimLabels, row: PlanRow, intent: _Intent) -> list[PlanRow]:
+def redirect_rows(state: PrimLabels, row: PlanRow, intent: Intent) -> list[PlanRow]:
     """REDIRECT rows for the instance proxies whose match was written on their instance root."""
     message = f"instance proxy --> instance root '{state.path}'"
     return [
@@ -719,7 +726,7 @@ def upgrade_rows(state: PrimLabels, current: Mapping[str, tuple[str, ...]]) -> l
 def intent_row(
     state: PrimLabels,
     taxonomy: str,
-    intent: _Intent,
+    intent: Intent,
     current: Mapping[str, tuple[str, ...]],
     legacy_left: Sequence[LegacySemantics],
 ) -> PlanRow | None:
