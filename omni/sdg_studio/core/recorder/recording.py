@@ -124,9 +124,7 @@ def default_writer_factory(request: WriterRequest) -> Writer:
     """A writer from the writers' registry (BasicWriter, KittiWriter, CocoWriter and any registered one)."""
     from omni.sdg_studio.core.writers.registry import create_writer
 
-    return create_writer(
-        request.name, request.output_dir, request.params, seed=request.seed, resume=request.resume
-    )
+    return create_writer(request.name, request.output_dir, request.params, seed=request.seed, resume=request.resume)
 
 
 def prepare_recording(

@@ -268,6 +268,8 @@ def _parse_match(doc: ConfigDocument, path: FieldPath, rule_id: str, value: Any,
         value = {"glob": value}
     if not isinstance(value, Mapping):
         raise doc.error(path, "a match is a mapping like {glob: '*Pallet*'} or {regex: 'SM_(?P<obj>.+)', on: name}")
+    # YAML 1.1 reads a bare `on` key as the boolean true.
+    value = {("on" if key is True else key): item for key, item in value.items()}
     doc.check_keys(path, value, MATCH_KEYS)
     kinds = [k for k in MATCH_KINDS if k in value]
     if len(kinds) != 1:
