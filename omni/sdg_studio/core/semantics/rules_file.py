@@ -221,7 +221,9 @@ def _parse_defaults(doc: ConfigDocument, data: Mapping[str, Any]) -> Defaults:
 
 def _prim_path(doc: ConfigDocument, path: FieldPath, value: Any) -> str:
     text = _typed(doc, path, value, str, "an absolute prim path")
-    if not Sdf.Path.IsValidPathString(text) or not Sdf.Path(text).IsAbsoluteRootOrPrimPath():
+    if not Sdf.Path.IsValidPathString(text) or not (
+        Sdf.Path(text).IsAbsolutePath() and Sdf.Path(text).IsAbsoluteRootOrPrimPath()
+    ):
         raise doc.error(path, f"{text!r} is not an absolute prim path (like /World/Props)")
     return text
 
