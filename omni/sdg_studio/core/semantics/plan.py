@@ -21,7 +21,7 @@ from enum import Enum
 from pathlib import PurePosixPath
 from typing import Any
 
-from pxr import Sdf, Tf, Usd, UsdShade
+from pxr import Pcp, Sdf, Tf, Usd, UsdShade
 
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.semantics.rules import ALL_TAXONOMIES, Rule, RuleSet
@@ -233,7 +233,7 @@ def referenced_asset(prim: Usd.Prim) -> str:
     own = {layer.identifier for layer in prim.GetStage().GetLayerStack()}
     query = Usd.PrimCompositionQuery(prim)
     for arc in query.GetCompositionArcs():
-        if arc.GetArcType() not in (Usd.CompositionArcType.Reference, Usd.CompositionArcType.Payload):
+        if arc.GetArcType() not in (Pcp.ArcTypeReference, Pcp.ArcTypePayload):
             continue
         layer = arc.GetTargetLayer()
         if layer is not None and layer.identifier not in own:
@@ -364,10 +364,10 @@ def scope_prims(stage: Usd.Stage, roots: Sequence[str], include_descendants: boo
     prims, _ = scope_roots(stage, roots)
     for root in prims:
         if not include_descendants:
-            if not (exclude and exclude.fullmatch(str(root.GetPath()))):
+            if not root.IsPseudoRoot() and not (exclude and exclude.fullmatch(str(root.GetPath()))):
                 yield root
             continue
-        walk = Usd.PrimRange(root, TRAVERSAL)
+        walk = Usd.PrimRange.Stage(stage, TRAVERSAL) if root.IsPseudoRoot() else Usd.PrimRange(root, TRAVERSAL)
         if exclude is None:
             yield from walk
             continue
