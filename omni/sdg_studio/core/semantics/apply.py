@@ -200,8 +200,12 @@ def _check_layers(
             continue
         clash = [n for n in names if n in spec.properties]
         listop = spec.GetInfo("apiSchemas") if spec.HasInfo("apiSchemas") else None
-        tokens = {labels_api_token(t) for t in op.remove} | {LEGACY_API_PREFIX + i for i in op.legacy}
-        clash += [t for t in _added(listop) if t in tokens]
+        removing = {labels_api_token(t) for t in op.remove} | {LEGACY_API_PREFIX + i for i in op.legacy}
+        clash += [t for t in _added(listop) if t in removing]
+        if listop is not None:  # a stronger explicit list or delete would drop the schemas written here
+            adding = [labels_api_token(t) for t in op.set_labels]
+            kept = set(listop.explicitItems) if listop.isExplicit else set()
+            clash += [t for t in adding if t in listop.deletedItems or (listop.isExplicit and t not in kept)]
         if clash:
             problems.append(
                 f"{op.path}: the stronger layer {strong.identifier} authors {', '.join(clash)}; "

@@ -512,11 +512,14 @@ class Planner:
             return
         state = self.record(target)
         source = str(prim.GetPath()) if target != prim else ""
+        # A remove-all rule decides every taxonomy the prim has or any matching rule would give it.
+        present = {*state.labels, *(i.semantic_type for i in state.legacy)}
+        present.update(t for rule, _ in labeling for t in rule.taxonomies if t != ALL_TAXONOMIES)
         decided: dict[str, RuleMatch] = {}
         for rule, groups in labeling:
             taxonomies = rule.taxonomies
             if ALL_TAXONOMIES in taxonomies:
-                taxonomies = tuple(sorted({*state.labels, *(i.semantic_type for i in state.legacy)}))
+                taxonomies = tuple(sorted(present))
             for taxonomy in taxonomies:
                 decided.setdefault(taxonomy, (rule, groups))
         fields = fields or PrimFields(prim, prim.GetName(), prim.GetTypeName(), self.ruleset)
