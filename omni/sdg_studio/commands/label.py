@@ -123,7 +123,12 @@ def print_plan(result: LabelPlan, max_rows: int, log: bool) -> None:
         style = ACTION_STYLE[row.action]
         after = row.message if row.action in (Action.WARN, Action.CONFLICT, Action.REDIRECT) else ", ".join(row.after)
         table.add_row(
-            f"[{style}]{row.action.value}[/{style}]", row.path, row.taxonomy, ", ".join(row.before), after, row.rule_id
+            f"[{style}]{row.action.value}[/{style}]",
+            row.path,
+            row.taxonomy,
+            ", ".join(row.before),
+            after,
+            row.rule_id or "(legacy)",
         )
     if shown:
         console.print(table)
@@ -177,8 +182,11 @@ def run_plan(
     if dry_run or not result.changes:
         console.print("[dim]nothing written[/dim]" + (" (dry run)" if dry_run else ": no changes"))
         return
-    for line in (undo.hidden if undo else [])[:10]:
-        console.print(f"[dim]{line}[/dim]")
+    hidden = undo.hidden if undo else []
+    for line in hidden[:10]:
+        console.print(f"[dim]{line}[/dim]", soft_wrap=True)
+    if len(hidden) > 10:
+        console.print(f"[dim]... and {len(hidden) - 10} more prims with hidden weaker-layer labels[/dim]")
     for line in written:
         console.print(f"wrote {line}")
 

@@ -354,10 +354,9 @@ def apply(
         with Sdf.ChangeBlock():
             for count, op in enumerate(ops, 1):
                 _write(layer, op)
-                if op.hide_tokens or op.hide_attrs:
-                    undo.hidden.append(
-                        f"{op.path}: hid {', '.join(sorted(op.hide_tokens | op.hide_attrs))} of a weaker layer"
-                    )
+                if op.hide_tokens:
+                    hidden = ", ".join(sorted(op.hide_tokens))
+                    undo.hidden.append(f"{op.path}: hid {hidden} of a weaker layer (delete apiSchemas, blocked values)")
                 if progress is not None and count % 1024 == 0:
                     progress(count)
     except Exception:
