@@ -10,6 +10,7 @@ import pytest
 from pxr import Usd, UsdGeom
 
 from omni.sdg_studio.cli import main
+from omni.sdg_studio.commands.demo import label_sample_scene
 from omni.sdg_studio.core.semantics.schema import direct_labels, inherited_labels, legacy_instances
 
 DATA = Path(__file__).parent / "data" / "semantics"
@@ -129,3 +130,15 @@ def test_upgrade_semantics_in_place(tmp_path, capsys):
     stage = Usd.Stage.Open(str(scene))
     assert legacy_instances(stage.GetPrimAtPath("/World/Box")) == []
     assert direct_labels(stage.GetPrimAtPath("/World/Box")) == {"class": ("box",)}
+
+
+def test_demo_step_labels_into_its_out_folder_only(sample_scene, tmp_path, capsys):
+    original = sample_scene.read_bytes()
+    root = label_sample_scene(sample_scene, tmp_path / "demo")
+    assert sorted(p.name for p in (tmp_path / "demo").iterdir()) == ["warehouse_labeled.usda", "warehouse_labels.usda"]
+    assert sample_scene.read_bytes() == original
+    out = capsys.readouterr().out
+    assert "45/146 (31%)" in out and "146/146 (100%)" in out
+    stage = Usd.Stage.Open(str(root))
+    assert direct_labels(stage.GetPrimAtPath("/World/Props/SM_Barrel_01")) == {"class": ("barrel",)}
+    assert label_sample_scene(sample_scene, tmp_path / "demo") == root  # a second demo run is fine

@@ -238,13 +238,16 @@ def upgrade_semantics_command(
     run_plan(destination, lambda s, _: upgrade_semantics(s), dry_run, as_json, force, max_rows, log)
 
 
-def print_coverage(report: Coverage, title: str = "") -> None:
-    """Coverage as a histogram table plus the unlabeled, legacy and conflicting prims."""
-    table = Table("taxonomy", "label", "prims", title=title or "Labels (own, both schemas)")
+def print_coverage(report: Coverage, title: str = "", histogram: bool = True) -> None:
+    """Coverage: a histogram table (optional), the unlabeled, legacy and conflicting prims."""
+    if title:
+        console.print(f"[bold]{title}[/bold]")
+    table = Table("taxonomy", "label", "prims", title="Labels (own, both schemas)")
     for taxonomy, counts in report.histogram.items():
         for name, count in counts.items():
             table.add_row(taxonomy, name, str(count))
-    console.print(table if report.histogram else "no labels on this stage")
+    if histogram:
+        console.print(table if report.histogram else "no labels on this stage")
     console.print(
         f"geometry with a '{report.taxonomy}' label (own or inherited): "
         f"{report.labeled_count}/{report.gprim_count} ({report.ratio:.0%})"
