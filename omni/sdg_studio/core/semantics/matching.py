@@ -7,13 +7,13 @@ material are evaluated per prim with lazily computed fields.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import PurePosixPath
-from re import Pattern
 
 from pxr import Pcp, Sdf, Tf, Usd, UsdShade
 
-from omni.sdg_studio.core.semantics.rules import CHEAP_FIELDS, Rule, RuleSet
+from omni.sdg_studio.core.semantics.rules import CHEAP_FIELDS, Match, Rule, RuleSet, glob_to_regex
 
 #: Prims the rules see: active, loaded, defined, not abstract, including instance proxies.
 TRAVERSAL = Usd.TraverseInstanceProxies(Usd.PrimDefaultPredicate)
@@ -100,10 +100,32 @@ def _groups(rule: Rule, value_of: Mapping[str, str] | PrimFields) -> dict[str, s
     return groups
 
 
-def _single_name_test(rule: Rule) -> Pattern[str] | None:
-    if len(rule.matches) == 1 and not rule.unless and rule.matches[0].on == "name":
-        return rule.matches[0].regex
-    return None
+#: Fields read as whole columns (one ``map`` of the regex per rule); others come from :class:`PrimFields`.
+COLUMN_FIELDS = frozenset({"name", "type", "path"})
+Hits = dict[int, dict[str, str]]
+
+
+def _filter(hits: Hits, match: Match, column: Sequence[str], keep: bool) -> Hits:
+    """Rows of ``hits`` whose ``column`` value passes (``keep``) or fails ``match``, groups merged."""
+    test = match.regex.search if match.kind == "contains" else match.regex.fullmatch
+    rows = list(hits)
+    out: Hits = {}
+    for row, found in zip(rows, map(test, [column[r] for r in rows]), strict=True):
+        if (found is not None) != keep:
+            continue
+        groups = hits[row]
+        out[row] = {**groups, **found.groupdict()} if keep and found is not None and match.regex.groups else groups
+    return out
+
+
+def evaluate(rule: Rule, rows: Sequence[int], column: Callable[[str], Sequence[str]]) -> Hits:
+    """The ``rows`` (indexes into the columns) a rule's clauses match, with their regex groups."""
+    hits: Hits = {row: {} for row in rows}
+    for match in rule.matches:
+        hits = _filter(hits, match, column(match.on), keep=True)
+    for match in rule.unless:
+        hits = _filter(hits, match, column(match.on), keep=False)
+    return hits
 
 
 class RuleMatcher:
@@ -114,52 +136,52 @@ class RuleMatcher:
         self.ranked = ruleset.ranked_rules()
         self._rank = {rule.order: index for index, rule in enumerate(self.ranked)}
 
-    def _by_name_and_type(self, pairs: Sequence[NameType]) -> dict[NameType, list[RuleMatch]]:
-        """Matches of the rules reading only name and type, per distinct (name, type)."""
-        found: dict[NameType, list[RuleMatch]] = {}
-        types = {t for _, t in pairs}
-        for rule in self.ranked:
-            if not rule.fields <= CHEAP_FIELDS:
-                continue
-            allowed = {t for t in types if type_passes(rule, t)}
-            candidates = pairs if len(allowed) == len(types) else [p for p in pairs if p[1] in allowed]
-            if not rule.matches and not rule.unless:
-                for pair in candidates:
-                    found.setdefault(pair, []).append((rule, {}))
-                continue
-            regex = _single_name_test(rule)
-            if regex is not None:
-                test = regex.search if rule.matches[0].kind == "contains" else regex.fullmatch
-                for pair, hit in zip(candidates, map(test, [p[0] for p in candidates]), strict=True):
-                    if hit is not None:
-                        found.setdefault(pair, []).append((rule, hit.groupdict() if regex.groups else {}))
-                continue
-            for pair in candidates:
-                groups = _groups(rule, {"name": pair[0], "type": pair[1]})
-                if groups is not None:
-                    found.setdefault(pair, []).append((rule, groups))
-        return found
-
     def match_all(
         self, prims: Sequence[Usd.Prim], names: Sequence[str], types: Sequence[str]
     ) -> dict[int, list[RuleMatch]]:
-        """Index of every matched prim -> its matching rules in precedence order."""
+        """Index of every matched prim -> its matching rules in precedence order.
+
+        Rules on name and type are evaluated once per distinct (name, type); rules on the path
+        over the path column; rules on asset, folder or material per prim.
+        """
         pairs = list(zip(names, types, strict=True))
-        by_pair = self._by_name_and_type(list(dict.fromkeys(pairs)))
-        matched = {i: by_pair[pair] for i, pair in enumerate(pairs) if pair in by_pair}
-        costly = [rule for rule in self.ranked if not rule.fields <= CHEAP_FIELDS]
-        if not costly:
-            return matched
-        for index, prim in enumerate(prims):
-            fields = PrimFields(prim, names[index], types[index], self.ruleset)
-            extra = [
-                (rule, groups)
-                for rule in costly
-                if type_passes(rule, types[index]) and (groups := _groups(rule, fields)) is not None
-            ]
-            if extra:
-                combined = [*matched.get(index, []), *extra]
-                matched[index] = sorted(combined, key=lambda m: self._rank[m[0].order])
+        distinct = list(dict.fromkeys(pairs))
+        distinct_columns = {"name": [p[0] for p in distinct], "type": [p[1] for p in distinct]}
+        paths: list[str] = []
+
+        def prim_column(name: str) -> Sequence[str]:
+            if name == "path" and not paths:
+                paths.extend(map(str, map(Usd.Prim.GetPath, prims)))
+            return {"name": names, "type": types, "path": paths}[name]
+
+        by_pair: dict[NameType, list[RuleMatch]] = {}
+        matched: dict[int, list[RuleMatch]] = {}
+        distinct_types = set(types)
+        for rule in self.ranked:
+            allowed = {t for t in distinct_types if type_passes(rule, t)}
+            if not allowed:
+                continue
+            if rule.fields <= CHEAP_FIELDS:
+                rows = [i for i, p in enumerate(distinct) if p[1] in allowed]
+                for row, groups in evaluate(rule, rows, distinct_columns.__getitem__).items():
+                    by_pair.setdefault(distinct[row], []).append((rule, groups))
+            elif rule.fields <= COLUMN_FIELDS:
+                rows = [i for i, t in enumerate(types) if t in allowed]
+                for row, groups in evaluate(rule, rows, prim_column).items():
+                    matched.setdefault(row, []).append((rule, groups))
+            else:
+                for row in (i for i, t in enumerate(types) if t in allowed):
+                    groups = _groups(rule, PrimFields(prims[row], names[row], types[row], self.ruleset))
+                    if groups is not None:
+                        matched.setdefault(row, []).append((rule, groups))
+        if not matched:
+            return {i: by_pair[pair] for i, pair in enumerate(pairs) if pair in by_pair}
+        for i, pair in enumerate(pairs):
+            shared = by_pair.get(pair)
+            if shared is None:
+                continue
+            own = matched.get(i)
+            matched[i] = shared if own is None else sorted([*shared, *own], key=lambda m: self._rank[m[0].order])
         return matched
 
 
@@ -179,23 +201,69 @@ def scope_roots(stage: Usd.Stage, roots: Sequence[str]) -> tuple[list[Usd.Prim],
     return prims, missing
 
 
+class ExcludeFilter:
+    """The scope's excluded subtrees: path globs, fully matched (``**`` crosses ``/``)."""
+
+    def __init__(self, patterns: Sequence[str], ignore_case: bool) -> None:
+        source = "|".join(f"(?:{glob_to_regex(p.rstrip('/') or '/')})" for p in patterns)
+        self.regex = re.compile(source, re.IGNORECASE if ignore_case else 0)
+        deep = any("**" in p for p in patterns)
+        #: Deepest path a pattern can match (elements), or ``None`` when a ``**`` reaches any depth.
+        self.max_depth = None if deep else max(p.rstrip("/").count("/") for p in patterns)
+
+    def matches(self, prim: Usd.Prim) -> bool:
+        return self.regex.fullmatch(str(prim.GetPath())) is not None
+
+
+def _walk_excluding(prim: Usd.Prim, depth: int, limit: int, excluded: Callable[[Usd.Prim], bool]) -> Iterator[Usd.Prim]:
+    """Pre-order below ``prim`` (depth = its path elements), testing ``excluded`` only down to ``limit``."""
+    for child in prim.GetFilteredChildren(TRAVERSAL):
+        if excluded(child):
+            continue
+        yield child
+        if depth + 1 < limit:
+            yield from _walk_excluding(child, depth + 1, limit, excluded)
+        else:  # below the deepest pattern nothing else can be excluded: let USD iterate
+            walk = iter(Usd.PrimRange(child, TRAVERSAL))
+            next(walk)
+            yield from walk
+
+
 def scope_prims(
-    stage: Usd.Stage, roots: Sequence[str], include_descendants: bool, exclude: Pattern[str] | None
+    stage: Usd.Stage, roots: Sequence[str], include_descendants: bool, scope_exclude: ExcludeFilter | None
 ) -> Iterator[Usd.Prim]:
-    """Prims under ``roots`` in pre-order, subtrees whose path ``exclude`` fully matches pruned."""
+    """Prims under ``roots`` in pre-order, minus the subtrees whose path ``scope_exclude`` matches.
+
+    Patterns without ``**`` are only tested down to their own depth; below, USD iterates alone.
+    """
     prims, _ = scope_roots(stage, roots)
     for root in prims:
         if not include_descendants:
-            if not root.IsPseudoRoot() and not (exclude and exclude.fullmatch(str(root.GetPath()))):
+            if not root.IsPseudoRoot() and not (scope_exclude and scope_exclude.matches(root)):
                 yield root
             continue
-        walk = Usd.PrimRange.Stage(stage, TRAVERSAL) if root.IsPseudoRoot() else Usd.PrimRange(root, TRAVERSAL)
-        if exclude is None:
-            yield from walk
+        if scope_exclude is None:
+            yield from Usd.PrimRange.Stage(stage, TRAVERSAL) if root.IsPseudoRoot() else Usd.PrimRange(root, TRAVERSAL)
             continue
-        iterator = iter(walk)
-        for prim in iterator:
-            if exclude.fullmatch(str(prim.GetPath())):
-                iterator.PruneChildren()
-                continue
-            yield prim
+        if scope_exclude.matches(root):
+            continue
+        depth = root.GetPath().pathElementCount
+        if not root.IsPseudoRoot():
+            yield root
+        if scope_exclude.max_depth is None:
+            iterator = iter(Usd.PrimRange(root, TRAVERSAL))
+            next(iterator)
+            for prim in iterator:
+                if scope_exclude.matches(prim):
+                    iterator.PruneChildren()
+                else:
+                    yield prim
+        elif depth < scope_exclude.max_depth:
+            yield from _walk_excluding(root, depth, scope_exclude.max_depth, scope_exclude.matches)
+        else:
+            walk = iter(
+                Usd.PrimRange.Stage(stage, TRAVERSAL) if root.IsPseudoRoot() else Usd.PrimRange(root, TRAVERSAL)
+            )
+            if not root.IsPseudoRoot():
+                next(walk)
+            yield from walk

@@ -26,6 +26,7 @@ from pxr import Sdf, Usd
 
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.semantics.matching import (
+    ExcludeFilter,
     PrimFields,
     RuleMatch,
     RuleMatcher,
@@ -425,15 +426,26 @@ class Planner:
                 current[row.taxonomy] = row.after
             legacy_left = [item for item in legacy_left if item.instance not in row.legacy_instances]
 
+        conflicts: list[PlanRow] = []
         if self.defaults.legacy == "upgrade" and state.legacy:
             for row in upgrade_rows(state, current):
-                take(row)
+                if row.action == Action.CONFLICT:
+                    conflicts.append(row)
+                else:
+                    take(row)
         for taxonomy, intent in self.intents.get(path, {}).items():
             row = intent_row(state, taxonomy, intent, current, legacy_left)
             if row is not None:
                 take(row)
                 if row.writes:
                     rows.extend(redirect_rows(state, row, intent))
+        for row in conflicts:  # a rule may have given LabelsAPI the legacy labels: then it is an upgrade
+            labels = current.get(row.taxonomy, ())
+            legacy = {i.semantic_data for i in legacy_left if i.instance in row.legacy_instances}
+            if labels and legacy <= set(labels):
+                take(replace(row, action=Action.UPGRADE, before=labels, after=labels, message=""))
+            else:
+                rows.append(row)
         return rows
 
     def finish(self) -> LabelPlan:
@@ -612,7 +624,7 @@ def plan(
     for path in missing:
         planner.note(PlanRow(path, "", "", Action.WARN, "", message="scope root is not on the stage"))
     planner.read_ancestors(found)
-    exclude = rules.scope.exclude_regex(rules.defaults.ignore_case)
+    exclude = ExcludeFilter(rules.scope.exclude, rules.defaults.ignore_case) if rules.scope.exclude else None
     with no_gc():
         planner.visit_all(scope_prims(stage, roots, rules.scope.include_descendants, exclude), progress)
         return planner.finish()
