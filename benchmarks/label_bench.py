@@ -36,46 +36,21 @@ from omni.sdg_studio.core.semantics.rules_file import parse_rules_text
 
 console = Console(highlight=False, width=240)
 
-# Asset kinds of a warehouse: root name pattern, root type, parts (name, type).
-ASSETS: list[tuple[str, str, list[tuple[str, str]]]] = [
-    (
-        "SM_PalletA_{n:05d}",
-        "Xform",
-        [
-            ("Deck", "Cube"),
-            *[(f"Stringer_{i:02d}", "Cube") for i in range(1, 4)],
-            *[(f"BottomBoard_{i:02d}", "Cube") for i in range(1, 4)],
-        ],
-    ),
-    ("SM_CardBox{v}_{n:05d}", "Cube", []),
-    (
-        "SM_RackShelf_{n:04d}",
-        "Xform",
-        [
-            *[(f"SM_RackPost_{i:02d}", "Cube") for i in range(1, 7)],
-            *[(f"SM_RackBoard_{i:02d}", "Cube") for i in range(1, 4)],
-        ],
-    ),
-    ("S_TrafficCone_{n:04d}", "Xform", [("Base", "Cube"), ("Body", "Cone")]),
-    (
-        "Forklift_{n:03d}",
-        "Xform",
-        [
-            ("Body", "Cube"),
-            ("Seat", "Cube"),
-            ("Mast", "Xform"),
-            ("Fork_L", "Cube"),
-            ("Fork_R", "Cube"),
-            *[(f"Wheel_{w}", "Cylinder") for w in ("FL", "FR", "RL", "RR")],
-        ],
-    ),
-    ("SM_Barrel_{n:05d}", "Mesh", []),
-    ("SM_Crate_{n:05d}", "Xform", [("Body", "Cube"), ("Lid", "Mesh")]),
-    ("Mattress_{n:03d}", "Mesh", []),
-    ("SteelMat_{n:03d}", "Cube", []),
-    ("SM_Wall_{v}_{n:03d}", "Cube", []),
-    ("LightFixture_{n:04d}", "Xform", [("Lamp", "Sphere"), ("Housing", "Cylinder")]),
-    ("Decal_{n:05d}", "Mesh", []),
+# Asset kinds of a warehouse, shaped like SimReady assets: a root, its meshes, and a Looks scope with
+# materials and shaders. (root name pattern, root type, meshes, materials)
+ASSETS: list[tuple[str, str, list[str], int]] = [
+    ("SM_PalletA_{n:05d}", "Xform", ["Deck", "Stringer_01", "Stringer_02", "Stringer_03", "Board_01", "Board_02"], 1),
+    ("SM_CardBox{v}_{n:05d}", "Xform", ["Box", "Tape"], 2),
+    ("SM_RackShelf_{n:04d}", "Xform", [*(f"SM_RackPost_{i:02d}" for i in range(1, 7)), "Board_01", "Board_02"], 2),
+    ("S_TrafficCone_{n:04d}", "Xform", ["Base", "Body", "Stripe"], 2),
+    ("Forklift_{n:03d}", "Xform", ["Body", "Seat", "Mast", "Fork_L", "Fork_R", "Wheel_FL", "Wheel_FR", "Wheel_RL"], 3),
+    ("SM_Barrel_{n:05d}", "Xform", ["Body", "Lid"], 1),
+    ("SM_Crate_{n:05d}", "Xform", ["Body", "Lid"], 1),
+    ("Mattress_{n:03d}", "Mesh", [], 0),
+    ("SteelMat_{n:03d}", "Mesh", [], 0),
+    ("SM_Wall_{v}_{n:03d}", "Mesh", [], 0),
+    ("LightFixture_{n:04d}", "Xform", ["Lamp", "Housing"], 1),
+    ("Decal_{n:05d}", "Mesh", [], 0),
 ]
 WEIGHTS = [6, 10, 2, 3, 1, 6, 4, 1, 1, 2, 3, 4]
 
@@ -87,7 +62,7 @@ normalize: {strip_prefixes: [SM, S]}
 rules:
   - {id: pallets, match: {regex: 'SM_Pallet[A-Z]_\\d+'}, labels: pallet}
   - {id: cardboxes, match: {regex: 'SM_CardBox(?P<v>[A-Z])_\\d+'}, labels: {class: cardbox, size: '{v|lower}'}}
-  - {id: racks, match: {regex: 'SM_Rack(Post|Board)_\\d+'}, labels: rack}
+  - {id: racks, match: {glob: 'SM_RackShelf_*'}, labels: rack}
   - {id: cones, match: {glob: 'S_TrafficCone_*'}, labels: traffic_cone}
   - {id: forklifts, match: {glob: 'Forklift_*'}, labels: forklift}
   - {id: barrels, match: {contains: barrel}, labels: barrel}
@@ -98,18 +73,19 @@ rules:
   - {id: lamps, match: {glob: 'LightFixture_*'}, labels: lamp}
   - {id: wheels, match: {glob: 'Wheel_*'}, labels: {part: wheel}}
   - {id: forks, match: {regex: 'Fork_[LR]'}, labels: {part: fork}}
-  - {id: decks, match: {glob: Deck}, labels: {part: deck}}
   - {id: lids, match: {glob: Lid}, labels: {part: lid}}
-  - {id: decals, match: {glob: 'Decal_*'}, action: exclude}
-  - {id: no-zone-9, match: {glob: '/World/**/Zone_9/**', on: path}, action: exclude}
   - {id: seats, match: {glob: Seat}, labels: {part: seat}}
+  - {id: decals, match: {glob: 'Decal_*'}, action: exclude}
+  - {id: zone-3, match: {glob: '/World/**/Zone_3/**/SM_*', on: path}, labels: {zone: three}}
+  - {id: no-lamps-in-zone-9, match: [{glob: Lamp}, {glob: '/World/**/Zone_9/**', on: path}], action: exclude}
   - {id: unused, match: {glob: 'Helicopter_*'}, labels: helicopter}
   - {id: by-name, auto: true, isa: [Gprim], priority: -10}
 """
-NAIVE_RULES: list[tuple[str, str, list[str]]] = [  # (regex on the name, taxonomy, labels): the same matches
+# What a script does today for (about) the same labels: (regex on the name, taxonomy, labels).
+NAIVE_RULES: list[tuple[str, str, list[str]]] = [
     (r"SM_Pallet[A-Z]_\d+", "class", ["pallet"]),
     (r"SM_CardBox[A-Z]_\d+", "class", ["cardbox"]),
-    (r"SM_Rack(Post|Board)_\d+", "class", ["rack"]),
+    (r"SM_RackShelf_.*", "class", ["rack"]),
     (r"S_TrafficCone_.*", "class", ["traffic_cone"]),
     (r"Forklift_.*", "class", ["forklift"]),
     (r".*barrel.*", "class", ["barrel"]),
@@ -120,13 +96,13 @@ NAIVE_RULES: list[tuple[str, str, list[str]]] = [  # (regex on the name, taxonom
     (r"LightFixture_.*", "class", ["lamp"]),
     (r"Wheel_.*", "part", ["wheel"]),
     (r"Fork_[LR]", "part", ["fork"]),
-    (r"Deck", "part", ["deck"]),
     (r"Lid", "part", ["lid"]),
     (r"Seat", "part", ["seat"]),
+    (r"SM_CardBoxA_.*", "size", ["a"]),
+    (r"SM_CardBoxB_.*", "size", ["b"]),
+    (r"SM_CardBoxC_.*", "size", ["c"]),
+    (r"SM_CardBoxD_.*", "size", ["d"]),
     (r"Helicopter_.*", "class", ["helicopter"]),
-    (r"Lamp", "class", ["lamp"]),
-    (r"Housing", "class", ["housing"]),
-    (r"Body", "class", ["body"]),
 ]
 
 
@@ -158,14 +134,18 @@ def build_layer(prims: int, shape: str) -> Sdf.Layer:
                         count += 1
                     parent = child
             kind = pattern[assets % len(pattern)]
-            name_format, root_type, parts = ASSETS[kind]
+            name_format, root_type, meshes, materials = ASSETS[kind]
             counters[kind] += 1
-            root = Sdf.PrimSpec(
-                parent, name_format.format(n=counters[kind], v="ABCD"[counters[kind] % 4]), Sdf.SpecifierDef, root_type
-            )
-            for part, part_type in parts:
-                Sdf.PrimSpec(root, part, Sdf.SpecifierDef, part_type)
-            count += 1 + len(parts)
+            name = name_format.format(n=counters[kind], v="ABCD"[counters[kind] % 4])
+            root = Sdf.PrimSpec(parent, name, Sdf.SpecifierDef, root_type)
+            for mesh in meshes:
+                Sdf.PrimSpec(root, mesh, Sdf.SpecifierDef, "Mesh")
+            if materials:
+                looks = Sdf.PrimSpec(root, "Looks", Sdf.SpecifierDef, "Scope")
+                for m in range(materials):
+                    material = Sdf.PrimSpec(looks, f"M_{name_format[:6].strip('_{')}_{m}", Sdf.SpecifierDef, "Material")
+                    Sdf.PrimSpec(material, "Shader", Sdf.SpecifierDef, "Shader")
+            count += 1 + len(meshes) + (1 + 2 * materials if materials else 0)
             assets += 1
     return layer
 

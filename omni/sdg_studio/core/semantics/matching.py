@@ -215,55 +215,57 @@ class ExcludeFilter:
         return self.regex.fullmatch(str(prim.GetPath())) is not None
 
 
-def _walk_excluding(prim: Usd.Prim, depth: int, limit: int, excluded: Callable[[Usd.Prim], bool]) -> Iterator[Usd.Prim]:
-    """Pre-order below ``prim`` (depth = its path elements), testing ``excluded`` only down to ``limit``."""
+def _subtree(prim: Usd.Prim) -> Usd.PrimRange:
+    return Usd.PrimRange.Stage(prim.GetStage(), TRAVERSAL) if prim.IsPseudoRoot() else Usd.PrimRange(prim, TRAVERSAL)
+
+
+def _below(prim: Usd.Prim) -> Iterator[Usd.Prim]:
+    """``prim``'s descendants in pre-order (USD iterates; Python only hands them on)."""
+    walk = iter(_subtree(prim))
+    if not prim.IsPseudoRoot():
+        next(walk)
+    return walk
+
+
+def _collect_excluding(
+    prim: Usd.Prim, depth: int, scope_exclude: ExcludeFilter, limit: int, out: list[Usd.Prim]
+) -> None:
+    """Append ``prim``'s descendants, testing ``scope_exclude`` only down to depth ``limit``."""
     for child in prim.GetFilteredChildren(TRAVERSAL):
-        if excluded(child):
+        if scope_exclude.matches(child):
             continue
-        yield child
+        out.append(child)
         if depth + 1 < limit:
-            yield from _walk_excluding(child, depth + 1, limit, excluded)
-        else:  # below the deepest pattern nothing else can be excluded: let USD iterate
-            walk = iter(Usd.PrimRange(child, TRAVERSAL))
-            next(walk)
-            yield from walk
+            _collect_excluding(child, depth + 1, scope_exclude, limit, out)
+        else:  # below the deepest pattern nothing else can be excluded
+            out.extend(_below(child))
 
 
 def scope_prims(
     stage: Usd.Stage, roots: Sequence[str], include_descendants: bool, scope_exclude: ExcludeFilter | None
-) -> Iterator[Usd.Prim]:
+) -> list[Usd.Prim]:
     """Prims under ``roots`` in pre-order, minus the subtrees whose path ``scope_exclude`` matches.
 
     Patterns without ``**`` are only tested down to their own depth; below, USD iterates alone.
     """
     prims, _ = scope_roots(stage, roots)
+    out: list[Usd.Prim] = []
     for root in prims:
+        if scope_exclude is not None and not root.IsPseudoRoot() and scope_exclude.matches(root):
+            continue
+        if not root.IsPseudoRoot():
+            out.append(root)
         if not include_descendants:
-            if not root.IsPseudoRoot() and not (scope_exclude and scope_exclude.matches(root)):
-                yield root
             continue
         if scope_exclude is None:
-            yield from Usd.PrimRange.Stage(stage, TRAVERSAL) if root.IsPseudoRoot() else Usd.PrimRange(root, TRAVERSAL)
-            continue
-        if scope_exclude.matches(root):
-            continue
-        depth = root.GetPath().pathElementCount
-        if not root.IsPseudoRoot():
-            yield root
-        if scope_exclude.max_depth is None:
-            iterator = iter(Usd.PrimRange(root, TRAVERSAL))
-            next(iterator)
+            out.extend(_below(root))
+        elif scope_exclude.max_depth is None:
+            iterator = _below(root)
             for prim in iterator:
                 if scope_exclude.matches(prim):
                     iterator.PruneChildren()
                 else:
-                    yield prim
-        elif depth < scope_exclude.max_depth:
-            yield from _walk_excluding(root, depth, scope_exclude.max_depth, scope_exclude.matches)
+                    out.append(prim)
         else:
-            walk = iter(
-                Usd.PrimRange.Stage(stage, TRAVERSAL) if root.IsPseudoRoot() else Usd.PrimRange(root, TRAVERSAL)
-            )
-            if not root.IsPseudoRoot():
-                next(walk)
-            yield from walk
+            _collect_excluding(root, root.GetPath().pathElementCount, scope_exclude, scope_exclude.max_depth, out)
+    return out

@@ -16,7 +16,7 @@ import gc
 import itertools
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
@@ -51,8 +51,8 @@ from omni.sdg_studio.core.semantics.schema import (
 )
 
 ProgressCallback = Callable[[int], None]
-#: Prims traversed between two progress callbacks.
-PROGRESS_STEP = 8192
+#: Decisions between two progress callbacks.
+PROGRESS_STEP = 4096
 
 
 @contextmanager
@@ -272,30 +272,31 @@ class Planner:
 
     # traversal ---------------------------------------------------------------------------------
 
-    def visit_all(self, prims: Iterable[Usd.Prim], progress: ProgressCallback | None = None) -> None:
-        """Match every prim (column by column), then decide the matched and labeled ones in order."""
-        visited: list[Usd.Prim] = []
-        iterator = iter(prims)
-        while chunk := list(itertools.islice(iterator, PROGRESS_STEP)):
-            visited.extend(chunk)
-            if progress is not None:
-                progress(len(visited))
-        self.prim_count = len(visited)
-        names = list(map(Usd.Prim.GetName, visited))
-        types = list(map(Usd.Prim.GetTypeName, visited))
-        applied = map(Usd.PrimTypeInfo.GetAppliedAPISchemas, map(Usd.Prim.GetPrimTypeInfo, visited))
+    def visit_all(self, prims: Sequence[Usd.Prim], progress: ProgressCallback | None = None) -> None:
+        """Match every prim (column by column), then decide the matched and labeled ones in order.
+
+        ``progress`` gets a count that reaches ``len(prims)`` when done.
+        """
+        self.prim_count = len(prims)
+        names = list(map(Usd.Prim.GetName, prims))
+        types = list(map(Usd.Prim.GetTypeName, prims))
+        applied = map(Usd.PrimTypeInfo.GetAppliedAPISchemas, map(Usd.Prim.GetPrimTypeInfo, prims))
         labeled = {i for i, tokens in enumerate(applied) if tokens and has_label_tokens(tokens)}
         geometry = {t for t in set(types) if is_gprim_type(t)}
-        self.gprims = [visited[i].GetPath() for i, t in enumerate(types) if t in geometry]
-        matched = RuleMatcher(self.ruleset).match_all(visited, names, types)
+        self.gprims = [prims[i].GetPath() for i, t in enumerate(types) if t in geometry]
+        matched = RuleMatcher(self.ruleset).match_all(prims, names, types)
         pending = sorted(labeled.union(matched))
-        paths = {i: visited[i].GetPath() for i in pending}
+        paths = {i: prims[i].GetPath() for i in pending}
         dropped = leaf_drops([(paths[i], matched.get(i, ())) for i in pending])
-        for i in pending:
+        for done, i in enumerate(pending, 1):
             found = matched.get(i, [])
             if dropped and found:
                 found = [(rule, groups) for rule, groups in found if (rule.order, paths[i]) not in dropped]
-            self.decide(visited[i], paths[i], found, i in labeled)
+            self.decide(prims[i], paths[i], found, i in labeled)
+            if progress is not None and done % PROGRESS_STEP == 0:
+                progress(done * self.prim_count // len(pending))
+        if progress is not None:
+            progress(self.prim_count)
 
     def decide(self, prim: Usd.Prim, path: Sdf.Path, found: Sequence[RuleMatch], has_tokens: bool) -> None:
         """Turn one prim's matching rules (in precedence order) into intents and notes."""
@@ -450,8 +451,8 @@ class Planner:
 
     def finish(self) -> LabelPlan:
         rows: list[PlanRow] = []
-        before: dict[Sdf.Path, dict[str, tuple[str, ...]]] = {}
-        after: dict[Sdf.Path, dict[str, tuple[str, ...]]] = {}
+        before: dict[Sdf.Path, Mapping[str, tuple[str, ...]]] = {}
+        after: dict[Sdf.Path, Mapping[str, tuple[str, ...]]] = {}
         for path, state in self.states.items():
             prim_rows = self.rows_for(path, state)
             rows.extend(prim_rows)
@@ -558,7 +559,7 @@ def intent_row(
     before = current.get(taxonomy, ())
     source = intent.sources[0] if intent.sources else ""
     row = PlanRow(state.path, state.type_name, intent.rule.id, Action.SKIP, taxonomy, before, before, (), source)
-    legacy = [item for item in legacy_left if item.semantic_type == taxonomy]
+    legacy = [item for item in legacy_left if item.semantic_type == taxonomy] if legacy_left else []
     if taxonomy in state.time_sampled:
         return replace(
             row, action=Action.WARN, message=f"'{labels_attr_name(taxonomy)}' is time-sampled; left untouched"
@@ -579,10 +580,10 @@ def intent_row(
     if after == before and taxonomy in current:
         return None
     action = Action.REPLACE if intent.rule.mode == "replace" and before else Action.ADD
-    return replace(row, action=action, after=after)
+    return PlanRow(state.path, state.type_name, intent.rule.id, action, taxonomy, before, after, (), source)
 
 
-def labels_after(state: PrimLabels, rows: Sequence[PlanRow]) -> dict[str, tuple[str, ...]]:
+def labels_after(state: PrimLabels, rows: Sequence[PlanRow]) -> Mapping[str, tuple[str, ...]]:
     """Both schemas merged after the prim's write rows are applied."""
     labels = {tax: tuple(values) for tax, values in state.labels.items()}
     removed: set[str] = set()

@@ -64,15 +64,18 @@ class PrimLabels:
         )
         return cls(str(prim.GetPath()), prim.GetTypeName(), labels, legacy, sampled, legacy_sampled)
 
-    def combined(self) -> dict[str, tuple[str, ...]]:
+    def combined(self) -> Mapping[str, tuple[str, ...]]:
         """Both schemas merged per taxonomy (legacy type is the taxonomy), like ``direct_labels``."""
-        out = {tax: list(labels) for tax, labels in self.labels.items()}
-        for item in self.legacy:
-            if item.semantic_type and item.semantic_data:
-                bucket = out.setdefault(item.semantic_type, [])
-                if item.semantic_data not in bucket:
-                    bucket.append(item.semantic_data)
-        return {tax: tuple(labels) for tax, labels in out.items()}
+        cached = self.__dict__.get("_combined")  # computed once: the planner asks often
+        if cached is None:
+            out = {tax: list(labels) for tax, labels in self.labels.items()}
+            for item in self.legacy:
+                if item.semantic_type and item.semantic_data:
+                    bucket = out.setdefault(item.semantic_type, [])
+                    if item.semantic_data not in bucket:
+                        bucket.append(item.semantic_data)
+            cached = self.__dict__["_combined"] = {tax: tuple(labels) for tax, labels in out.items()}
+        return cached
 
     def taxonomies(self) -> set[str]:
         """Taxonomies present in either schema (a legacy instance with an empty label counts)."""
