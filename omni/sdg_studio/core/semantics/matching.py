@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import PurePosixPath
+from typing import Union
 
 from pxr import Pcp, Sdf, Tf, Usd, UsdShade
 
@@ -103,9 +104,10 @@ def _groups(rule: Rule, value_of: Mapping[str, str] | PrimFields) -> dict[str, s
 #: Fields read as whole columns (one ``map`` of the regex per rule); others come from :class:`PrimFields`.
 COLUMN_FIELDS = frozenset({"name", "type", "path"})
 Hits = dict[int, dict[str, str]]
+Column = Union[Sequence[str], "PathColumn"]  # Union: this alias is evaluated at runtime
 
 
-def _filter(hits: Hits, match: Match, column: Sequence[str], keep: bool) -> Hits:
+def _filter(hits: Hits, match: Match, column: Column, keep: bool) -> Hits:
     """Rows of ``hits`` whose ``column`` value passes (``keep``) or fails ``match``, groups merged."""
     test = match.regex.search if match.kind == "contains" else match.regex.fullmatch
     rows = list(hits)
@@ -118,7 +120,7 @@ def _filter(hits: Hits, match: Match, column: Sequence[str], keep: bool) -> Hits
     return out
 
 
-def evaluate(rule: Rule, rows: Sequence[int], column: Callable[[str], Sequence[str]]) -> Hits:
+def evaluate(rule: Rule, rows: Sequence[int], column: Callable[[str], Column]) -> Hits:
     """The ``rows`` (indexes into the columns) a rule's clauses match, with their regex groups."""
     hits: Hits = {row: {} for row in rows}
     for match in rule.matches:
@@ -126,6 +128,20 @@ def evaluate(rule: Rule, rows: Sequence[int], column: Callable[[str], Sequence[s
     for match in rule.unless:
         hits = _filter(hits, match, column(match.on), keep=False)
     return hits
+
+
+class PathColumn:
+    """Prim path strings, computed only for the rows a path clause actually tests."""
+
+    def __init__(self, prims: Sequence[Usd.Prim]) -> None:
+        self.prims = prims
+        self._cache: dict[int, str] = {}
+
+    def __getitem__(self, row: int) -> str:
+        found = self._cache.get(row)
+        if found is None:
+            found = self._cache[row] = str(self.prims[row].GetPath())
+        return found
 
 
 class RuleMatcher:
@@ -147,11 +163,9 @@ class RuleMatcher:
         pairs = list(zip(names, types, strict=True))
         distinct = list(dict.fromkeys(pairs))
         distinct_columns = {"name": [p[0] for p in distinct], "type": [p[1] for p in distinct]}
-        paths: list[str] = []
+        paths = PathColumn(prims)
 
-        def prim_column(name: str) -> Sequence[str]:
-            if name == "path" and not paths:
-                paths.extend(map(str, map(Usd.Prim.GetPath, prims)))
+        def prim_column(name: str) -> Column:
             return {"name": names, "type": types, "path": paths}[name]
 
         by_pair: dict[NameType, list[RuleMatch]] = {}
