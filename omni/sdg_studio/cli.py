@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from omni.sdg_studio import __version__
-from omni.sdg_studio.commands import demo, info
+from omni.sdg_studio.commands import demo, info, render
 from omni.sdg_studio.commands.output import err_console
 from omni.sdg_studio.core.errors import SdgStudioError
 
@@ -19,7 +19,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for module in (info, demo):
+for module in (info, render, demo):
     module.register(app)
 
 
