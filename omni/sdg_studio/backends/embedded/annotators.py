@@ -43,6 +43,8 @@ class SceneState:
     albedo: np.ndarray
     #: Object-local extents, keyed by (taxonomies, object index); valid while transforms stay.
     extents: dict[tuple[tuple[str, ...], int], tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
+    #: Object world bounds per taxonomies; valid while transforms stay.
+    _object_bounds: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict, repr=False)
 
     @cached_property
     def bounds(self) -> np.ndarray:
@@ -51,6 +53,20 @@ class SceneState:
         for g, mesh in enumerate(self.meshes):
             out[g, 0], out[g, 1] = mesh.vertices.min(axis=0), mesh.vertices.max(axis=0)
         return out
+
+    def object_bounds(self, tables: LabelTables) -> np.ndarray:
+        """World-space bounds (O, 2, 3) of every labeled object of ``tables``."""
+        key = tables.taxonomies
+        found = self._object_bounds.get(key)
+        if found is None:
+            owner, member = tables.memberships
+            found = np.empty((len(tables.objects), 2, 3))
+            found[:, 0] = np.inf
+            found[:, 1] = -np.inf
+            np.minimum.at(found[:, 0], owner, self.bounds[member, 0])
+            np.maximum.at(found[:, 1], owner, self.bounds[member, 1])
+            self._object_bounds[key] = found
+        return found
 
     def object_to_world(self, path: str, member: SceneGeometry) -> np.ndarray:
         """World transform of the labeled prim ``path`` above (or at) its geometry ``member``.
@@ -142,13 +158,21 @@ class FrameData:
         return np.where(away[:, None], -soup.unit_normals, soup.unit_normals)
 
     @cached_property
+    def pixel_normals(self) -> np.ndarray:
+        """World-space unit normal of every pixel (H*W, 3) float32, facing the camera; zero on misses."""
+        soup = self.scene.soup
+        if self.per_triangle:
+            table = np.zeros((soup.count + 1, 3), np.float32)
+            table[:-1] = self.facing_table
+            return table[self.all_rows]
+        normals = soup.padded_normals[self.all_rows]
+        away = np.einsum("ij,ij->i", normals, self.rays[0]) > 0
+        return normals * np.where(away, np.float32(-1.0), np.float32(1.0))[:, None]
+
+    @cached_property
     def normals(self) -> np.ndarray:
         """World-space unit normals of hit pixels (n_hit, 3), facing the camera."""
-        if self.per_triangle:
-            return self.facing_table[self.hit_rows]
-        normals = self.scene.soup.unit_normals[self.hit_rows]
-        facing = np.einsum("ij,ij->i", normals, self.rays[0][self.hit])
-        return np.where((facing > 0)[:, None], -normals, normals)
+        return self.pixel_normals[self.hit]
 
     @cached_property
     def points(self) -> np.ndarray:
@@ -178,59 +202,68 @@ class FrameData:
             table[-1] = background
             out[:, :3] = table[self.all_rows]
         else:
-            needs_points = len(lighting.point_positions) > 0
-            light = irradiance(lighting, self.normals, self.points if needs_points else None)
-            out[:, :3] = background
-            out[self.hit, :3] = to_srgb8(self.scene.albedo[self.slot[self.hit]] * light)
+            points = None
+            if len(lighting.point_positions):
+                points = (
+                    self.camera.position.astype(np.float32)
+                    + self.rays[0] * np.where(self.hit, self.hits.distance, 0.0).astype(np.float32)[:, None]
+                )
+            light = irradiance(lighting, self.pixel_normals, points)
+            color = self.scene.albedo[self.slot] * light
+            out[:, :3] = np.where(self.hit[:, None], to_srgb8(color), background)
         return out.reshape(*self.shape, 4)
 
     # ---- labeled objects -------------------------------------------------------------------
     @cached_property
     def object_stats(self) -> ObjectStats:
-        """Visible and alone-covered pixel counts and boxes of every labeled object."""
+        """Visible and alone-covered pixel counts and boxes of every labeled object.
+
+        "Alone" coverage casts rays against the object only, and only where it could hide: pixels of
+        its projected bounds that it does not own and whose first hit is nearer than its farthest point.
+        """
         objects = self.tables.objects
         count = len(objects)
         width = self.camera.width
-        visible = np.zeros(count, np.int64)
         covered = np.zeros(count, np.int64)
-        tight = np.full((count, 4), -1, np.int64)
         loose = np.full((count, 4), -1, np.int64)
         if not count:
-            empty = np.zeros(0, np.float32)
-            return ObjectStats(visible, covered, tight, loose, empty)
-        labeled = self.tables.object_of_geometry >= 0
-        pixel_boxes = _geometry_pixel_boxes(self.hits.geometry, labeled, width)
-        windows = _object_windows(self.camera, self.scene.bounds, [o.geometries for o in objects])
+            return ObjectStats(covered, covered, loose, loose, np.zeros(0, np.float32))
+        owner, member = self.tables.memberships
+        counts, boxes = _geometry_pixel_boxes(self.hits.geometry, self.tables.object_of_geometry >= 0, width)
+        visible = np.bincount(owner, weights=counts[member], minlength=count).astype(np.int64)
+        tight = _union_by(owner, boxes[member], counts[member] > 0, count)
+        bounds = self.scene.object_bounds(self.tables)
+        windows, farthest = _object_windows(self.camera, bounds)
         slot_image = self.slot.reshape(self.shape)
-        for i, obj in enumerate(objects):
-            members = np.asarray(obj.geometries, np.int64)
-            counts, boxes = pixel_boxes[0][members], pixel_boxes[1][members]
-            visible[i] = counts.sum()
-            box = _union(boxes[counts > 0])
-            tight[i] = box
-            window = windows[i]
-            if window is None:
-                loose[i] = box
-                covered[i] = visible[i]
-                continue
-            x0, y0, x1, y1 = window
+        distance_image = self.hits.distance.reshape(self.shape)
+        covered[:] = visible
+        loose[:] = tight
+        for i in np.flatnonzero(windows[:, 0] >= 0):
+            x0, y0, x1, y1 = windows[i]
+            members = objects[i].geometries
             sub = slot_image[y0:y1, x0:x1]
-            own = np.isin(sub, members + 1)
-            rows, cols = np.nonzero(~own)
-            pixels = (rows + y0) * width + (cols + x0)
-            alone = self.scene.engine.cast(self.camera, pixels, only=obj.geometries)
+            candidate = distance_image[y0:y1, x0:x1] <= farthest[i]
+            if len(members) == 1:
+                candidate &= sub != members[0] + 1
+            else:
+                own = np.zeros(len(self.scene.geometries) + 1, bool)
+                own[np.asarray(members) + 1] = True
+                candidate &= ~own[sub]
+            rows, cols = np.nonzero(candidate)
+            if not rows.size:
+                continue
+            alone = self.scene.engine.cast(self.camera, (rows + y0) * width + (cols + x0), only=members)
             extra = alone.geometry >= 0
-            covered[i] = visible[i] + int(extra.sum())
             if extra.any():
+                covered[i] += int(extra.sum())
                 ex_rows, ex_cols = rows[extra] + y0, cols[extra] + x0
-                extra_box = np.array([ex_cols.min(), ex_rows.min(), ex_cols.max(), ex_rows.max()])
-                box = _union(np.stack([b for b in (box, extra_box) if b[0] >= 0]))
-            loose[i] = box
+                found = np.array([[ex_cols.min(), ex_rows.min(), ex_cols.max(), ex_rows.max()]])
+                both = np.concatenate([loose[i : i + 1], found]) if loose[i, 0] >= 0 else found
+                loose[i] = [both[:, 0].min(), both[:, 1].min(), both[:, 2].max(), both[:, 3].max()]
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(covered > 0, 1.0 - visible / np.maximum(covered, 1), 1.0)
         ratio = np.clip(ratio, 0.0, 1.0)
-        nested = np.array([o.has_labeled_descendants for o in objects])
-        ratio[nested] = -1.0
+        ratio[np.array([o.has_labeled_descendants for o in objects])] = -1.0
         return ObjectStats(visible, covered, tight, loose, ratio.astype(np.float32))
 
     def object_frame(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -253,10 +286,18 @@ class FrameData:
         return cached
 
 
-def _union(boxes: np.ndarray) -> np.ndarray:
-    if not len(boxes):
-        return np.full(4, -1, np.int64)
-    return np.array([boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()], np.int64)
+def _union_by(owner: np.ndarray, boxes: np.ndarray, valid: np.ndarray, count: int) -> np.ndarray:
+    """Union of inclusive pixel ``boxes`` (n, 4) per ``owner`` index; -1 rows where an owner has none."""
+    out = np.empty((count, 4), np.int64)
+    out[:, :2] = np.iinfo(np.int64).max
+    out[:, 2:] = -1
+    owner, boxes = owner[valid], boxes[valid]
+    np.minimum.at(out[:, 0], owner, boxes[:, 0])
+    np.minimum.at(out[:, 1], owner, boxes[:, 1])
+    np.maximum.at(out[:, 2], owner, boxes[:, 2])
+    np.maximum.at(out[:, 3], owner, boxes[:, 3])
+    out[out[:, 2] < 0] = -1
+    return out
 
 
 def _geometry_pixel_boxes(geometry: np.ndarray, labeled: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -278,29 +319,29 @@ def _geometry_pixel_boxes(geometry: np.ndarray, labeled: np.ndarray, width: int)
     return counts, boxes
 
 
-def _object_windows(
-    camera: PinholeCamera, bounds: np.ndarray, members: Sequence[Sequence[int]]
-) -> list[tuple[int, int, int, int] | None]:
-    """Pixel window (x0, y0, x1, y1), exclusive ends, that holds each object; None when outside the view.
+_CORNERS = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)], bool)
 
-    Windows come from the projected corners of the members' world bounds (conservative); an object
-    reaching behind the near plane gets the whole image.
+
+def _object_windows(camera: PinholeCamera, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel window (x0, y0, x1, y1), exclusive ends, of each object's projected bounds (O, 2, 3).
+
+    Rows are -1 for objects outside the view; an object reaching behind the near plane gets the
+    whole image. Also returns each object's farthest possible distance from the camera (O,).
     """
-    windows: list[tuple[int, int, int, int] | None] = []
-    corner_select = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)])
-    for m in members:
-        low, high = bounds[list(m), 0].min(axis=0), bounds[list(m), 1].max(axis=0)
-        corners = np.where(corner_select == 0, low, high)
-        xy, depth = camera.project(corners)
-        if (depth < camera.near).any():
-            windows.append((0, 0, camera.width, camera.height))
-            continue
-        lo_x = max(int(np.ceil(xy[:, 0].min() - 0.5)), 0)
-        lo_y = max(int(np.ceil(xy[:, 1].min() - 0.5)), 0)
-        hi_x = min(int(np.floor(xy[:, 0].max() - 0.5)), camera.width - 1)
-        hi_y = min(int(np.floor(xy[:, 1].max() - 0.5)), camera.height - 1)
-        windows.append((lo_x, lo_y, hi_x + 1, hi_y + 1) if lo_x <= hi_x and lo_y <= hi_y else None)
-    return windows
+    count = len(bounds)
+    corners = np.where(_CORNERS[None], bounds[:, 1][:, None, :], bounds[:, 0][:, None, :]).reshape(-1, 3)
+    xy, depth = camera.project(corners)
+    xy, depth = xy.reshape(count, 8, 2), depth.reshape(count, 8)
+    farthest = np.linalg.norm(corners - camera.position, axis=1).reshape(count, 8).max(axis=1)
+    with np.errstate(invalid="ignore"):
+        lo = np.maximum(np.ceil(xy.min(axis=1) - 0.5), 0)
+        hi = np.minimum(np.floor(xy.max(axis=1) - 0.5), [camera.width - 1, camera.height - 1])
+    windows = np.concatenate([lo, hi + 1], axis=1)
+    behind = (depth < camera.near).any(axis=1)
+    windows[behind] = [0, 0, camera.width, camera.height]
+    empty = ~behind & ((windows[:, 2] <= windows[:, 0]) | (windows[:, 3] <= windows[:, 1]))
+    windows[empty] = -1
+    return windows.astype(np.int64), farthest
 
 
 # ---- annotator outputs --------------------------------------------------------------------------

@@ -104,10 +104,12 @@ def read_lighting(stage: Usd.Stage, time: Usd.TimeCode, scene_center: np.ndarray
 
 def irradiance(lighting: Lighting, normals: np.ndarray, points: np.ndarray | None) -> np.ndarray:
     """Relative irradiance (N, 3) float32 at surfaces with unit ``normals`` (N, 3) at ``points``."""
-    result = np.broadcast_to(lighting.ambient.astype(np.float32), normals.shape).copy()
-    if len(lighting.distant_directions):
-        cosines = np.maximum(normals @ lighting.distant_directions.T.astype(np.float32), 0.0)
-        result += cosines @ lighting.distant_colors.astype(np.float32)
+    normals = np.asarray(normals, np.float32)
+    result = np.empty(normals.shape, np.float32)
+    result[:] = lighting.ambient.astype(np.float32)
+    for direction, color in zip(lighting.distant_directions, lighting.distant_colors, strict=True):
+        cosine = np.maximum(normals @ direction.astype(np.float32), 0.0)
+        result += cosine[:, None] * color.astype(np.float32)
     if points is not None:
         for position, color in zip(lighting.point_positions, lighting.point_colors, strict=True):
             to_light = position.astype(np.float32) - points

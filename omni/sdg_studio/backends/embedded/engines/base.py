@@ -60,7 +60,12 @@ class TriangleSoup:
     row_geometry: np.ndarray
     first_vertex: np.ndarray
     normals: np.ndarray
-    unit_normals: np.ndarray
+    #: Unit normals (T + 1, 3) float32; the last row is zero (for pixels that hit nothing).
+    padded_normals: np.ndarray
+
+    @property
+    def unit_normals(self) -> np.ndarray:
+        return self.padded_normals[:-1]
 
     @property
     def count(self) -> int:
@@ -73,12 +78,13 @@ class TriangleSoup:
         row_geometry = np.repeat(np.arange(len(meshes), dtype=np.int64), counts)
         if not meshes or offsets[-1] == 0:
             empty = np.zeros((0, 3))
-            return cls(offsets, row_geometry, empty, empty, empty.astype(np.float32))
+            return cls(offsets, row_geometry, empty, empty, np.zeros((1, 3), np.float32))
         corners = [np.concatenate([m.vertices[m.triangles[:, k]] for m in meshes]).astype(np.float64) for k in range(3)]
         normals = np.cross(corners[1] - corners[0], corners[2] - corners[0])
         length = np.linalg.norm(normals, axis=1, keepdims=True)
-        unit = (normals / np.maximum(length, 1e-300)).astype(np.float32)
-        return cls(offsets, row_geometry, corners[0], normals, unit)
+        padded = np.zeros((len(normals) + 1, 3), np.float32)
+        padded[:-1] = normals / np.maximum(length, 1e-300)
+        return cls(offsets, row_geometry, corners[0], normals, padded)
 
     def rows(self, geometry: np.ndarray, triangle: np.ndarray) -> np.ndarray:
         """Table rows of (geometry, triangle) pairs (both >= 0)."""
