@@ -72,6 +72,12 @@ class TimedEngine:
             self.objects += elapsed
         return hits
 
+    def covers(self, camera, groups, group_of_ray, pixels):
+        start = time.perf_counter()
+        found = self.inner.covers(camera, groups, group_of_ray, pixels)
+        self.objects += time.perf_counter() - start
+        return found
+
 
 def uv_sphere(rings: int, segments: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Unit UV sphere of quads (triangle fans at the poles) as USD mesh arrays."""

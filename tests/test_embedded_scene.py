@@ -114,6 +114,9 @@ class CountingEngine:
     def cast(self, camera, pixels=None, only=None):
         return self.inner.cast(camera, pixels, only)
 
+    def covers(self, camera, groups, group_of_ray, pixels):
+        return self.inner.covers(camera, groups, group_of_ray, pixels)
+
 
 def counting_backend(stage):
     from omni.sdg_studio.backends.embedded.engines import make_engine

@@ -143,31 +143,40 @@ class FrameData:
         return rows
 
     @cached_property
-    def per_triangle(self) -> bool:
-        """Whether per-triangle tables (then one gather per pixel) are cheaper than per-pixel work."""
-        return self.scene.soup.count <= self.hit_rows.size
+    def present(self) -> tuple[np.ndarray, np.ndarray]:
+        """Triangle rows seen in this frame (P,) and, per pixel, its index into them (misses: P).
+
+        Per-triangle work (facing normals, shading) is then done once per seen triangle, and each
+        pixel only gathers from the small tables.
+        """
+        count = self.scene.soup.count
+        if count <= self.hit_rows.size:
+            return np.arange(count), self.all_rows
+        seen = np.zeros(count, bool)
+        seen[self.hit_rows] = True
+        present = np.flatnonzero(seen)
+        remap = np.full(count + 1, len(present), np.int64)
+        remap[present] = np.arange(len(present))
+        return present, remap[self.all_rows]
 
     @cached_property
     def facing_table(self) -> np.ndarray:
-        """Unit normal of every triangle turned towards the camera (T, 3) float32.
+        """Unit normal of every seen triangle turned towards the camera (P, 3) float32.
 
         All rays leave the camera position, so a triangle faces the camera on all its pixels or on none.
         """
         soup = self.scene.soup
-        away = np.einsum("ij,ij->i", soup.normals, soup.first_vertex - self.camera.position) > 0
-        return np.where(away[:, None], -soup.unit_normals, soup.unit_normals)
+        rows = self.present[0]
+        normals = soup.unit_normals[rows]
+        away = np.einsum("ij,ij->i", soup.normals[rows], soup.first_vertex[rows] - self.camera.position) > 0
+        return normals * np.where(away, np.float32(-1.0), np.float32(1.0))[:, None]
 
     @cached_property
     def pixel_normals(self) -> np.ndarray:
         """World-space unit normal of every pixel (H*W, 3) float32, facing the camera; zero on misses."""
-        soup = self.scene.soup
-        if self.per_triangle:
-            table = np.zeros((soup.count + 1, 3), np.float32)
-            table[:-1] = self.facing_table
-            return table[self.all_rows]
-        normals = soup.padded_normals[self.all_rows]
-        away = np.einsum("ij,ij->i", normals, self.rays[0]) > 0
-        return normals * np.where(away, np.float32(-1.0), np.float32(1.0))[:, None]
+        table = np.zeros((len(self.present[0]) + 1, 3), np.float32)
+        table[:-1] = self.facing_table
+        return table[self.present[1]]
 
     @cached_property
     def normals(self) -> np.ndarray:
@@ -195,19 +204,18 @@ class FrameData:
         out = np.empty((self.hit.size, 4), np.uint8)
         out[:, 3] = 255
         soup = self.scene.soup
-        if self.per_triangle and not len(lighting.point_positions):
-            table = np.empty((soup.count + 1, 3), np.uint8)
-            albedo = self.scene.albedo[soup.row_geometry + 1]
+        if not len(lighting.point_positions):
+            rows, index = self.present
+            table = np.empty((len(rows) + 1, 3), np.uint8)
+            albedo = self.scene.albedo[soup.row_geometry[rows] + 1]
             table[:-1] = to_srgb8(albedo * irradiance(lighting, self.facing_table, None))
             table[-1] = background
-            out[:, :3] = table[self.all_rows]
+            out[:, :3] = table[index]
         else:
-            points = None
-            if len(lighting.point_positions):
-                points = (
-                    self.camera.position.astype(np.float32)
-                    + self.rays[0] * np.where(self.hit, self.hits.distance, 0.0).astype(np.float32)[:, None]
-                )
+            points = (
+                self.camera.position.astype(np.float32)
+                + self.rays[0] * np.where(self.hit, self.hits.distance, 0.0).astype(np.float32)[:, None]
+            )
             light = irradiance(lighting, self.pixel_normals, points)
             color = self.scene.albedo[self.slot] * light
             out[:, :3] = np.where(self.hit[:, None], to_srgb8(color), background)
@@ -224,42 +232,43 @@ class FrameData:
         objects = self.tables.objects
         count = len(objects)
         width = self.camera.width
-        covered = np.zeros(count, np.int64)
-        loose = np.full((count, 4), -1, np.int64)
         if not count:
-            return ObjectStats(covered, covered, loose, loose, np.zeros(0, np.float32))
+            none = np.zeros(0, np.int64)
+            boxes = np.zeros((0, 4), np.int64)
+            return ObjectStats(none, none, boxes, boxes, np.zeros(0, np.float32))
         owner, member = self.tables.memberships
         counts, boxes = _geometry_pixel_boxes(self.hits.geometry, self.tables.object_of_geometry >= 0, width)
         visible = np.bincount(owner, weights=counts[member], minlength=count).astype(np.int64)
         tight = _union_by(owner, boxes[member], counts[member] > 0, count)
         bounds = self.scene.object_bounds(self.tables)
         windows, farthest = _object_windows(self.camera, bounds)
-        slot_image = self.slot.reshape(self.shape)
-        distance_image = self.hits.distance.reshape(self.shape)
-        covered[:] = visible
-        loose[:] = tight
-        for i in np.flatnonzero(windows[:, 0] >= 0):
-            x0, y0, x1, y1 = windows[i]
-            members = objects[i].geometries
-            sub = slot_image[y0:y1, x0:x1]
-            candidate = distance_image[y0:y1, x0:x1] <= farthest[i]
-            if len(members) == 1:
-                candidate &= sub != members[0] + 1
-            else:
-                own = np.zeros(len(self.scene.geometries) + 1, bool)
-                own[np.asarray(members) + 1] = True
-                candidate &= ~own[sub]
-            rows, cols = np.nonzero(candidate)
-            if not rows.size:
-                continue
-            alone = self.scene.engine.cast(self.camera, (rows + y0) * width + (cols + x0), only=members)
-            extra = alone.geometry >= 0
-            if extra.any():
-                covered[i] += int(extra.sum())
-                ex_rows, ex_cols = rows[extra] + y0, cols[extra] + x0
-                found = np.array([[ex_cols.min(), ex_rows.min(), ex_cols.max(), ex_rows.max()]])
-                both = np.concatenate([loose[i : i + 1], found]) if loose[i, 0] >= 0 else found
-                loose[i] = [both[:, 0].min(), both[:, 1].min(), both[:, 2].max(), both[:, 3].max()]
+        owner_of_ray, pixels = _window_pixels(windows, width)
+        # Candidates: pixels the object does not own whose first hit is nearer than its farthest point.
+        candidate = self.hits.distance[pixels] <= farthest[owner_of_ray]
+        slots = len(self.scene.geometries) + 1
+        owned = np.isin(owner_of_ray * slots + self.slot[pixels], owner * slots + member + 1)
+        candidate &= ~owned
+        owner_of_ray, pixels = owner_of_ray[candidate], pixels[candidate]
+        groups = [o.geometries for o in objects]
+        extra = self.scene.engine.covers(self.camera, groups, owner_of_ray, pixels)
+        covered = visible + np.bincount(owner_of_ray[extra], minlength=count)
+        rows, cols = np.divmod(pixels[extra], width)
+        found = _union_by(
+            owner_of_ray[extra], np.stack([cols, rows, cols, rows], axis=1), np.ones(len(rows), bool), count
+        )
+        both = np.stack([tight, found])
+        known = both[:, :, 0] >= 0
+        big = np.iinfo(np.int64).max
+        loose = np.stack(
+            [
+                np.where(known, both[:, :, 0], big).min(axis=0),
+                np.where(known, both[:, :, 1], big).min(axis=0),
+                both[:, :, 2].max(axis=0),
+                both[:, :, 3].max(axis=0),
+            ],
+            axis=1,
+        )
+        loose[~known.any(axis=0)] = -1
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(covered > 0, 1.0 - visible / np.maximum(covered, 1), 1.0)
         ratio = np.clip(ratio, 0.0, 1.0)
@@ -319,6 +328,19 @@ def _geometry_pixel_boxes(geometry: np.ndarray, labeled: np.ndarray, width: int)
     return counts, boxes
 
 
+def _window_pixels(windows: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(window index, flat pixel index) of every pixel of every window (rows of -1 are skipped)."""
+    index = np.flatnonzero(windows[:, 0] >= 0)
+    x0, y0, x1, y1 = windows[index].T
+    w, h = x1 - x0, y1 - y0
+    sizes = w * h
+    owner = np.repeat(index, sizes)
+    local = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    k = np.repeat(np.arange(len(index)), sizes)
+    rows, cols = np.divmod(local, w[k])
+    return owner, (rows + y0[k]) * width + cols + x0[k]
+
+
 _CORNERS = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)], bool)
 
 
@@ -371,15 +393,10 @@ def distance_to_image_plane(frame: FrameData) -> np.ndarray:
 
 
 def normals(frame: FrameData) -> np.ndarray:
-    if frame.per_triangle:
-        table = np.zeros((frame.scene.soup.count + 1, 4), np.float32)
-        table[:-1, :3] = frame.facing_table
-        table[:-1, 3] = 1.0
-        return table[frame.all_rows].reshape(*frame.shape, 4)
-    out = np.zeros((frame.hit.size, 4), np.float32)
-    out[frame.hit, :3] = frame.normals
-    out[frame.hit, 3] = 1.0
-    return out.reshape(*frame.shape, 4)
+    table = np.zeros((len(frame.present[0]) + 1, 4), np.float32)
+    table[:-1, :3] = frame.facing_table
+    table[:-1, 3] = 1.0
+    return table[frame.present[1]].reshape(*frame.shape, 4)
 
 
 def camera_params(frame: FrameData) -> dict[str, Any]:

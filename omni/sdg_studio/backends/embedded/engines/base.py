@@ -50,6 +50,30 @@ class RayEngine(Protocol):
         """Hits for ``pixels`` (flat indices into the H*W image, all when None) against ``only`` (or all) meshes."""
         ...
 
+    def covers(
+        self, camera: PinholeCamera, groups: Sequence[Sequence[int]], group_of_ray: np.ndarray, pixels: np.ndarray
+    ) -> np.ndarray:
+        """Whether the ray of each pixel hits the meshes of its group (``groups[group_of_ray[i]]``), alone.
+
+        ``groups`` is the same list from frame to frame (the labeled objects), so engines may prepare it once.
+        """
+        ...
+
+
+def covers_group_by_group(
+    engine: RayEngine,
+    camera: PinholeCamera,
+    groups: Sequence[Sequence[int]],
+    group_of_ray: np.ndarray,
+    pixels: np.ndarray,
+) -> np.ndarray:
+    """:meth:`RayEngine.covers` as one cast per group."""
+    hit = np.zeros(len(pixels), bool)
+    for group in np.unique(group_of_ray):
+        rays = np.flatnonzero(group_of_ray == group)
+        hit[rays] = engine.cast(camera, pixels[rays], only=groups[group]).geometry >= 0
+    return hit
+
 
 @dataclass(frozen=True)
 class TriangleSoup:
