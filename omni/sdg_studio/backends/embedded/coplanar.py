@@ -22,16 +22,20 @@ _NORMAL_STEPS = 1e6
 _OFFSET_STEPS = 1e7
 
 
+#: Plane groups larger than this are not resolved (pairwise overlap tests would be too slow).
+MAX_GROUP = 6000
+
+
 @dataclass(frozen=True)
 class CoplanarGroups:
-    """Triangles (table rows) that share a plane with triangles of other geometries."""
+    """For every triangle (table row) that overlaps coplanar triangles of lower geometries: those triangles."""
 
-    #: Group of every table row, -1 for rows without coplanar partners (T,).
-    group_of_row: np.ndarray
-    #: Rows of each group, sorted by group, and each group's start in it (groups + 1,).
-    rows: np.ndarray
+    #: Index into ``starts`` of every table row, -1 for rows without such partners (T,).
+    slot_of_row: np.ndarray
+    #: Partner rows of slot ``k``: ``partners[starts[k]:starts[k + 1]]``.
     starts: np.ndarray
-    #: Corners (len(rows), 3, 3), plane normal (len(rows), 3) and offset of the grouped rows.
+    partners: np.ndarray
+    #: Corners (T_p, 3, 3), unit normal (T_p, 3) and plane offset (T_p,) of each partner entry.
     corners: np.ndarray
     normals: np.ndarray
     offsets: np.ndarray
@@ -40,7 +44,7 @@ class CoplanarGroups:
     @classmethod
     def build(cls, meshes: Sequence[WorldMesh], soup: TriangleSoup) -> CoplanarGroups:
         count = soup.count
-        none = cls(np.full(count, -1, np.int64), np.zeros(0, np.int64), np.zeros(1, np.int64),
+        none = cls(np.full(count, -1, np.int64), np.zeros(1, np.int64), np.zeros(0, np.int64),
                    np.zeros((0, 3, 3)), np.zeros((0, 3)), np.zeros(0), 0.0)  # fmt: skip
         if count < 2:
             return none
@@ -50,31 +54,45 @@ class CoplanarGroups:
         normal *= np.sign(normal[np.arange(count), biggest])[:, None]
         offset = np.einsum("ij,ij->i", normal, soup.first_vertex)
         scale = max(float(np.abs(soup.first_vertex).max()), 1.0)
+        tolerance = 1e-6 * scale
         key = np.column_stack([np.round(normal * _NORMAL_STEPS), np.round(offset / scale * _OFFSET_STEPS)])
         mixed = np.ascontiguousarray(key.astype(np.int64)) @ np.array(
             [0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F], np.int64
-        )  # wrapping hash of the 4 integers; collisions are caught by the plane test below
-        _, inverse = np.unique(mixed, return_inverse=True)
+        )  # wrapping hash of the 4 integers; collisions are caught by the plane test at render time
+        order = np.argsort(mixed, kind="stable")
+        bounds = np.flatnonzero(np.diff(mixed[order])) + 1
+        corners = _corners(meshes, soup)
+        low, high = corners.min(axis=1) - tolerance, corners.max(axis=1) + tolerance
         geometry = soup.row_geometry
-        group_min = np.full(inverse.max() + 1, np.iinfo(np.int64).max)
-        group_max = np.full(inverse.max() + 1, -1)
-        np.minimum.at(group_min, inverse, geometry)
-        np.maximum.at(group_max, inverse, geometry)
-        shared = group_min[inverse] != group_max[inverse]
-        if not shared.any():
+        pairs_row, pairs_partner = [], []
+        for rows in np.split(order, bounds):
+            if len(rows) < 2 or len(rows) > MAX_GROUP or geometry[rows].min() == geometry[rows].max():
+                continue
+            g = geometry[rows]
+            lower = g[None, :] < g[:, None]  # [i, j]: partner j belongs to a lower geometry than row i
+            overlap = np.all(low[rows][:, None] <= high[rows][None, :], axis=2)
+            overlap &= np.all(low[rows][None, :] <= high[rows][:, None], axis=2)
+            i, j = np.nonzero(lower & overlap)
+            pairs_row.append(rows[i])
+            pairs_partner.append(rows[j])
+        if not pairs_row or not sum(len(p) for p in pairs_row):
             return none
-        kept_groups, compact = np.unique(inverse[shared], return_inverse=True)
-        group_of_row = np.full(count, -1, np.int64)
-        group_of_row[shared] = compact
-        rows = np.flatnonzero(shared)[np.argsort(compact, kind="stable")]
-        starts = np.searchsorted(group_of_row[rows], np.arange(len(kept_groups) + 1))
-        corners = np.empty((len(rows), 3, 3))
-        local = rows - soup.offsets[geometry[rows]]
-        for g in np.unique(geometry[rows]):
-            sel = geometry[rows] == g
-            mesh = meshes[g]
-            corners[sel] = mesh.vertices[mesh.triangles[local[sel]]]
-        return cls(group_of_row, rows, starts, corners, normal[rows], offset[rows], 1e-6 * scale)
+        row_of_pair = np.concatenate(pairs_row)
+        partner = np.concatenate(pairs_partner)
+        by_row = np.argsort(row_of_pair, kind="stable")
+        row_of_pair, partner = row_of_pair[by_row], partner[by_row]
+        tied_rows, first = np.unique(row_of_pair, return_index=True)
+        slot_of_row = np.full(count, -1, np.int64)
+        slot_of_row[tied_rows] = np.arange(len(tied_rows))
+        starts = np.append(first, len(partner))
+        return cls(slot_of_row, starts, partner, corners[partner], normal[partner], offset[partner], tolerance)
+
+
+def _corners(meshes: Sequence[WorldMesh], soup: TriangleSoup) -> np.ndarray:
+    """Corners (T, 3, 3) of every table row, float64."""
+    if not soup.count:
+        return np.zeros((0, 3, 3))
+    return np.concatenate([m.vertices[m.triangles].astype(np.float64) for m in meshes if len(m.triangles)])
 
 
 def prefer_lowest_geometry(
@@ -82,37 +100,31 @@ def prefer_lowest_geometry(
 ) -> None:
     """Give each z-fighting pixel of ``hits`` (for ``pixels``, or all) to the lowest coplanar geometry."""
     hit = np.flatnonzero(hits.geometry >= 0)
-    if not len(groups.rows) or not len(hit):
+    if not len(groups.partners) or not len(hit):
         return
-    rows = soup.rows(hits.geometry[hit], hits.triangle[hit])
-    group = groups.group_of_row[rows]
-    tied = group >= 0
+    slot = groups.slot_of_row[soup.rows(hits.geometry[hit], hits.triangle[hit])]
+    tied = slot >= 0
     if not tied.any():
         return
-    hit, group = hit[tied], group[tied]
-    dirs, _ = camera.world_rays(None if pixels is None else pixels[hit])
-    if pixels is None:
-        dirs = dirs[hit]
+    hit, slot = hit[tied], slot[tied]
+    dirs, _ = camera.world_rays(hit if pixels is None else pixels[hit])
     point = camera.position + dirs.astype(np.float64) * hits.distance[hit, None].astype(np.float64)
-    # Every (pixel, triangle of its plane group) pair.
-    sizes = groups.starts[group + 1] - groups.starts[group]
+    # Every (pixel, partner) pair.
+    sizes = groups.starts[slot + 1] - groups.starts[slot]
     pixel_of_pair = np.repeat(np.arange(len(hit)), sizes)
-    member = np.repeat(groups.starts[group], sizes) + (
+    entry = np.repeat(groups.starts[slot], sizes) + (
         np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
     )
-    candidate_geometry = soup.row_geometry[groups.rows[member]]
-    lower = candidate_geometry < hits.geometry[hit][pixel_of_pair]
-    pixel_of_pair, member, candidate_geometry = pixel_of_pair[lower], member[lower], candidate_geometry[lower]
     p = point[pixel_of_pair]
-    on_plane = np.abs(np.einsum("ij,ij->i", groups.normals[member], p) - groups.offsets[member]) <= groups.tolerance
-    inside = on_plane & _contains(groups.corners[member], groups.normals[member], p)
+    on_plane = np.abs(np.einsum("ij,ij->i", groups.normals[entry], p) - groups.offsets[entry]) <= groups.tolerance
+    inside = on_plane & _contains(groups.corners[entry], groups.normals[entry], p)
     if not inside.any():
         return
+    partner_rows = groups.partners[entry[inside]]
     best = np.full(len(hit), np.iinfo(np.int64).max)
-    np.minimum.at(best, pixel_of_pair[inside], candidate_geometry[inside] * (soup.count + 1) + member[inside])
+    np.minimum.at(best, pixel_of_pair[inside], partner_rows)  # rows are ordered by geometry
     changed = best != np.iinfo(np.int64).max
-    winner = best[changed] % (soup.count + 1)
-    new_rows = groups.rows[winner]
+    new_rows = best[changed]
     new_geometry = soup.row_geometry[new_rows]
     target = hit[changed]
     hits.geometry[target] = new_geometry
