@@ -60,14 +60,19 @@ class CoplanarGroups:
             [0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F], np.int64
         )  # wrapping hash of the 4 integers; collisions are caught by the plane test at render time
         order = np.argsort(mixed, kind="stable")
-        bounds = np.flatnonzero(np.diff(mixed[order])) + 1
+        starts = np.concatenate([[0], np.flatnonzero(np.diff(mixed[order])) + 1])
+        ends = np.append(starts[1:], count)
+        geometry = soup.row_geometry
+        sorted_geometry = geometry[order]
+        mixed_prims = np.minimum.reduceat(sorted_geometry, starts) != np.maximum.reduceat(sorted_geometry, starts)
+        candidates = np.flatnonzero(mixed_prims & (ends - starts <= MAX_GROUP))
+        if not len(candidates):
+            return none
         corners = _corners(meshes, soup)
         low, high = corners.min(axis=1) - tolerance, corners.max(axis=1) + tolerance
-        geometry = soup.row_geometry
         pairs_row, pairs_partner = [], []
-        for rows in np.split(order, bounds):
-            if len(rows) < 2 or len(rows) > MAX_GROUP or geometry[rows].min() == geometry[rows].max():
-                continue
+        for group in candidates:
+            rows = order[starts[group] : ends[group]]
             g = geometry[rows]
             lower = g[None, :] < g[:, None]  # [i, j]: partner j belongs to a lower geometry than row i
             overlap = np.all(low[rows][:, None] <= high[rows][None, :], axis=2)
