@@ -74,10 +74,12 @@ class CoplanarGroups:
         for group in candidates:
             rows = order[starts[group] : ends[group]]
             g = geometry[rows]
-            lower = g[None, :] < g[:, None]  # [i, j]: partner j belongs to a lower geometry than row i
-            overlap = np.all(low[rows][:, None] <= high[rows][None, :], axis=2)
-            overlap &= np.all(low[rows][None, :] <= high[rows][:, None], axis=2)
-            i, j = np.nonzero(lower & overlap)
+            keep = g[None, :] < g[:, None]  # [i, j]: partner j belongs to a lower geometry than row i
+            lo, hi = low[rows], high[rows]
+            for axis in range(3):  # and the two triangles' boxes overlap
+                keep &= lo[:, axis, None] <= hi[None, :, axis]
+                keep &= lo[None, :, axis] <= hi[:, axis, None]
+            i, j = np.nonzero(keep)
             pairs_row.append(rows[i])
             pairs_partner.append(rows[j])
         if not pairs_row or not sum(len(p) for p in pairs_row):
