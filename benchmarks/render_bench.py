@@ -152,8 +152,8 @@ def jitter(stage: Usd.Stage, camera: str, rng: np.random.Generator) -> Callable[
     return move
 
 
-def raw_floor(stage: Usd.Stage, camera: str, size: tuple[int, int], engine: EmbreeEngine, repeats: int) -> float:
-    """Median seconds of the bare Embree cast of the camera's primary rays (arrays prepared beforehand)."""
+def floor_timer(stage: Usd.Stage, camera: str, size: tuple[int, int], engine: EmbreeEngine) -> Callable[[], float]:
+    """A function timing one bare Embree cast of the camera's primary rays (arrays prepared beforehand)."""
     cam = read_camera(stage, camera, size, Usd.TimeCode.Default())
     scene = engine._scene(None).scene
     dirs, cos = cam.world_rays()
@@ -164,33 +164,37 @@ def raw_floor(stage: Usd.Stage, camera: str, size: tuple[int, int], engine: Embr
     count, threads = len(dirs), engine.threads
     step = -(-count // threads)
     bounds = [(lo, min(lo + step, count)) for lo in range(0, count, step)]
-    limits = [limit[lo:hi].copy() for lo, hi in bounds]
-    times = []
-    for _ in range(repeats):
-        chunks = [lim.copy() for lim in limits]
+
+    def run(lo: int, hi: int, limits: np.ndarray) -> None:
+        scene.run(origins[lo:hi], dirs[lo:hi], dists=limits, output=1)
+
+    def timed() -> float:
+        chunks = [limit[lo:hi].copy() for lo, hi in bounds]
         t0 = time.perf_counter()
         if engine._pool is None or threads == 1:
-            scene.run(origins, dirs, dists=chunks[0], output=1)
+            run(0, count, chunks[0])
         else:
-            list(
-                engine._pool.map(
-                    lambda b: scene.run(origins[b[0][0] : b[0][1]], dirs[b[0][0] : b[0][1]], dists=b[1], output=1),
-                    zip(bounds, chunks, strict=True),
-                )
-            )
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+            list(engine._pool.map(lambda b: run(b[0][0], b[0][1], b[1]), zip(bounds, chunks, strict=True)))
+        return time.perf_counter() - t0
+
+    return timed
 
 
-def measure(stage, camera, size, engine, frames) -> dict[str, float]:
-    """Median frame / primary-cast / object-cast seconds and tracemalloc peak for ``frames`` jittered frames."""
+def measure(stage, camera, size, engine, frames, floor: Callable[[], float] | None = None) -> dict[str, float]:
+    """Medians over ``frames`` jittered frames: frame / primary-cast / object-cast seconds, tracemalloc peak.
+
+    With ``floor``, the bare cast is timed right before every frame (interleaved, so load changes on a
+    shared machine hit both alike).
+    """
     timed = TimedEngine(engine)
     backend = EmbeddedBackend(stage, engine=timed)
     move = jitter(stage, camera, np.random.default_rng(1))
     backend.render(camera, size, MAIN_ANNOTATORS)  # warm-up: extraction, BVH build, caches
-    totals, primaries, objects, peaks = [], [], [], []
+    totals, primaries, objects, peaks, floors = [], [], [], [], []
     for _ in range(frames):
         move()
+        if floor is not None:
+            floors.append(floor())
         timed.primary = timed.objects = 0.0
         tracemalloc.start()
         t0 = time.perf_counter()
@@ -206,6 +210,7 @@ def measure(stage, camera, size, engine, frames) -> dict[str, float]:
         "cast": statistics.median(primaries),
         "objects": statistics.median(objects),
         "post": statistics.median([t - p for t, p in zip(totals, primaries, strict=True)]),
+        "floor": statistics.median(floors) if floors else float("nan"),
         "peak_mb": max(peaks) / 2**20,
     }
 
@@ -243,8 +248,11 @@ def main() -> None:
     for name, stage, camera in scenes:
         for size in sizes:
             embree = EmbreeEngine()
-            em = measure(stage, camera, size, embree, frames)
-            floor = raw_floor(stage, camera, size, embree, max(frames, 5))
+            warm = EmbeddedBackend(stage, engine=embree)
+            warm.render(camera, size, ["distance_to_camera"])  # builds the scene the floor timer casts into
+            warm.close()
+            em = measure(stage, camera, size, embree, frames, floor_timer(stage, camera, size, embree))
+            floor = em["floor"]
             nu = measure(stage, camera, size, RasterEngine(), max(2, frames // 2))
             tris = int(embree._scene(None).index.size and sum(len(m.triangles) for m in embree._meshes))
             table.add_row(

@@ -207,24 +207,26 @@ class FrameData:
     def rgba(self) -> np.ndarray:
         lighting = self._lighting()
         background = to_srgb8(lighting.background.astype(np.float32))
-        out = np.empty((self.hit.size, 4), np.uint8)
-        out[:, 3] = 255
         soup = self.scene.soup
         if not len(lighting.point_positions):
             rows, index = self.present
-            table = np.empty((len(rows) + 1, 3), np.uint8)
+            table = np.empty((len(rows) + 1, 4), np.uint8)
             albedo = self.scene.albedo[soup.row_geometry[rows] + 1]
-            table[:-1] = to_srgb8(albedo * irradiance(lighting, self.facing_table, None))
-            table[-1] = background
-            out[:, :3] = table[index]
-        else:
-            points = (
-                self.camera.position.astype(np.float32)
-                + self.rays[0] * np.where(self.hit, self.hits.distance, 0.0).astype(np.float32)[:, None]
-            )
-            light = irradiance(lighting, self.pixel_normals, points)
-            color = self.scene.albedo[self.slot] * light
-            out[:, :3] = np.where(self.hit[:, None], to_srgb8(color), background)
+            table[:-1, :3] = to_srgb8(albedo * irradiance(lighting, self.facing_table, None))
+            table[-1, :3] = background
+            table[:, 3] = 255
+            # One 4-byte gather per pixel.
+            return table.view(np.uint32)[index].view(np.uint8).reshape(*self.shape, 4)
+        # Positional lights: shade per pixel.
+        out = np.empty((self.hit.size, 4), np.uint8)
+        out[:, 3] = 255
+        points = (
+            self.camera.position.astype(np.float32)
+            + self.rays[0] * np.where(self.hit, self.hits.distance, 0.0).astype(np.float32)[:, None]
+        )
+        light = irradiance(lighting, self.pixel_normals, points)
+        color = self.scene.albedo[self.slot] * light
+        out[:, :3] = np.where(self.hit[:, None], to_srgb8(color), background)
         return out.reshape(*self.shape, 4)
 
     # ---- labeled objects -------------------------------------------------------------------
@@ -249,8 +251,11 @@ class FrameData:
         bounds = self.scene.object_bounds(self.tables)
         windows, farthest = _object_windows(self.camera, bounds)
         owner_of_ray, pixels = _window_pixels(windows, width)
-        # Candidates: pixels the object does not own whose first hit is nearer than its farthest point.
+        # Candidates: pixels the object does not own whose first hit comes before the ray leaves the
+        # object's bounds (where the object could be hidden).
         candidate = self.hits.distance[pixels] <= farthest[owner_of_ray]
+        exits = _bounds_exit(self.camera, self.rays[0][pixels[candidate]], bounds[owner_of_ray[candidate]])
+        candidate[candidate] = self.hits.distance[pixels[candidate]] <= exits
         slots = len(self.scene.geometries) + 1
         owned = np.isin(owner_of_ray * slots + self.slot[pixels], owner * slots + member + 1)
         candidate &= ~owned
@@ -332,6 +337,18 @@ def _geometry_pixel_boxes(geometry: np.ndarray, labeled: np.ndarray, width: int)
     np.maximum.at(boxes[:, 3], g, rows)
     boxes[counts == 0] = -1
     return counts, boxes
+
+
+def _bounds_exit(camera: PinholeCamera, dirs: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Distance at which each ray (unit ``dirs`` from the camera) leaves its box (n, 2, 3); -inf if it misses it."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inverse = 1.0 / dirs.astype(np.float64)
+        t0 = (bounds[:, 0] - camera.position) * inverse
+        t1 = (bounds[:, 1] - camera.position) * inverse
+    near = np.nanmax(np.minimum(t0, t1), axis=1)
+    far = np.nanmin(np.maximum(t0, t1), axis=1)
+    slack = 1e-6 * np.maximum(np.abs(far), 1.0)
+    return np.where((near <= far + slack) & (far >= 0), far + slack, -np.inf)
 
 
 def _window_pixels(windows: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
