@@ -173,9 +173,12 @@ class FrameData:
         """
         soup = self.scene.soup
         rows = self.present[0]
-        normals = soup.unit_normals[rows]
-        away = np.einsum("ij,ij->i", soup.normals[rows], soup.first_vertex[rows] - self.camera.position) > 0
-        return normals * np.where(away, np.float32(-1.0), np.float32(1.0))[:, None]
+        everything = len(rows) == soup.count
+        normals = soup.normals if everything else soup.normals[rows]
+        offsets = soup.plane_offsets if everything else soup.plane_offsets[rows]
+        away = offsets - normals @ self.camera.position > 0
+        unit = soup.unit_normals if everything else soup.unit_normals[rows]
+        return unit * np.where(away, np.float32(-1.0), np.float32(1.0))[:, None]
 
     @cached_property
     def pixel_normals(self) -> np.ndarray:
@@ -194,6 +197,12 @@ class FrameData:
         """World-space hit points (n_hit, 3) float32."""
         dirs = self.rays[0][self.hit]
         return (self.camera.position.astype(np.float32) + dirs * self.hits.distance[self.hit, None]).astype(np.float32)
+
+    @cached_property
+    def lowest_object(self) -> np.ndarray:
+        """Index of the lowest labeled object owning each pixel, -1 for none (H*W,)."""
+        lut = np.concatenate([[-1], self.tables.object_of_geometry])
+        return lut[self.slot]
 
     @cached_property
     def semantic_ids(self) -> np.ndarray:
@@ -252,14 +261,19 @@ class FrameData:
         windows, farthest = _object_windows(self.camera, bounds)
         owner_of_ray, pixels = _window_pixels(windows, width)
         # Candidates: pixels the object does not own whose first hit comes before the ray leaves the
-        # object's bounds (where the object could be hidden).
-        candidate = self.hits.distance[pixels] <= farthest[owner_of_ray]
-        exits = _bounds_exit(self.camera, self.rays[0][pixels[candidate]], bounds[owner_of_ray[candidate]])
-        candidate[candidate] = self.hits.distance[pixels[candidate]] <= exits
-        slots = len(self.scene.geometries) + 1
-        owned = np.isin(owner_of_ray * slots + self.slot[pixels], owner * slots + member + 1)
-        candidate &= ~owned
-        owner_of_ray, pixels = owner_of_ray[candidate], pixels[candidate]
+        # object's bounds (where the object could be hidden). Cheapest tests first.
+        distance = self.hits.distance
+        keep = distance[pixels] <= farthest[owner_of_ray]
+        keep &= self.lowest_object[pixels] != owner_of_ray
+        nested = np.array([o.has_labeled_descendants for o in objects])
+        check = keep & nested[owner_of_ray]
+        if check.any():  # a labeled prim with labeled descendants also owns its descendants' pixels
+            slots = len(self.scene.geometries) + 1
+            keys = owner_of_ray[check] * slots + self.slot[pixels[check]]
+            keep[check] = ~np.isin(keys, owner * slots + member + 1)
+        owner_of_ray, pixels = owner_of_ray[keep], pixels[keep]
+        keep = distance[pixels] <= _bounds_exit(self.camera, self.rays[0][pixels], bounds[owner_of_ray])
+        owner_of_ray, pixels = owner_of_ray[keep], pixels[keep]
         groups = [o.geometries for o in objects]
         extra = self.scene.engine.covers(self.camera, groups, owner_of_ray, pixels)
         covered = visible + np.bincount(owner_of_ray[extra], minlength=count)
@@ -341,14 +355,18 @@ def _geometry_pixel_boxes(geometry: np.ndarray, labeled: np.ndarray, width: int)
 
 def _bounds_exit(camera: PinholeCamera, dirs: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     """Distance at which each ray (unit ``dirs`` from the camera) leaves its box (n, 2, 3); -inf if it misses it."""
+    near = np.full(len(dirs), -np.inf, np.float32)
+    far = np.full(len(dirs), np.inf, np.float32)
+    origin = camera.position.astype(np.float32)
     with np.errstate(divide="ignore", invalid="ignore"):
-        inverse = 1.0 / dirs.astype(np.float64)
-        t0 = (bounds[:, 0] - camera.position) * inverse
-        t1 = (bounds[:, 1] - camera.position) * inverse
-    near = np.nanmax(np.minimum(t0, t1), axis=1)
-    far = np.nanmin(np.maximum(t0, t1), axis=1)
-    slack = 1e-6 * np.maximum(np.abs(far), 1.0)
-    return np.where((near <= far + slack) & (far >= 0), far + slack, -np.inf)
+        for axis in range(3):
+            inverse = np.float32(1.0) / dirs[:, axis]
+            t0 = (bounds[:, 0, axis].astype(np.float32) - origin[axis]) * inverse
+            t1 = (bounds[:, 1, axis].astype(np.float32) - origin[axis]) * inverse
+            near = np.fmax(near, np.fmin(t0, t1))
+            far = np.fmin(far, np.fmax(t0, t1))
+    far += np.float32(1e-5) * np.maximum(np.abs(far), np.float32(1.0))  # float32 rounding slack
+    return np.where((near <= far) & (far >= 0), far, np.float32(-np.inf))
 
 
 def _window_pixels(windows: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
