@@ -5,7 +5,7 @@ queues a step's files on the writer's thread pool; ``writer.completed_frames()``
 whose files are on disk; ``writer.finish()`` drains and writes end-of-run files.
 """
 
-from omni.sdg_studio.core.writers.atomic import WriteError, atomic_write_bytes, atomic_write_text
+from omni.sdg_studio.core.writers.atomic import WriteError, atomic_write_bytes, atomic_write_text, sweep_temp_files
 from omni.sdg_studio.core.writers.base import AnnotatorRequest, FrameBatch, Writer
 from omni.sdg_studio.core.writers.basic_writer import BasicWriter
 from omni.sdg_studio.core.writers.coco_writer import CocoWriter
@@ -36,4 +36,5 @@ __all__ = [
     "atomic_write_bytes",
     "atomic_write_text",
     "get_writer",
+    "sweep_temp_files",
 ]
