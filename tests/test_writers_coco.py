@@ -192,3 +192,14 @@ def test_invalid_parameters_name_the_parameter(tmp_path, params, param):
     with pytest.raises(WriterParamError) as caught:
         CocoWriter(tmp_path, **params)
     assert caught.value.param == param
+
+
+def test_reported_frame_files_exist_after_finish(tmp_path):
+    writer = CocoWriter(tmp_path, classes=TABLE)
+    for index in range(3):
+        writer.write(make_batch(index, ("a", "b")))
+    end_files = writer.finish()
+    frames = writer.completed_frames()
+    assert sorted(f.index for f in frames) == [0, 1, 2]
+    assert all(len(f.files) == 4 and all(p.is_file() for p in f.files) for f in frames)
+    assert end_files == [writer.annotations_path]

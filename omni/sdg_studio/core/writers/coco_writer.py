@@ -204,8 +204,11 @@ class CocoWriter(FileWriter):
 
     def _annotate(
         self, image: dict[str, Any], ids: np.ndarray, categories: Mapping[int, str], paths: Mapping[Any, str]
-    ) -> Path:
-        """Worker: RLE + box + area per visible instance; journal the frame, then keep it in memory."""
+    ) -> None:
+        """Worker: RLE + box + area per visible instance; journal the frame, then keep it in memory.
+
+        The journal entry is internal (removed by :meth:`finish`), so it is not reported as a frame file.
+        """
         annotations = []
         present = set(np.unique(ids).tolist())
         for key in sorted(categories):
@@ -229,7 +232,6 @@ class CocoWriter(FileWriter):
         atomic_write_bytes(journal, json_bytes(entry))
         with self._lock:
             self._entries[(image["frame"], image["render_product"])] = entry
-        return journal
 
     # -- resume and end of run ------------------------------------------------------------------------
     def _load_previous(self) -> None:
