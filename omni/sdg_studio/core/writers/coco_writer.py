@@ -245,6 +245,8 @@ class CocoWriter(FileWriter):
             except (OSError, json.JSONDecodeError) as exc:
                 raise FrameDataError(f"{self.annotations_path}: cannot resume from it ({exc})") from exc
             names = {c["id"]: c["name"] for c in data.get("categories", [])}
+            for category_id in sorted(names):  # keep the earlier run's id order
+                self.classes.get(names[category_id])
             by_image: dict[int, dict[str, Any]] = {}
             for image in data.get("images", []):
                 if "frame" in image and "render_product" in image:
@@ -263,8 +265,9 @@ class CocoWriter(FileWriter):
                 except (OSError, json.JSONDecodeError):
                     continue  # never renamed into place complete: its frame was not finished
                 self._entries[(entry["image"]["frame"], entry["image"]["render_product"])] = entry
-        for name in sorted({a["category"] for e in self._entries.values() for a in e["annotations"]}):
-            self.classes.get(name)
+        for key in sorted(self._entries):  # labels in order of first appearance, as the earlier run met them
+            for annotation in self._entries[key]["annotations"]:
+                self.classes.get(annotation["category"])
 
     def coco_document(self) -> dict[str, Any]:
         """The annotations file content from every frame written so far (ids numbered in frame order)."""
