@@ -84,7 +84,7 @@ def test_selection_keeps_replicator_order_and_attaches_helpers():
     model.set_annotator("rgb", True)
     model.set_annotator("occlusion", True)
     assert model.selected == ["rgb", "bounding_box_3d", "occlusion"]
-    assert "instance_id_segmentation" in model.attachment.annotators
+    assert "instance_segmentation" in model.attachment.annotators
     model.set_annotator("bounding_box_3d", False)
     assert "camera_params" not in model.attachment.annotators
     with pytest.raises(ValueError, match="unknown annotator"):

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from omni.sdg_studio import __version__
-from omni.sdg_studio.commands import demo, info, view
+from omni.sdg_studio.commands import demo, info, preview, view
 from omni.sdg_studio.commands.output import err_console
 from omni.sdg_studio.core.errors import SdgStudioError
 
@@ -19,7 +19,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for module in (info, view, demo):
+for module in (info, preview, view, demo):
     module.register(app)
 
 

@@ -125,7 +125,7 @@ class VisualizerModel:
         if {"bounding_box_3d", "pointcloud"} & set(needed):
             needed.append("camera_params")
         if "occlusion" in needed and not {"instance_id_segmentation", "instance_segmentation"} & set(needed):
-            needed.append("instance_id_segmentation")
+            needed.append("instance_segmentation")
         return Attachment(self.camera, self.resolution, tuple(dict.fromkeys(needed)))
 
     def set_cameras(self, cameras: Sequence[str]) -> None:
