@@ -85,3 +85,14 @@ def test_preview_renders_a_camera_of_the_sample_scene(sample_scene, tmp_path, ca
     assert main([*args, "--resolution", "big"]) == 2
     assert "WIDTHxHEIGHT" in capsys.readouterr().err
     assert main([*args]) == 2, "the first grid must not be overwritten unasked"
+
+
+def test_demo_step_writes_a_contact_sheet_of_the_recording_without_overwriting(dataset, tmp_path):
+    from omni.sdg_studio.commands.view import contact_sheet_step
+
+    demo_out = dataset.parent
+    first = contact_sheet_step(demo_out)
+    second = contact_sheet_step(demo_out)
+    assert first == demo_out / "contact_sheet.png" and second == demo_out / "contact_sheet_1.png"
+    assert Image.open(first).size == Image.open(second).size
+    assert contact_sheet_step(tmp_path / "empty") is None

@@ -9,6 +9,7 @@ import typer
 
 from omni.sdg_studio.commands.info import print_stage_info
 from omni.sdg_studio.commands.output import console
+from omni.sdg_studio.commands.view import contact_sheet_step
 from omni.sdg_studio.core.stage_info import stage_info
 from omni.sdg_studio.core.stage_io import open_stage
 from omni.sdg_studio.resources import SAMPLE_SCENE, shipped_file
@@ -23,6 +24,8 @@ def demo(
     scene = shipped_file(SAMPLE_SCENE)
     console.rule("[bold]1. What the sample scene holds")
     print_stage_info(stage_info(open_stage(scene), path=str(scene)))
+    console.rule("[bold]Last: a contact sheet of what the demo recorded")
+    contact_sheet_step(out)
     console.print(f"\n[green]demo finished[/green]; outputs go under {out}/")
 
 
