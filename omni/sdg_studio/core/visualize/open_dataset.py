@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from omni.sdg_studio.core.visualize.dataset_coco import CocoDataset
-from omni.sdg_studio.core.visualize.dataset_kitti import KittiDataset
-
 from omni.sdg_studio.core.visualize.dataset import Dataset, DatasetError
 from omni.sdg_studio.core.visualize.dataset_basic import BasicWriterDataset
+from omni.sdg_studio.core.visualize.dataset_coco import CocoDataset
+from omni.sdg_studio.core.visualize.dataset_kitti import KittiDataset
 
 
 def open_dataset(path: Path) -> Dataset:

@@ -1,1 +1,39 @@
-"""Host-neutral writers that turn annotator outputs into Replicator-compatible files."""
+"""Host-neutral writers that turn annotator outputs into Replicator-compatible files.
+
+``get_writer(name).create(params, output_dir=...)`` builds a writer; ``writer.write(FrameBatch)``
+queues a step's files on the writer's thread pool; ``writer.completed_frames()`` reports frames
+whose files are on disk; ``writer.finish()`` drains and writes end-of-run files.
+"""
+
+from omni.sdg_studio.core.writers.atomic import WriteError, atomic_write_bytes, atomic_write_text
+from omni.sdg_studio.core.writers.base import AnnotatorRequest, FrameBatch, Writer
+from omni.sdg_studio.core.writers.basic_writer import BasicWriter
+from omni.sdg_studio.core.writers.coco_writer import CocoWriter
+from omni.sdg_studio.core.writers.file_writer import FileWriter, FrameDataError
+from omni.sdg_studio.core.writers.kitti_writer import KittiWriter
+from omni.sdg_studio.core.writers.params import WriterParam, WriterParamError
+from omni.sdg_studio.core.writers.pool import CompletedFrame, WritePool
+from omni.sdg_studio.core.writers.registry import WRITERS, UnknownWriterError, WriterEntry, WriterRegistry, get_writer
+
+__all__ = [
+    "WRITERS",
+    "AnnotatorRequest",
+    "BasicWriter",
+    "CocoWriter",
+    "CompletedFrame",
+    "FileWriter",
+    "FrameBatch",
+    "FrameDataError",
+    "KittiWriter",
+    "UnknownWriterError",
+    "WriteError",
+    "WritePool",
+    "Writer",
+    "WriterEntry",
+    "WriterParam",
+    "WriterParamError",
+    "WriterRegistry",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "get_writer",
+]

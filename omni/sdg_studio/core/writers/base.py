@@ -21,6 +21,8 @@ class AnnotatorRequest:
     name: str
     colorize: bool = False
     semantic_types: tuple[str, ...] = ("class",)
+    #: ``includeUnlabelled`` init param of ``pointcloud``: also return points of unlabelled prims.
+    include_unlabelled: bool = False
 
 
 @dataclass
