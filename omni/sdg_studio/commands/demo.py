@@ -25,7 +25,7 @@ def demo(
     console.rule("[bold]1. What the sample scene holds")
     print_stage_info(stage_info(open_stage(scene), path=str(scene)))
     console.rule("[bold]Last: a contact sheet of what the demo recorded")
-    contact_sheet_step(out)
+    contact_sheet_step(out, out / "recording")
     console.print(f"\n[green]demo finished[/green]; outputs go under {out}/")
 
 

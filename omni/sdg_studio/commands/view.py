@@ -199,10 +199,10 @@ def free_name(path: Path) -> Path:
 
 
 def find_dataset(folder: Path, preferred: Path | None = None) -> Dataset | None:
-    """The dataset at ``preferred``, else the first folder under ``folder`` that reads as one."""
+    """The dataset at ``preferred``, else the most recently written folder under ``folder`` that reads as one."""
     candidates = [preferred] if preferred is not None else []
     if folder.is_dir():
-        candidates += sorted(p for p in folder.iterdir() if p.is_dir())
+        candidates += sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: -p.stat().st_mtime)
     for candidate in candidates:
         if candidate is not None and candidate.is_dir():
             try:
