@@ -62,7 +62,6 @@ class VisualizerWindow(MenuHelperWindow):
                 observer_name="omni.sdg_studio.visualizer.stage_opened",
             ),
         ]
-        self.set_visibility_changed_fn(self._on_visibility_changed)
         self.scan_cameras()
 
     # -- widgets ------------------------------------------------------------------------------
@@ -188,7 +187,9 @@ class VisualizerWindow(MenuHelperWindow):
             return
         self.model.submit(self.source.fetch())
 
-    def _on_visibility_changed(self, visible: bool) -> None:
+    def _visibility_changed_fn(self, visible: bool) -> None:
+        # MenuHelperWindow routes visibility through this method to the menu's listener; extend, don't replace.
+        super()._visibility_changed_fn(visible)
         if visible:
             self.model.request_refresh()
         else:
