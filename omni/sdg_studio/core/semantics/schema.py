@@ -91,9 +91,7 @@ def direct_labels(prim: Usd.Prim, time: Usd.TimeCode | float | None = None) -> L
 def has_any_labels(prim: Usd.Prim) -> bool:
     """True if ``prim`` carries either schema directly (even with an empty label list)."""
     tokens = prim.GetPrimTypeInfo().GetAppliedAPISchemas()
-    return any(t.startswith((LABELS_API_PREFIX, LEGACY_API_PREFIX)) for t in tokens) or bool(
-        legacy_instances(prim)
-    )
+    return any(t.startswith((LABELS_API_PREFIX, LEGACY_API_PREFIX)) for t in tokens) or bool(legacy_instances(prim))
 
 
 def inherited_labels(prim: Usd.Prim, time: Usd.TimeCode | float | None = None) -> Labels:
