@@ -10,6 +10,7 @@ frames whose files went missing, so ``--resume`` re-records exactly the frames t
 from __future__ import annotations
 
 import json
+import os
 import platform
 import sys
 from dataclasses import dataclass, field
@@ -93,10 +94,10 @@ class Manifest:
         """``files`` as POSIX paths relative to the output folder (absolute if outside it), without the
         writers' own bookkeeping files (hidden names, e.g. a COCO journal consolidated at the end)."""
         out = []
-        root = self.output_dir.resolve()
+        root = Path(os.path.abspath(self.output_dir))
         for file in files:
             try:
-                rel = Path(file).resolve().relative_to(root)
+                rel = Path(os.path.abspath(file)).relative_to(root)
             except ValueError:
                 out.append(str(file))
                 continue
