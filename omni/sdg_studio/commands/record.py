@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from omni.sdg_studio.commands.output import console, err_console
 from omni.sdg_studio.core.errors import SdgStudioError
@@ -27,6 +28,7 @@ from omni.sdg_studio.core.recorder.recording import Recording, manifest_config, 
 from omni.sdg_studio.resources import CONFIG_DIR
 
 DEFAULT_PRESET = CONFIG_DIR / "recorder" / "default.json"
+DEMO_PRESET = CONFIG_DIR / "recorder" / "demo.json"
 #: Exit status of a recording stopped by Ctrl+C / SIGTERM (128 + SIGINT, as shells report it).
 EXIT_STOPPED = 130
 
@@ -104,6 +106,34 @@ def print_summary(recording: Recording, state: JobState, stage: Path) -> None:
     console.print(f"manifest: {manifest.path}")
     if state is not JobState.FINISHED:
         console.print(f"continue with: sdg-studio record {stage} --out {recording.output_dir} --resume")
+
+
+def print_output_folders(recording: Recording) -> None:
+    """A table of the folders written, with their file counts."""
+    counts: dict[str, int] = {}
+    for files in [*recording.manifest.frames.values(), recording.manifest.end_files]:
+        for file in files:
+            folder = str((recording.output_dir / file).parent)
+            counts[folder] = counts.get(folder, 0) + 1
+    table = Table("folder", "files", title=f"Written to {recording.output_dir}")
+    for folder, count in sorted(counts.items()):
+        table.add_row(folder, str(count))
+    console.print(table)
+
+
+def record_demo(stage: Path, out: Path, seed: int) -> Recording:
+    """The demo's recording: the demo preset (three cameras, per-frame jitter, BasicWriter) into ``out``."""
+    config = load_recorder_config(DEMO_PRESET).config
+    config.output.folder = str(out)
+    config.seed = seed
+    recording = prepare_recording(stage, config)
+    for issue in recording.report.issues:
+        err_console.print(f"[yellow]warning:[/yellow] {issue}", soft_wrap=True)
+    state = run_with_progress(recording)
+    if state is JobState.FAILED:
+        raise RecordingFailed(recording.job.message)
+    print_output_folders(recording)
+    return recording
 
 
 def record(

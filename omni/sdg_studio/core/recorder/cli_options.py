@@ -21,9 +21,7 @@ def parse_camera(spec: str, default_resolution: tuple[int, int]) -> RenderProduc
     """``PATH[:WxH[:name]]`` -> :class:`RenderProduct` (resolution defaults to ``default_resolution``)."""
     match = _CAMERA.match(spec.strip())
     if not match or match.group("path") in ("", "/"):
-        raise OptionError(
-            f"--camera '{spec}': expected PATH[:WIDTHxHEIGHT[:name]], e.g. /World/Cam:640x480:front"
-        )
+        raise OptionError(f"--camera '{spec}': expected PATH[:WIDTHxHEIGHT[:name]], e.g. /World/Cam:640x480:front")
     if match.group("w"):
         width, height = int(match.group("w")), int(match.group("h"))
         if width < 1 or height < 1:
