@@ -9,7 +9,7 @@ is a full match where ``*`` and ``?`` stay inside one path segment and ``**`` cr
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -130,14 +130,14 @@ class LabelTemplate:
     def filters(self) -> tuple[str, ...]:
         return tuple(f for p in self.parts if isinstance(p, tuple) for f in p[1])
 
-    def render(self, values: Mapping[str, str], normalizer: NameNormalizer) -> str:
-        """The label for one prim; ``values`` holds the fields and regex groups."""
+    def render(self, lookup: Callable[[str], str], normalizer: NameNormalizer) -> str:
+        """The label for one prim; ``lookup`` returns a field or regex group value."""
         out = []
         for part in self.parts:
             if isinstance(part, str):
                 out.append(part)
                 continue
-            value = values.get(part[0]) or ""
+            value = lookup(part[0]) or ""
             for name in part[1]:
                 value = apply_filter(name, value, normalizer)
             out.append(value)
