@@ -18,6 +18,7 @@ import numpy as np
 from pxr import Usd, UsdGeom
 
 from omni.sdg_studio.backends.embedded.camera import PinholeCamera
+from omni.sdg_studio.backends.embedded.coplanar import CoplanarGroups
 from omni.sdg_studio.backends.embedded.engines import Hits, RayEngine, TriangleSoup, WorldMesh
 from omni.sdg_studio.backends.embedded.labels import BACKGROUND_ID, FIRST_ID, UNLABELLED_ID, LabelTables
 from omni.sdg_studio.backends.embedded.lighting import Lighting, irradiance, to_srgb8
@@ -45,6 +46,11 @@ class SceneState:
     extents: dict[tuple[tuple[str, ...], int], tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
     #: Object world bounds per taxonomies; valid while transforms stay.
     _object_bounds: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def coplanar(self) -> CoplanarGroups:
+        """Triangles sharing a plane with other prims' triangles (for deterministic z-fighting)."""
+        return CoplanarGroups.build(self.meshes, self.soup)
 
     @cached_property
     def bounds(self) -> np.ndarray:

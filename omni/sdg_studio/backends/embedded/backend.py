@@ -17,6 +17,7 @@ from pxr import Usd
 
 from omni.sdg_studio.backends.embedded.annotators import ANNOTATOR_FUNCTIONS, FrameData, SceneState
 from omni.sdg_studio.backends.embedded.camera import PinholeCamera, check_resolution, read_camera
+from omni.sdg_studio.backends.embedded.coplanar import prefer_lowest_geometry
 from omni.sdg_studio.backends.embedded.engines import Hits, RayEngine, TriangleSoup, WorldMesh, make_engine
 from omni.sdg_studio.backends.embedded.errors import EmbeddedRenderError, warn
 from omni.sdg_studio.backends.embedded.labels import LabelTables
@@ -132,7 +133,8 @@ class EmbeddedBackend:
         cam = read_camera(self.stage, camera, size, code)
         state = self._sync(code)
         tables = self._label_tables(state, taxonomies)
-        if not tables.has_labels and LABEL_ANNOTATORS.intersection(names) and taxonomies not in self._warned_no_labels:
+        needs_labels = (LABEL_ANNOTATORS - {"instance_id_segmentation"}).intersection(names)
+        if not tables.has_labels and needs_labels and taxonomies not in self._warned_no_labels:
             self._warned_no_labels.add(taxonomies)
             warn(
                 f"no prim carries labels of type {', '.join(taxonomies)}: "
@@ -155,6 +157,8 @@ class EmbeddedBackend:
         if self._last is not None and self._last[0] == key:
             return self._last[1]
         hits = self.engine.cast(camera)
+        assert self._state is not None
+        prefer_lowest_geometry(hits, camera, self._state.soup, self._state.coplanar)
         self._last = (key, hits)
         return hits
 
