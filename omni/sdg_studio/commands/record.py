@@ -1,0 +1,195 @@
+"""``sdg-studio record STAGE``: record annotated frames with the embedded backend, with a progress bar.
+
+Ctrl+C (or SIGTERM) lets the frame in flight complete, flushes the writer and stops cleanly; a second
+Ctrl+C aborts at once. ``--resume`` continues a stopped recording without rewriting finished frames.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from omni.sdg_studio.commands.output import console, err_console
+from omni.sdg_studio.core.errors import SdgStudioError
+from omni.sdg_studio.core.recorder.cli_options import RecordOptions
+from omni.sdg_studio.core.recorder.config import OutputPolicy, RecorderConfig
+from omni.sdg_studio.core.recorder.job import FrameProgress, JobState, RecorderJob
+from omni.sdg_studio.core.recorder.loading import load_recorder_config
+from omni.sdg_studio.core.recorder.manifest import Manifest
+from omni.sdg_studio.core.recorder.recording import Recording, manifest_config, prepare_recording
+from omni.sdg_studio.resources import CONFIG_DIR
+
+DEFAULT_PRESET = CONFIG_DIR / "recorder" / "default.json"
+DEMO_PRESET = CONFIG_DIR / "recorder" / "demo.json"
+#: Exit status of a recording stopped by Ctrl+C / SIGTERM (128 + SIGINT, as shells report it).
+EXIT_STOPPED = 130
+
+
+class RecordingFailed(SdgStudioError):
+    """The recording ended in the failed state (e.g. full disk); the manifest says what was written."""
+
+
+def base_config(config_path: Path | None, out: Path | None, resume: bool) -> RecorderConfig:
+    """The config the options apply to: ``--config``, else the recording being resumed, else the default preset."""
+    if config_path is not None:
+        loaded = load_recorder_config(config_path)
+    elif resume:
+        if out is None:
+            raise SdgStudioError("--resume needs --out DIR (the folder of the recording to continue) or --config")
+        return manifest_config(Manifest.load(out))
+    else:
+        loaded = load_recorder_config(DEFAULT_PRESET)
+    for warning in loaded.warnings:
+        err_console.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True)
+    return loaded.config
+
+
+@contextmanager
+def stop_on_interrupt(job: RecorderJob) -> Iterator[list[int]]:
+    """While recording, the first Ctrl+C / SIGTERM asks the job to stop, a second one aborts."""
+    received: list[int] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if job.stop_requested:
+            raise KeyboardInterrupt
+        received.append(signum)
+        job.stop()
+        err_console.print("[yellow]stopping after the frame in flight[/yellow] (Ctrl+C again to abort)")
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield received
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def run_with_progress(recording: Recording) -> JobState:
+    """Run the job under a rich progress bar (frames, fps, ETA)."""
+    job = recording.job
+    total = recording.config.frames or None
+    columns = [
+        TextColumn("[bold]recording[/bold]"),
+        BarColumn(),
+        MofNCompleteColumn() if total else TextColumn("{task.completed} frames"),
+        TextColumn("{task.fields[fps]} fps"),
+        TimeElapsedColumn(),
+        TextColumn("ETA {task.fields[eta]}"),
+    ]
+    with Progress(*columns, console=err_console, transient=False) as progress:
+        task = progress.add_task("record", total=total, completed=recording.resumed_frames, fps="-", eta="-")
+
+        def on_frame(p: FrameProgress) -> None:
+            eta = "-" if p.eta is None else f"{int(p.eta) // 60}:{int(p.eta) % 60:02d}"
+            progress.update(task, completed=p.done, fps=f"{p.fps:.2f}", eta=eta)
+
+        job.subscribe_progress(on_frame)
+        return job.run()
+
+
+def print_summary(recording: Recording, state: JobState, stage: Path) -> None:
+    """Where the files are and what to do next."""
+    manifest = recording.manifest
+    files = sum(len(f) for f in manifest.frames.values()) + len(manifest.end_files)
+    done = len(manifest.frames)
+    total = recording.config.frames
+    counted = f"{done}/{total}" if total else str(done)
+    console.print(f"{state.value}: {counted} frames, {files} files in {recording.output_dir}/")
+    console.print(f"manifest: {manifest.path}")
+    if state is not JobState.FINISHED:
+        console.print(f"continue with: sdg-studio record {stage} --out {recording.output_dir} --resume")
+
+
+def print_output_folders(recording: Recording) -> None:
+    """A table of the folders written, with their file counts."""
+    counts: dict[str, int] = {}
+    for files in [*recording.manifest.frames.values(), recording.manifest.end_files]:
+        for file in files:
+            folder = str((recording.output_dir / file).parent)
+            counts[folder] = counts.get(folder, 0) + 1
+    table = Table("folder", "files", title=f"Written to {recording.output_dir}")
+    for folder, count in sorted(counts.items()):
+        table.add_row(folder, str(count))
+    console.print(table)
+
+
+def record_demo(stage: Path, out: Path, seed: int) -> Recording:
+    """The demo's recording: the demo preset (three cameras, per-frame jitter, BasicWriter) into ``out``."""
+    config = load_recorder_config(DEMO_PRESET).config
+    config.output.folder = str(out)
+    config.seed = seed
+    recording = prepare_recording(stage, config)
+    for issue in recording.report.issues:
+        err_console.print(f"[yellow]warning:[/yellow] {issue}", soft_wrap=True)
+    state = run_with_progress(recording)
+    if state is JobState.FAILED:
+        raise RecordingFailed(recording.job.message)
+    print_output_folders(recording)
+    return recording
+
+
+def record(
+    stage: Annotated[Path, typer.Argument(help="USD stage to record (.usd, .usda, .usdc, .usdz).")],
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="Isaac Sim recorder JSON or offline-generation YAML/JSON config."),
+    ] = None,
+    camera: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--camera",
+            metavar="PATH[:WxH[:name]]",
+            help="Render product PATH[:WxH[:name]]; repeat for several. Default: the config's.",
+        ),
+    ] = None,
+    frames: Annotated[int | None, typer.Option("--frames", "-n", help="Frames to record (0 = until Ctrl+C).")] = None,
+    writer: Annotated[
+        str | None, typer.Option("--writer", help="BasicWriter, KittiWriter, CocoWriter or another registered writer.")
+    ] = None,
+    annotators: Annotated[
+        str | None, typer.Option("--annotators", help="BasicWriter annotators, comma-separated (rgb,...).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder.")] = None,
+    policy: Annotated[
+        OutputPolicy | None,
+        typer.Option("--policy", help="If --out is not empty: refuse (default), overwrite, increment, timestamp."),
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue the stopped recording in --out; finished frames are kept.")
+    ] = False,
+    seed: Annotated[int | None, typer.Option("--seed", help="Randomization seed (default: drawn).")] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail when the pre-record check finds anything that would be empty.")
+    ] = False,
+) -> None:
+    """Record annotated frames of STAGE with the embedded renderer, in Replicator writers' formats."""
+    base = base_config(config, out, resume)
+    options = RecordOptions(camera or [], frames, writer, annotators, out, policy, seed)
+    for note in options.apply(base):
+        err_console.print(f"[yellow]note:[/yellow] {note}", soft_wrap=True)
+    recording = prepare_recording(stage, base, resume=resume, strict=strict)
+    for issue in recording.report.issues:
+        err_console.print(f"[yellow]warning:[/yellow] {issue}", soft_wrap=True)
+    if recording.missing_frames:
+        err_console.print(
+            f"[yellow]note:[/yellow] frames {recording.missing_frames} lost files since the last run; recording again"
+        )
+    with stop_on_interrupt(recording.job) as interrupted:
+        state = run_with_progress(recording)
+    print_summary(recording, state, stage)
+    if state is JobState.FAILED:
+        raise RecordingFailed(recording.job.message)
+    if interrupted:
+        raise typer.Exit(EXIT_STOPPED)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(record)

@@ -1,0 +1,1 @@
+"""The Synthetic Data Recorder's host-neutral core: config, output policy, manifest, pre-record check, job."""

@@ -1,0 +1,226 @@
+"""Set up a recording on the embedded backend: stage, output folder, writer, pre-record check, job.
+
+>>> recording = prepare_recording("scene.usda", config)
+>>> recording.job.run()
+
+Nothing is created on disk before the config, the output policy and the pre-record check pass.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from pxr import Usd, UsdGeom
+
+from omni.sdg_studio.core.config_document import ConfigDocument
+from omni.sdg_studio.core.errors import SdgStudioError
+from omni.sdg_studio.core.recorder.backend_session import BackendCaptureSession, FrameTimeline, render_product_names
+from omni.sdg_studio.core.recorder.camera_jitter import CameraJitterRandomizer
+from omni.sdg_studio.core.recorder.config import S3_BACKEND, RecorderConfig
+from omni.sdg_studio.core.recorder.isaac_format import config_to_isaac
+from omni.sdg_studio.core.recorder.job import RecorderJob
+from omni.sdg_studio.core.recorder.loading import parse_recorder_config
+from omni.sdg_studio.core.recorder.manifest import Manifest
+from omni.sdg_studio.core.recorder.output_policy import choose_output_folder, prepare_output_folder
+from omni.sdg_studio.core.recorder.precheck import PrecheckReport, precheck
+from omni.sdg_studio.core.render_backend import RenderBackend, RenderProduct
+from omni.sdg_studio.core.stage_io import open_stage
+from omni.sdg_studio.core.writers.base import Writer
+
+
+class RecordingSetupError(SdgStudioError):
+    """The recording cannot be set up as asked (backend, resume mismatch, ...)."""
+
+
+@dataclass(frozen=True)
+class WriterRequest:
+    """What a writer factory gets: the writer's registry name, folder, parameters and run options."""
+
+    name: str
+    output_dir: Path
+    params: dict[str, Any]
+    seed: int
+    resume: bool
+
+
+WriterFactory = Callable[[WriterRequest], Writer]
+BackendFactory = Callable[[Usd.Stage], RenderBackend]
+
+
+@dataclass
+class Recording:
+    """A recording ready to run: ``job.run()`` records, ``report`` holds the pre-record issues."""
+
+    stage_path: Path
+    stage: Usd.Stage
+    config: RecorderConfig
+    output_dir: Path
+    manifest: Manifest
+    report: PrecheckReport
+    writer: Writer
+    session: BackendCaptureSession
+    job: RecorderJob
+    resumed_frames: int = 0
+    missing_frames: list[int] = field(default_factory=list)
+
+
+def stage_cameras(stage: Usd.Stage) -> list[str]:
+    """Every camera on the stage, in stage order."""
+    return [str(p.GetPath()) for p in stage.Traverse() if p.IsA(UsdGeom.Camera)]
+
+
+def resolved_render_products(stage: Usd.Stage, config: RecorderConfig) -> list[RenderProduct]:
+    """The config's render products, or every camera of the stage at ``config.resolution``."""
+    if config.render_products:
+        return list(config.render_products)
+    cameras = stage_cameras(stage)
+    if not cameras:
+        raise RecordingSetupError("the config names no camera and the stage has none; add a camera")
+    return [RenderProduct(path, *config.resolution) for path in cameras]
+
+
+def manifest_config(manifest: Manifest) -> RecorderConfig:
+    """The config a manifest recorded (the config as run)."""
+    return parse_recorder_config(ConfigDocument(data=manifest.config, path=manifest.path)).config
+
+
+#: Fields a resumed recording must share with the recording it continues.
+RESUME_FIELDS = ("render_products", "writer_name", "camera_jitter", "control_timeline")
+
+
+def check_resumable(previous: RecorderConfig, config: RecorderConfig, where: Path) -> None:
+    """Raise unless ``config`` continues ``previous`` (same cameras, writer, parameters, jitter, timeline)."""
+    for name in RESUME_FIELDS:
+        before, now = getattr(previous, name), getattr(config, name)
+        if before != now:
+            raise RecordingSetupError(
+                f"cannot resume {where}: {name} differs from the recording there ({before!r} then, {now!r} now)"
+            )
+    if previous.effective_writer_params() != config.effective_writer_params():
+        before, now = previous.effective_writer_params(), config.effective_writer_params()
+        changed = sorted(k for k in before.keys() | now.keys() if before.get(k) != now.get(k))
+        raise RecordingSetupError(f"cannot resume {where}: writer parameters differ ({', '.join(changed)})")
+
+
+def default_backend(stage: Usd.Stage) -> RenderBackend:
+    """The embedded ray-casting backend."""
+    from omni.sdg_studio.backends.embedded import EmbeddedBackend
+
+    return EmbeddedBackend(stage)
+
+
+def embedded_annotators() -> tuple[str, ...]:
+    """Annotators the embedded backend produces."""
+    from omni.sdg_studio.backends.embedded import SUPPORTED_ANNOTATORS
+
+    return SUPPORTED_ANNOTATORS
+
+
+def default_writer_factory(request: WriterRequest) -> Writer:
+    """A writer from the writer registry (BasicWriter, KittiWriter, CocoWriter and any registered one)."""
+    from omni.sdg_studio.core.writers.registry import get_writer
+
+    return get_writer(request.name).create(
+        request.params, output_dir=request.output_dir, seed=request.seed, resume=request.resume
+    )
+
+
+def prepare_recording(
+    stage_path: str | Path,
+    config: RecorderConfig,
+    *,
+    resume: bool = False,
+    strict: bool = False,
+    writer_factory: WriterFactory = default_writer_factory,
+    backend_factory: BackendFactory = default_backend,
+    supported_annotators: Collection[str] | None = None,
+    manifest_interval: float = 1.0,
+) -> Recording:
+    """Check everything, create the output folder and return a :class:`Recording` whose job is idle."""
+    if config.backend != "embedded":
+        raise RecordingSetupError(
+            f"backend '{config.backend}' runs inside Isaac Sim (the Synthetic Data Recorder window); "
+            "outside Kit use the embedded backend"
+        )
+    if config.storage == S3_BACKEND:
+        raise RecordingSetupError("S3Backend needs Replicator inside Isaac Sim; the embedded backend writes to disk")
+    stage_path = Path(stage_path)
+    stage = open_stage(stage_path)
+    config = replace(config, render_products=resolved_render_products(stage, config))
+    previous: Manifest | None = None
+    if resume:
+        output_dir = config.output.path
+        previous = Manifest.load(output_dir)
+        if previous.stage != str(stage_path.resolve()):
+            raise RecordingSetupError(f"cannot resume {output_dir}: it was recorded from {previous.stage}")
+        if config.seed is not None and config.seed != previous.seed:
+            raise RecordingSetupError(f"cannot resume {output_dir}: it was recorded with seed {previous.seed}")
+        config.seed = previous.seed
+    else:
+        output_dir = choose_output_folder(config.output.path, config.output.policy)
+        if config.seed is None:
+            config.seed = secrets.randbelow(2**31)
+    assert config.seed is not None
+
+    writer = writer_factory(
+        WriterRequest(config.writer_name, output_dir, config.effective_writer_params(), config.seed, resume)
+    )
+    if supported_annotators is None and backend_factory is default_backend:
+        supported_annotators = embedded_annotators()
+    report = precheck(stage, config.render_products, writer.annotators, supported_annotators)
+    report.require(strict)
+    config = replace(config, render_products=report.render_products)
+    if previous is not None:
+        check_resumable(manifest_config(previous), config, output_dir)
+
+    if previous is not None:
+        manifest = previous
+        missing = manifest.verify()
+        manifest.frames_requested = config.frames
+    else:
+        prepare_output_folder(output_dir, config.output.policy)
+        missing = []
+        names = render_product_names(config.render_products)
+        manifest = Manifest(
+            output_dir=output_dir,
+            stage=str(stage_path.resolve()),
+            config=config_to_isaac(config),
+            seed=config.seed,
+            backend=config.backend,
+            render_products=[
+                {"name": n, "camera": p.camera, "width": p.width, "height": p.height}
+                for n, p in zip(names, config.render_products, strict=True)
+            ],
+            frames_requested=config.frames,
+        )
+        manifest.save()
+
+    randomizers = []
+    if config.camera_jitter.enabled:
+        cameras = [p.camera for p in config.render_products]
+        randomizers.append(CameraJitterRandomizer(stage, cameras, config.camera_jitter, config.seed))
+    session = BackendCaptureSession(
+        backend_factory(stage),
+        writer,
+        config.render_products,
+        timeline=FrameTimeline.of_stage(stage) if config.control_timeline else None,
+        randomizers=randomizers,
+    )
+    job = RecorderJob(session, config.frames, manifest, manifest_interval=manifest_interval)
+    return Recording(
+        stage_path=stage_path,
+        stage=stage,
+        config=config,
+        output_dir=output_dir,
+        manifest=manifest,
+        report=report,
+        writer=writer,
+        session=session,
+        job=job,
+        resumed_frames=len(manifest.frames),
+        missing_frames=missing,
+    )
