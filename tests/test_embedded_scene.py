@@ -345,3 +345,17 @@ def test_bad_camera_attributes_are_named(attribute, value, message):
     stage.GetPrimAtPath(CAMERA).GetAttribute(attribute).Set(value)
     with pytest.raises(EmbeddedRenderError, match=message):
         EmbeddedBackend(stage).render(CAMERA, (16, 16), ["rgb"])
+
+
+def test_a_dropped_backend_is_freed_and_stops_listening():
+    import gc
+    import weakref
+
+    stage = one_cube_stage()
+    backend = EmbeddedBackend(stage)
+    backend.render(CAMERA, (8, 8), ["rgb"])
+    cache = weakref.ref(backend._scene)
+    del backend
+    gc.collect()
+    assert cache() is None
+    add_cube(stage, "/World/After", 1.0, (0.0, 0.0, -3.0))  # no listener left to fail
