@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import sys
 from typing import Annotated
 
 import typer
 
+import omni.sdg_studio.commands as commands
 from omni.sdg_studio import __version__
-from omni.sdg_studio.commands import demo, info, record
 from omni.sdg_studio.commands.output import err_console
 from omni.sdg_studio.core.errors import SdgStudioError
 
@@ -19,8 +21,11 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-for module in (info, demo, record):
-    module.register(app)
+# Every module of omni.sdg_studio.commands with a register(app) adds its subcommands.
+for found in pkgutil.iter_modules(commands.__path__):
+    module = importlib.import_module(f"{commands.__name__}.{found.name}")
+    if hasattr(module, "register"):
+        module.register(app)
 
 
 def _version(value: bool) -> None:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from pxr import Usd, UsdSemantics
@@ -21,6 +22,42 @@ LEGACY_TYPE_SUFFIX = ":params:semanticType"
 LEGACY_DATA_SUFFIX = ":params:semanticData"
 
 Labels = dict[str, tuple[str, ...]]
+
+#: A taxonomy is an applied-schema instance name and the ``class`` in Replicator's ``class:label`` tokens.
+TAXONOMY_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: Characters that break Replicator's label parsing (space-separated ``type:label`` tokens, comma lists).
+_BAD_LABEL_CHARS = re.compile(r"[\s:,]")
+
+
+def labels_attr_name(taxonomy: str) -> str:
+    """``semantics:labels:<taxonomy>``, the ``token[]`` attribute of ``LabelsAPI``."""
+    return f"semantics:labels:{taxonomy}"
+
+
+def labels_api_token(taxonomy: str) -> str:
+    """``SemanticsLabelsAPI:<taxonomy>``, the applied-schema token of ``LabelsAPI``."""
+    return LABELS_API_PREFIX + taxonomy
+
+
+def taxonomy_problem(taxonomy: str) -> str | None:
+    """Why ``taxonomy`` cannot be written, or ``None`` when it is valid."""
+    if not TAXONOMY_PATTERN.fullmatch(taxonomy):
+        return (
+            f"taxonomy {taxonomy!r} must start with a letter or '_' and hold only letters, digits and '_' "
+            "(':' and spaces break Replicator's 'type:label' tokens)"
+        )
+    return None
+
+
+def label_problem(label: str) -> str | None:
+    """Why ``label`` cannot be written, or ``None`` when it is valid."""
+    if not label:
+        return "label is empty"
+    bad = _BAD_LABEL_CHARS.search(label)
+    if bad:
+        what = "whitespace" if bad.group().isspace() else repr(bad.group())
+        return f"label {label!r} contains {what} (spaces, ':' and ',' break Replicator's label parsing)"
+    return None
 
 
 @dataclass(frozen=True)
@@ -39,7 +76,11 @@ def legacy_attr_names(instance: str) -> tuple[str, str]:
 
 
 def legacy_instances(prim: Usd.Prim) -> list[str]:
-    """Names of the legacy ``SemanticsAPI`` instances on ``prim`` (applied token or attributes)."""
+    """Names of the legacy ``SemanticsAPI`` instances on ``prim`` (applied token or attributes).
+
+    An instance known only from its attributes counts when its ``semanticType`` has a value
+    (a blocked attribute, as written to hide a weaker layer's legacy label, does not).
+    """
     names = [
         token[len(LEGACY_API_PREFIX) :]
         for token in prim.GetPrimTypeInfo().GetAppliedAPISchemas()
@@ -48,7 +89,7 @@ def legacy_instances(prim: Usd.Prim) -> list[str]:
     for prop_name in prim.GetPropertyNames():
         if prop_name.startswith(LEGACY_ATTR_PREFIX) and prop_name.endswith(LEGACY_TYPE_SUFFIX):
             instance = prop_name[len(LEGACY_ATTR_PREFIX) : -len(LEGACY_TYPE_SUFFIX)]
-            if instance not in names:
+            if instance not in names and prim.GetAttribute(prop_name).HasAuthoredValue():
                 names.append(instance)
     return names
 
@@ -91,9 +132,7 @@ def direct_labels(prim: Usd.Prim, time: Usd.TimeCode | float | None = None) -> L
 def has_any_labels(prim: Usd.Prim) -> bool:
     """True if ``prim`` carries either schema directly (even with an empty label list)."""
     tokens = prim.GetPrimTypeInfo().GetAppliedAPISchemas()
-    return any(t.startswith((LABELS_API_PREFIX, LEGACY_API_PREFIX)) for t in tokens) or bool(
-        legacy_instances(prim)
-    )
+    return any(t.startswith((LABELS_API_PREFIX, LEGACY_API_PREFIX)) for t in tokens) or bool(legacy_instances(prim))
 
 
 def inherited_labels(prim: Usd.Prim, time: Usd.TimeCode | float | None = None) -> Labels:

@@ -1,0 +1,235 @@
+"""A ``UsdGeom.Camera`` as a pinhole: pixel rays, projection and Replicator's ``camera_params``.
+
+Conventions (Isaac Sim's): the camera looks down its local -Z with +Y up; pixels are square, so the
+effective vertical aperture is ``horizontalAperture * height / width`` (the authored vertical
+aperture is reported but, as in RTX, does not stretch the image); aperture offsets shift the
+film window (same units as the apertures). Pixel (i, j) samples the ray through its center;
+row 0 is the top of the image. Matrices use usd-core's row-vector convention (``p' = [p, 1] @ M``),
+as Replicator's ``cameraViewTransform`` / ``cameraProjection`` do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from pxr import Usd, UsdGeom
+
+from omni.sdg_studio.backends.embedded.errors import EmbeddedRenderError
+
+#: Largest image side and pixel count the embedded backend accepts.
+MAX_SIDE = 16384
+MAX_PIXELS = 64 * 1024 * 1024
+
+
+def check_resolution(resolution: Any) -> tuple[int, int]:
+    """``(width, height)`` as ints, or an error naming what is wrong with it."""
+    try:
+        width, height = (int(v) for v in resolution)
+    except (TypeError, ValueError):
+        raise EmbeddedRenderError(f"resolution {resolution!r}: expected (width, height)") from None
+    if width <= 0 or height <= 0:
+        raise EmbeddedRenderError(f"resolution {width}x{height}: width and height must be at least 1")
+    if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
+        raise EmbeddedRenderError(
+            f"resolution {width}x{height}: too large (at most {MAX_SIDE} per side and {MAX_PIXELS} pixels)"
+        )
+    return width, height
+
+
+@dataclass(frozen=True)
+class Intrinsics:
+    """What the camera-space rays depend on (cached per value)."""
+
+    width: int
+    height: int
+    focal_length: float
+    horizontal_aperture: float
+    horizontal_offset: float
+    vertical_offset: float
+
+    @property
+    def vertical_aperture(self) -> float:
+        """Effective vertical aperture for square pixels."""
+        return self.horizontal_aperture * self.height / self.width
+
+
+@dataclass
+class PinholeCamera:
+    """A camera at one time code, ready to cast rays."""
+
+    path: str
+    intrinsics: Intrinsics
+    authored_vertical_aperture: float
+    near: float
+    far: float
+    focus_distance: float
+    f_stop: float
+    #: Camera-to-world, row-vector convention, as authored (may hold scale).
+    camera_to_world: np.ndarray
+    meters_per_unit: float
+    _world_dirs: np.ndarray | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def width(self) -> int:
+        return self.intrinsics.width
+
+    @property
+    def height(self) -> int:
+        return self.intrinsics.height
+
+    @property
+    def position(self) -> np.ndarray:
+        return self.camera_to_world[3, :3].copy()
+
+    @property
+    def rotation(self) -> np.ndarray:
+        """Orthonormal 3x3 rows: camera +X, +Y, +Z axes in world space."""
+        r = self.camera_to_world[:3, :3]
+        return r / np.linalg.norm(r, axis=1, keepdims=True)
+
+    def world_to_camera(self) -> np.ndarray:
+        """Rigid world-to-camera transform (row-vector), scale removed."""
+        rigid = np.eye(4)
+        rigid[:3, :3] = self.rotation
+        rigid[3, :3] = self.position
+        return np.linalg.inv(rigid)
+
+    def view_transform(self) -> np.ndarray:
+        """Replicator's ``cameraViewTransform``: the inverse of the camera's world matrix (row-vector)."""
+        return np.linalg.inv(self.camera_to_world)
+
+    def projection(self) -> np.ndarray:
+        """Replicator's ``cameraProjection``: infinite reversed-Z perspective, row-vector convention."""
+        k = self.intrinsics
+        v_ap = k.vertical_aperture
+        p = np.zeros((4, 4))
+        p[0, 0] = 2 * k.focal_length / k.horizontal_aperture
+        p[1, 1] = 2 * k.focal_length / v_ap
+        p[2, 0] = 2 * k.horizontal_offset / k.horizontal_aperture
+        p[2, 1] = 2 * k.vertical_offset / v_ap
+        p[2, 3] = -1.0
+        p[3, 2] = self.near
+        return p
+
+    def cosines(self) -> np.ndarray:
+        """Cosine of each pixel ray's angle to the view axis (H*W,) float32 (image-plane depth / distance)."""
+        return _film_axes(self.intrinsics)[2]
+
+    def world_rays(self, pixels: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Unit world-space ray directions (N, 3) float32 and cosines (N,) for ``pixels`` (flat indices) or all."""
+        x, y, cos = _film_axes(self.intrinsics)
+        if self._world_dirs is None:
+            axes = self.rotation.astype(np.float32)
+            dirs = x[None, :, None] * axes[0] + (y[:, None, None] * axes[1] - axes[2])
+            dirs *= cos.reshape(self.height, self.width, 1)
+            self._world_dirs = dirs.reshape(-1, 3)
+        if pixels is None:
+            return self._world_dirs, cos
+        return self._world_dirs[pixels], cos[pixels]
+
+    def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """World points (N, 3) to continuous pixel coordinates (N, 2) and camera-space depth along -Z (N,)."""
+        cam = points @ self.world_to_camera()[:3, :3] + self.world_to_camera()[3, :3]
+        depth = -cam[:, 2]
+        k = self.intrinsics
+        with np.errstate(divide="ignore", invalid="ignore"):
+            film_x = k.focal_length * cam[:, 0] / depth - k.horizontal_offset
+            film_y = k.focal_length * cam[:, 1] / depth - k.vertical_offset
+        px = (film_x / k.horizontal_aperture + 0.5) * k.width
+        py = (0.5 - film_y / k.vertical_aperture) * k.height
+        return np.stack([px, py], axis=1), depth
+
+    def camera_params(self) -> dict[str, Any]:
+        """Replicator's ``camera_params`` annotator dict."""
+        k = self.intrinsics
+        return {
+            "cameraAperture": np.array([k.horizontal_aperture, self.authored_vertical_aperture], np.float32),
+            "cameraApertureOffset": np.array([k.horizontal_offset, k.vertical_offset], np.float32),
+            "cameraFisheyeLensP": np.zeros(0, np.float32),
+            "cameraFisheyeLensS": np.zeros(0, np.float32),
+            "cameraFisheyeMaxFOV": 0.0,
+            "cameraFisheyeNominalHeight": 0,
+            "cameraFisheyeNominalWidth": 0,
+            "cameraFisheyeOpticalCentre": np.zeros(2, np.float32),
+            "cameraFisheyePolynomial": np.zeros(6, np.float32),
+            "cameraFocalLength": float(k.focal_length),
+            "cameraFocusDistance": float(self.focus_distance),
+            "cameraFStop": float(self.f_stop),
+            "cameraModel": "pinhole",
+            "cameraNearFar": np.array([self.near, self.far], np.float32),
+            "cameraProjection": self.projection().ravel(),
+            "cameraViewTransform": self.view_transform().ravel(),
+            "metersPerSceneUnit": float(self.meters_per_unit),
+            "renderProductResolution": np.array([k.width, k.height], np.int32),
+        }
+
+
+_AXES_CACHE: dict[Intrinsics, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+
+def _film_axes(k: Intrinsics) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Camera-space ray slopes per column (W,) and row (H,) and per-pixel cosines (H*W,), float32."""
+    cached = _AXES_CACHE.get(k)
+    if cached is None:
+        ndc_x = 2 * (np.arange(k.width) + 0.5) / k.width - 1
+        ndc_y = 1 - 2 * (np.arange(k.height) + 0.5) / k.height
+        x = (ndc_x * k.horizontal_aperture / 2 + k.horizontal_offset) / k.focal_length
+        y = (ndc_y * k.vertical_aperture / 2 + k.vertical_offset) / k.focal_length
+        cos = 1.0 / np.sqrt(x[None, :] ** 2 + y[:, None] ** 2 + 1.0)
+        cached = (x.astype(np.float32), y.astype(np.float32), cos.ravel().astype(np.float32))
+        if len(_AXES_CACHE) > 16:
+            _AXES_CACHE.clear()
+        _AXES_CACHE[k] = cached
+    return cached
+
+
+def _positive(value: Any, name: str, path: str) -> float:
+    number = float(value)
+    if not np.isfinite(number) or number <= 0:
+        raise EmbeddedRenderError(f"{path}: {name} is {value}, must be a positive number")
+    return number
+
+
+def read_camera(stage: Usd.Stage, path: str, resolution: tuple[int, int], time: Usd.TimeCode) -> PinholeCamera:
+    """The camera at ``path`` (a ``UsdGeom.Camera``) rendered at ``resolution``, at ``time``."""
+    prim = stage.GetPrimAtPath(path) if path.startswith("/") else Usd.Prim()
+    if not prim:
+        cameras = [str(p.GetPath()) for p in stage.Traverse() if p.IsA(UsdGeom.Camera)]
+        hint = f"; cameras on the stage: {', '.join(cameras)}" if cameras else "; the stage has no camera"
+        raise EmbeddedRenderError(f"camera {path!r}: no such prim{hint}")
+    if not prim.IsA(UsdGeom.Camera):
+        raise EmbeddedRenderError(f"camera {path!r}: is a {prim.GetTypeName() or 'typeless prim'}, not a Camera")
+    camera = UsdGeom.Camera(prim)
+    projection = camera.GetProjectionAttr().Get(time)
+    if projection == UsdGeom.Tokens.orthographic:
+        raise EmbeddedRenderError(f"camera {path!r}: orthographic cameras are not supported, only perspective")
+    width, height = resolution
+    focal = _positive(camera.GetFocalLengthAttr().Get(time), "focalLength", path)
+    h_ap = _positive(camera.GetHorizontalApertureAttr().Get(time), "horizontalAperture", path)
+    v_ap = float(camera.GetVerticalApertureAttr().Get(time))
+    near, far = (float(v) for v in camera.GetClippingRangeAttr().Get(time))
+    if not (0 < near < far):
+        raise EmbeddedRenderError(f"camera {path!r}: clippingRange ({near}, {far}) must satisfy 0 < near < far")
+    matrix = np.array(UsdGeom.XformCache(time).GetLocalToWorldTransform(prim), np.float64).reshape(4, 4)
+    if not np.isfinite(matrix).all() or abs(np.linalg.det(matrix[:3, :3])) < 1e-12:
+        raise EmbeddedRenderError(f"camera {path!r}: its world transform is degenerate (NaN or zero scale)")
+    return PinholeCamera(
+        path=str(prim.GetPath()),
+        intrinsics=Intrinsics(
+            width=width,
+            height=height,
+            focal_length=focal,
+            horizontal_aperture=h_ap,
+            horizontal_offset=float(camera.GetHorizontalApertureOffsetAttr().Get(time)),
+            vertical_offset=float(camera.GetVerticalApertureOffsetAttr().Get(time)),
+        ),
+        authored_vertical_aperture=v_ap,
+        near=near,
+        far=far,
+        focus_distance=float(camera.GetFocusDistanceAttr().Get(time)),
+        f_stop=float(camera.GetFStopAttr().Get(time)),
+        camera_to_world=matrix,
+        meters_per_unit=float(UsdGeom.GetStageMetersPerUnit(stage)),
+    )

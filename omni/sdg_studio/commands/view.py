@@ -1,0 +1,232 @@
+"""``sdg-studio view DIR``: look at a recorded dataset (BasicWriter, KITTI, COCO): grid, contact sheet, summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from omni.sdg_studio.commands.output import console
+from omni.sdg_studio.core.errors import SdgStudioError
+from omni.sdg_studio.core.visualize.colorize import DepthMode, DepthRange
+from omni.sdg_studio.core.visualize.contact_sheet import contact_sheet, sample_frames
+from omni.sdg_studio.core.visualize.dataset import Dataset, camera_title
+from omni.sdg_studio.core.visualize.layout import compose, plan_layout
+from omni.sdg_studio.core.visualize.open_dataset import open_dataset
+from omni.sdg_studio.core.visualize.save import save_png
+from omni.sdg_studio.core.visualize.summary import DatasetSummary, summarize
+from omni.sdg_studio.core.visualize.tiles import (
+    Tile,
+    TileStatus,
+    ViewOptions,
+    annotator_order,
+    default_order,
+    render_tiles,
+)
+
+#: Show this many frames without labels before summing up the rest.
+_LISTED_EMPTY_FRAMES = 8
+
+
+def view_options(
+    depth: str = "auto",
+    near: float | None = None,
+    far: float | None = None,
+    alpha: float = 0.5,
+    blend: bool = False,
+    taxonomy: str | None = None,
+) -> ViewOptions:
+    """ViewOptions from command-line values, with errors that name the option."""
+    try:
+        mode = DepthMode(depth)
+    except ValueError:
+        raise SdgStudioError(f"--depth {depth!r}: use one of {', '.join(m.value for m in DepthMode)}") from None
+    try:
+        depth_range = DepthRange(mode, near, far)
+        return ViewOptions(depth=depth_range, overlay_alpha=alpha, segmentation_over_rgb=blend, taxonomy=taxonomy)
+    except ValueError as exc:
+        raise SdgStudioError(f"--depth/--near/--far/--alpha: {exc}") from None
+
+
+def progress() -> Progress:
+    """The progress bar of long viewer work (transient: it disappears when done)."""
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+def print_summary(summary: DatasetSummary) -> None:
+    """Cameras, files per annotator, class histogram and frames without labels, as tables."""
+    console.print(f"[bold]{summary.root}[/bold]  ({summary.kind}, {summary.frame_count} frames)")
+    cameras = Table("camera", "frames", "first", "last", title="Cameras (render products)")
+    for cam in summary.cameras:
+        cameras.add_row(camera_title(cam.camera), str(cam.frames), cam.first_frame, cam.last_frame)
+    console.print(cameras)
+    annotators = annotator_order(name for cam in summary.cameras for name in cam.files_per_annotator)
+    files = Table("annotator", *(camera_title(cam.camera) for cam in summary.cameras), title="Files per annotator")
+    for name in annotators:
+        files.add_row(name, *(str(cam.files_per_annotator.get(name, 0)) for cam in summary.cameras))
+    console.print(files)
+    for source, histogram in summary.class_histograms.items():
+        unit = "boxes" if summary.counts_boxes(source) else "frames"
+        title = f"Classes from {source}"
+        table = Table("class", unit, title=title, min_width=len(title) + 4)
+        for label, count in histogram.most_common():
+            table.add_row(label, str(count))
+        console.print(table if histogram else f"no classes in {source}")
+    if not summary.class_histograms:
+        console.print("no label annotators recorded (boxes or segmentation labels)")
+    empty = summary.frames_without_labels
+    if empty:
+        shown = ", ".join(f"{camera_title(cam)}:{frame}" for cam, frame in empty[:_LISTED_EMPTY_FRAMES])
+        more = f" and {len(empty) - _LISTED_EMPTY_FRAMES} more" if len(empty) > _LISTED_EMPTY_FRAMES else ""
+        console.print(f"[yellow]frames with no labels ({len(empty)}):[/yellow] {shown}{more}")
+    elif summary.class_histograms:
+        console.print("every frame holds at least one label")
+    if summary.unknown_files:
+        names = ", ".join(str(p.relative_to(summary.root)) for p in summary.unknown_files[:5])
+        console.print(f"[yellow]{len(summary.unknown_files)} files not recognized[/yellow]: {names}")
+
+
+def print_problems(tiles: list[Tile]) -> None:
+    """One line per tile that could not be drawn."""
+    for tile in tiles:
+        if tile.status is TileStatus.ERROR:
+            console.print(f"[red]cannot show {tile.name}:[/red] {tile.note}", soft_wrap=True)
+
+
+def frame_grid(dataset: Dataset, camera: str, frame: str, names: list[str] | None, options: ViewOptions) -> list[Tile]:
+    """The tiles of one recorded frame (every annotator found for the camera, or ``names``)."""
+    data = dataset.load(camera, frame)
+    if names is not None:
+        missing = [n for n in names if n not in data]
+        if missing:
+            found = ", ".join(default_order(data)) or "none"
+            raise SdgStudioError(f"--annotators: {', '.join(missing)} not recorded for this camera; found: {found}")
+    return render_tiles(data, names, options)
+
+
+def summarize_with_progress(dataset: Dataset) -> DatasetSummary:
+    total = sum(len(dataset.frames(c)) for c in dataset.cameras)
+    with progress() as bar:
+        task = bar.add_task("reading labels", total=total)
+        return summarize(dataset, on_frame=lambda: bar.advance(task))
+
+
+def view(
+    folder: Annotated[Path, typer.Argument(help="A writer's output folder (BasicWriter, KITTI or COCO).")],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write the grid (or contact sheet) to this PNG.")
+    ] = None,
+    frame: Annotated[
+        int | None, typer.Option("--frame", help="Frame number as in the file names (default: first).")
+    ] = None,
+    camera: Annotated[str | None, typer.Option("--camera", help="Render product folder (needed with several).")] = None,
+    all_frames: Annotated[
+        bool, typer.Option("--all", help="Contact sheet of many frames instead of one grid.")
+    ] = False,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many frames per camera on a sheet.")] = 48,
+    annotators: Annotated[str | None, typer.Option("--annotators", help="Comma-separated tiles to show.")] = None,
+    depth: Annotated[
+        str, typer.Option("--depth", help="Depth display: auto, fixed (needs --near/--far) or log.")
+    ] = "auto",
+    near: Annotated[float | None, typer.Option("--near", help="Nearest depth shown (scene units).")] = None,
+    far: Annotated[float | None, typer.Option("--far", help="Farthest depth shown (scene units).")] = None,
+    blend: Annotated[bool, typer.Option("--blend", help="Blend segmentation over RGB.")] = False,
+    alpha: Annotated[float, typer.Option("--alpha", help="Opacity of blended segmentation (0..1).")] = 0.5,
+    taxonomy: Annotated[str | None, typer.Option("--taxonomy", help="Semantic type to show (default: all).")] = None,
+    max_tile: Annotated[int, typer.Option("--max-tile", help="Longest side of a tile in pixels.")] = 512,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the output PNG if it exists.")] = False,
+) -> None:
+    """Summarize a recorded dataset and draw one frame's annotators (or a contact sheet) into a PNG."""
+    options = view_options(depth, near, far, alpha, blend, taxonomy)
+    dataset = open_dataset(folder)
+    print_summary(summarize_with_progress(dataset))
+    if out is None:
+        console.print("add -o grid.png to draw a frame (or --all -o sheet.png for a contact sheet)")
+        return
+    if all_frames:
+        cameras = [dataset.camera(camera)] if camera is not None else dataset.cameras
+        total = sum(len(sample_frames(dataset.frames(c), limit)) for c in cameras)
+        with progress() as bar:
+            task = bar.add_task("drawing frames", total=total)
+            image = contact_sheet(
+                dataset,
+                cameras,
+                limit=limit,
+                max_tile=min(max_tile, 320),
+                options=options,
+                on_frame=lambda: bar.advance(task),
+            )
+        save_png(image, out, overwrite=overwrite)
+        console.print(
+            f"contact sheet of {total} frames written to [bold]{out}[/bold] ({image.shape[1]}x{image.shape[0]})"
+        )
+        return
+    if camera is None and len(dataset.cameras) > 1:
+        chosen = dataset.cameras[0]
+        others = ", ".join(camera_title(c) for c in dataset.cameras[1:])
+        console.print(f"showing camera {camera_title(chosen)} (also: {others}; pick one with --camera)")
+    else:
+        chosen = dataset.camera(camera)
+    token = dataset.frame(chosen, frame)
+    names = [n.strip() for n in annotators.split(",") if n.strip()] if annotators else None
+    tiles = frame_grid(dataset, chosen, token, names, options)
+    print_problems(tiles)
+    image = compose(tiles, plan_layout(tiles, max_tile=max_tile))
+    save_png(image, out, overwrite=overwrite)
+    console.print(
+        f"{len(tiles)} tiles of {camera_title(chosen)} frame {token} written to [bold]{out}[/bold] "
+        f"({image.shape[1]}x{image.shape[0]})"
+    )
+
+
+def free_name(path: Path) -> Path:
+    """``path``, or ``<stem>_1<suffix>``, ``<stem>_2<suffix>``... whichever does not exist yet."""
+    candidate, number = path, 0
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.stem}_{number}{path.suffix}")
+    return candidate
+
+
+def find_dataset(folder: Path, preferred: Path | None = None) -> Dataset | None:
+    """The dataset at ``preferred``, else the most recently written folder under ``folder`` that reads as one."""
+    candidates = [preferred] if preferred is not None else []
+    if folder.is_dir():
+        candidates += sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: -p.stat().st_mtime)
+    for candidate in candidates:
+        if candidate is not None and candidate.is_dir():
+            try:
+                return open_dataset(candidate)
+            except SdgStudioError:
+                continue
+    return None
+
+
+def contact_sheet_step(folder: Path, recorded: Path | None = None) -> Path | None:
+    """The demo's last step: summarize what was recorded under ``folder`` and write a contact sheet beside it."""
+    dataset = find_dataset(folder, recorded)
+    if dataset is None:
+        console.print(f"nothing recorded under {folder}/ yet: no contact sheet to write")
+        return None
+    print_summary(summarize_with_progress(dataset))
+    total = sum(len(sample_frames(dataset.frames(c), 48)) for c in dataset.cameras)
+    with progress() as bar:
+        task = bar.add_task("drawing frames", total=total)
+        image = contact_sheet(dataset, dataset.cameras, max_tile=320, on_frame=lambda: bar.advance(task))
+    out = save_png(image, free_name(folder / "contact_sheet.png"))
+    console.print(f"contact sheet of {total} frames of {dataset.root} written to [bold]{out}[/bold]")
+    return out
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(view)

@@ -1,0 +1,87 @@
+"""Atomic file writes: bytes go to a temporary name in the target folder, then ``os.replace``.
+
+A reader (or a resumed run) therefore sees either the previous file or the complete new one,
+never a half-written file; a failed write leaves no temporary file behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import secrets
+from pathlib import Path
+
+from omni.sdg_studio.core.errors import SdgStudioError
+
+#: Prefix of temporary files; a crashed run may leave such files, never under a final name.
+TEMP_PREFIX = ".sdg-tmp-"
+
+_REASONS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is exceeded",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.ENOTDIR: "a parent path is a file, not a folder",
+}
+
+
+class WriteError(SdgStudioError, OSError):
+    """A file could not be written; the message names the file and the reason (full disk, read-only, ...)."""
+
+    def __init__(self, path: Path, cause: OSError) -> None:
+        self.path = Path(path)
+        self.cause = cause
+        reason = _REASONS.get(cause.errno or 0) or cause.strerror or str(cause)
+        super().__init__(cause.errno, f"cannot write {self.path}: {reason}")
+
+    def __str__(self) -> str:
+        return str(self.args[1])
+
+    def __reduce__(self):  # keep pickling (e.g. across processes) working with the custom signature
+        return (type(self), (self.path, self.cause))
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, durable: bool = False) -> Path:
+    """Write ``data`` to ``path`` through a temporary sibling and a rename; create parent folders.
+
+    ``durable`` also fsyncs the file before the rename (slower; for manifests and checkpoints).
+    Raises :class:`WriteError` naming ``path`` on any OS error.
+    """
+    target = Path(path)
+    tmp_name: str | None = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp_name = str(target.parent / f"{TEMP_PREFIX}{secrets.token_hex(6)}-{target.name}")
+        # O_EXCL: the temporary name is ours alone; mode 0o666 lets the umask decide, like a plain open().
+        fd = os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.replace(tmp_name, target)
+        tmp_name = None
+    except OSError as exc:
+        raise WriteError(target, exc) from exc
+    finally:
+        if tmp_name is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+    return target
+
+
+def atomic_write_text(path: str | os.PathLike[str], text: str, *, durable: bool = False) -> Path:
+    """:func:`atomic_write_bytes` for UTF-8 text."""
+    return atomic_write_bytes(path, text.encode("utf-8"), durable=durable)
+
+
+def sweep_temp_files(root: str | os.PathLike[str]) -> list[Path]:
+    """Delete temporary files an interrupted run left under ``root`` (before resuming); return them."""
+    removed = []
+    for path in Path(root).rglob(f"{TEMP_PREFIX}*"):
+        if path.is_file():
+            path.unlink()
+            removed.append(path)
+    return removed

@@ -1,0 +1,324 @@
+"""A COCO writer: Replicator's ``CocoWriter`` layout plus instance masks as RLE.
+
+Per render product ``<rp>/rgb_<cam>_<dataset_id>.<frame>.png`` and a panoptic PNG (each labelled
+instance painted with its category color); at the end ``coco_annotations_<dataset_id>.json`` in
+``output_dir`` with one annotation per visible labelled instance: ``bbox`` [x, y, w, h] and
+``area`` of its visible pixels and ``segmentation`` as compressed RLE, so ``pycocotools`` loads and
+evaluates the file. Categories come from the :class:`ClassTable` (the rules file's ``classes``:
+same ids, same colors) or from Replicator's ``coco_categories``; labels not listed get the next
+id. Each frame also writes a small journal entry (``.sdg_coco_<dataset_id>/``) so an interrupted
+run resumes without losing annotations; :meth:`finish` folds the journal into the JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import string
+import threading
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from omni.sdg_studio.core.classes import ClassTable, LabelClass
+from omni.sdg_studio.core.writers.atomic import atomic_write_bytes
+from omni.sdg_studio.core.writers.base import AnnotatorRequest, FrameBatch
+from omni.sdg_studio.core.writers.colorize import label_text, paint
+from omni.sdg_studio.core.writers.encode import image_bytes, json_bytes
+from omni.sdg_studio.core.writers.file_writer import FileWriter, FrameDataError
+from omni.sdg_studio.core.writers.params import WriterParamError
+from omni.sdg_studio.core.writers.rle import encode_mask
+
+ImageFormat = Literal["png", "jpg", "jpeg", "bmp", "tif", "tiff", "webp"]
+DEFAULT_SEMANTIC_TYPES = ("class", "coco", "stuff", "thing")
+_FIRST_INSTANCE = 2  # 0 and 1 are BACKGROUND and UNLABELLED
+
+
+def camera_token(camera: str) -> str:
+    """Camera path as Replicator's CocoWriter puts it in file names: ``/World/Cam_1`` -> ``World-Cam-1``."""
+    return camera.lstrip("/").replace("Replicator/", "").replace("/", "-").replace("_", "-")
+
+
+def mask_bbox(mask: np.ndarray) -> list[float]:
+    """COCO box [x, y, width, height] of a mask's pixels (pixel edges, as pycocotools computes it)."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    return [float(cols[0]), float(rows[0]), float(cols[-1] - cols[0] + 1), float(rows[-1] - rows[0] + 1)]
+
+
+class CocoWriter(FileWriter):
+    """COCO detection and instance segmentation (RLE masks) with categories from the class table.
+
+    Args:
+        semantic_types: Semantic types whose labels name categories (default class, coco, stuff, thing).
+        coco_categories: Replicator's categories: ``{label: {name, id, supercategory, color: [r, g, b], isthing}}``.
+        s3_bucket: S3 output is not available in the embedded writers; must stay unset.
+        s3_region: Accepted for compatibility with Replicator configs (unused).
+        s3_endpoint: Accepted for compatibility with Replicator configs (unused).
+        dataset_id: Name part of the output files (default: 8 letters drawn from the seed).
+        frame_padding: Digits of the zero-padded frame number in file names.
+        image_output_format: File format of rgb images.
+        coco_license_info: One license entry ``{id, name, url}`` for the ``licenses`` list.
+    """
+
+    name = "CocoWriter"
+    version = "0.0.1"
+    compat_params = frozenset({"s3_bucket", "s3_region", "s3_endpoint"})
+
+    def __init__(
+        self,
+        output_dir: str | os.PathLike[str] | None = None,
+        semantic_types: list[str] | None = None,
+        coco_categories: dict[str, Any] | None = None,
+        s3_bucket: str | None = None,
+        s3_region: str | None = None,
+        s3_endpoint: str | None = None,
+        dataset_id: str | None = None,
+        frame_padding: int = 4,
+        image_output_format: ImageFormat = "png",
+        coco_license_info: dict[str, Any] | None = None,
+        *,
+        seed: int = 0,
+        classes: ClassTable | None = None,
+        resume: bool = False,
+        workers: int | None = None,
+        max_frames_in_flight: int = 4,
+    ) -> None:
+        if coco_categories:
+            classes, self.category_extras = self._table_from_categories(coco_categories, classes)
+        else:
+            self.category_extras = {}
+        super().__init__(
+            output_dir,
+            seed=seed,
+            classes=classes,
+            resume=resume,
+            workers=workers,
+            max_frames_in_flight=max_frames_in_flight,
+        )
+        if s3_bucket:
+            raise WriterParamError(self.name, "s3_bucket", "S3 output is not supported here; write to disk")
+        if isinstance(frame_padding, bool) or not isinstance(frame_padding, int) or frame_padding < 0:
+            raise WriterParamError(self.name, "frame_padding", f"must be an integer >= 0, got {frame_padding!r}")
+        if image_output_format.lower() not in ImageFormat.__args__:  # type: ignore[attr-defined]
+            raise WriterParamError(self.name, "image_output_format", f"unsupported format {image_output_format!r}")
+        if semantic_types is not None and not semantic_types:
+            raise WriterParamError(self.name, "semantic_types", "must name at least one semantic type")
+        if dataset_id is not None and (not dataset_id or any(c in dataset_id for c in "/\\")):
+            raise WriterParamError(self.name, "dataset_id", f"{dataset_id!r} cannot be used in a file name")
+        self.semantic_types = tuple(semantic_types or DEFAULT_SEMANTIC_TYPES)
+        self.dataset_id = dataset_id or "".join(random.Random(seed).choices(string.ascii_lowercase, k=8))
+        self.frame_padding = frame_padding
+        self.image_output_format = image_output_format.lower()
+        self.license_info = coco_license_info
+        self.annotations_path = self.output_dir / f"coco_annotations_{self.dataset_id}.json"
+        self.journal_dir = self.output_dir / f".sdg_coco_{self.dataset_id}"
+        self._lock = threading.Lock()
+        #: (frame, render product) -> {"image": ..., "annotations": [...]}; category by name until dumped
+        self._entries: dict[tuple[int, str], dict[str, Any]] = {}
+        self._loaded = False
+        self._requests = tuple(
+            AnnotatorRequest(name, semantic_types=self.semantic_types) for name in ("rgb", "instance_segmentation")
+        )
+
+    def _table_from_categories(
+        self, categories: Mapping[str, Any], classes: ClassTable | None
+    ) -> tuple[ClassTable, dict[str, dict[str, Any]]]:
+        table = ClassTable(list(classes.classes) if classes is not None else [])
+        extras: dict[str, dict[str, Any]] = {}
+        for label, entry in categories.items():
+            if not isinstance(entry, Mapping) or not isinstance(entry.get("id"), int):
+                raise WriterParamError(self.name, "coco_categories", f"entry {label!r} needs an integer 'id'")
+            color = entry.get("color", [])
+            if not (isinstance(color, (list, tuple)) and len(color) in (3, 4)):
+                raise WriterParamError(self.name, "coco_categories", f"entry {label!r} needs 'color': [r, g, b]")
+            if label in table:
+                raise WriterParamError(self.name, "coco_categories", f"{label!r} is also a class of the rules file")
+            try:
+                table = ClassTable([*table.classes, LabelClass(label, entry["id"], (*color[:3], 255))])
+            except ValueError as exc:
+                raise WriterParamError(self.name, "coco_categories", str(exc)) from exc
+            extras[label] = {
+                "name": entry.get("name", label),
+                "supercategory": entry.get("supercategory", ""),
+                "isthing": entry.get("isthing", 1),
+            }
+        return table, extras
+
+    @property
+    def annotators(self) -> tuple[AnnotatorRequest, ...]:
+        return self._requests
+
+    # -- per frame ----------------------------------------------------------------------------------
+    def category_of(self, labels: Mapping[str, str]) -> str:
+        """Category name of an instance: its label for the first semantic type it has; of comma-joined
+        labels, the first one listed in the class table (else the first one)."""
+        parts = [p.strip() for p in label_text(labels, self.semantic_types).split(",") if p.strip()]
+        listed = [p for p in parts if p in self.classes]
+        return (listed or parts or ["unlabelled"])[0]
+
+    def write_frame(self, batch: FrameBatch) -> None:
+        if not self._loaded:
+            self._load_previous()
+        stamp = f"{batch.index:0{self.frame_padding}d}"
+        for position, (rp_name, frame) in enumerate(batch.products.items()):
+            product = batch.render_products.get(rp_name)
+            token = camera_token(product.camera if product else rp_name)
+            rgb, instance = frame["rgb"], frame["instance_segmentation"]
+            ids = instance["data"]
+            if ids.ndim != 2:
+                raise FrameDataError(f"{self.name}: instance_segmentation must arrive as ids, not colorized")
+            categories: dict[int, str] = {}
+            for key, labels in instance["info"]["idToSemantics"].items():
+                if int(key) >= _FIRST_INSTANCE and isinstance(labels, Mapping):
+                    categories[int(key)] = self.category_of(labels)
+            palette = {key: self.classes.color(name) for key, name in categories.items()}
+            rgb_name = f"{rp_name}/rgb_{token}_{self.dataset_id}.{stamp}.{self.image_output_format}"
+            fmt = self.image_output_format
+            self.schedule_file(rgb_name, lambda rgb=rgb, fmt=fmt: image_bytes(rgb, fmt))
+            self.schedule_file(
+                f"{rp_name}/panoptic_{token}_{self.dataset_id}.{stamp}.png",
+                lambda ids=ids, palette=palette: image_bytes(paint(ids, palette)[..., :3]),
+            )
+            image = {
+                "id": batch.index * len(batch.products) + position + 1,
+                "file_name": rgb_name,
+                "height": int(rgb.shape[0]),
+                "width": int(rgb.shape[1]),
+                "license": 0,
+                "date_captured": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "flickr_url": "",
+                "frame": batch.index,
+                "render_product": rp_name,
+            }
+            paths = instance["info"]["idToLabels"]
+            self.schedule_job(
+                lambda image=image, ids=ids, categories=categories, paths=paths: self._annotate(
+                    image, ids, categories, paths
+                )
+            )
+
+    def _annotate(
+        self, image: dict[str, Any], ids: np.ndarray, categories: Mapping[int, str], paths: Mapping[Any, str]
+    ) -> None:
+        """Worker: RLE + box + area per visible instance; journal the frame, then keep it in memory.
+
+        The journal entry is internal (removed by :meth:`finish`), so it is not reported as a frame file.
+        """
+        annotations = []
+        present = set(np.unique(ids).tolist())
+        for key in sorted(categories):
+            if key not in present:
+                continue
+            mask = ids == key
+            annotations.append(
+                {
+                    "instance_id": key,
+                    "category": categories[key],
+                    "bbox": mask_bbox(mask),
+                    "area": int(mask.sum()),
+                    "iscrowd": 0,
+                    "bbox_mode": 1,
+                    "segmentation": encode_mask(mask),
+                    "prim_path": str(paths.get(key, paths.get(str(key), ""))),
+                }
+            )
+        entry = {"image": image, "annotations": annotations}
+        journal = self.journal_dir / f"{image['frame']}_{image['render_product']}.json"
+        atomic_write_bytes(journal, json_bytes(entry))
+        with self._lock:
+            self._entries[(image["frame"], image["render_product"])] = entry
+
+    # -- resume and end of run ------------------------------------------------------------------------
+    def _load_previous(self) -> None:
+        """On resume, take back the annotations of an earlier run: final JSON, then journal entries."""
+        self._loaded = True
+        if not self.resume:
+            return
+        if self.annotations_path.exists():
+            try:
+                data = json.loads(self.annotations_path.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError) as exc:
+                raise FrameDataError(f"{self.annotations_path}: cannot resume from it ({exc})") from exc
+            names = {c["id"]: c["name"] for c in data.get("categories", [])}
+            for category_id in sorted(names):  # keep the earlier run's id order
+                self.classes.get(names[category_id])
+            by_image: dict[int, dict[str, Any]] = {}
+            for image in data.get("images", []):
+                if "frame" in image and "render_product" in image:
+                    by_image[image["id"]] = {"image": image, "annotations": []}
+            for ann in data.get("annotations", []):
+                entry = by_image.get(ann.get("image_id"))
+                if entry is not None:
+                    kept = {k: v for k, v in ann.items() if k not in ("id", "image_id", "category_id")}
+                    entry["annotations"].append({**kept, "category": names.get(ann.get("category_id"), "other")})
+            for entry in by_image.values():
+                self._entries[(entry["image"]["frame"], entry["image"]["render_product"])] = entry
+        if self.journal_dir.is_dir():
+            for path in sorted(self.journal_dir.glob("*.json")):
+                try:
+                    entry = json.loads(path.read_text(encoding="utf-8"))
+                except (OSError, json.JSONDecodeError):
+                    continue  # never renamed into place complete: its frame was not finished
+                self._entries[(entry["image"]["frame"], entry["image"]["render_product"])] = entry
+        for key in sorted(self._entries):  # labels in order of first appearance, as the earlier run met them
+            for annotation in self._entries[key]["annotations"]:
+                self.classes.get(annotation["category"])
+
+    def coco_document(self) -> dict[str, Any]:
+        """The annotations file content from every frame written so far (ids numbered in frame order)."""
+        with self._lock:
+            entries = [self._entries[key] for key in sorted(self._entries)]
+        images, annotations = [], []
+        for entry in entries:
+            images.append(entry["image"])
+            for ann in entry["annotations"]:
+                fields = {k: v for k, v in ann.items() if k != "category"}
+                annotations.append(
+                    {
+                        "id": len(annotations) + 1,
+                        "image_id": entry["image"]["id"],
+                        "category_id": self.classes.get(ann["category"]).id,
+                        **fields,
+                    }
+                )
+        now = datetime.now(timezone.utc)
+        categories = [
+            {
+                "id": c.id,
+                "name": self.category_extras.get(c.name, {}).get("name", c.name),
+                "supercategory": self.category_extras.get(c.name, {}).get("supercategory", ""),
+                "color": list(c.color[:3]),
+                "isthing": self.category_extras.get(c.name, {}).get("isthing", 1),
+            }
+            for c in sorted(self.classes.classes, key=lambda c: c.id)
+        ]
+        return {
+            "info": {
+                "description": "SDG Studio synthetic dataset",
+                "url": "",
+                "version": "1.0",
+                "year": now.year,
+                "date_created": now.isoformat(timespec="seconds"),
+                "contributor": "SDG Studio",
+            },
+            "licenses": [self.license_info] if self.license_info else [],
+            "images": images,
+            "annotations": annotations,
+            "categories": categories,
+        }
+
+    def finish_files(self) -> list[Path]:
+        if not self._loaded:
+            self._load_previous()
+        path = atomic_write_bytes(self.annotations_path, json_bytes(self.coco_document()), durable=True)
+        if self.journal_dir.is_dir():
+            for journal in self.journal_dir.glob("*.json"):
+                journal.unlink()
+            if not any(self.journal_dir.iterdir()):
+                self.journal_dir.rmdir()
+        return [path]

@@ -1,0 +1,131 @@
+"""Colorize annotator outputs for the PNGs writers write, with stable colors.
+
+Semantic ids take their label's color from the :class:`ClassTable` (the rules file's ``classes``
+or a hash of the label), instances a hash of their prim path, so a label or prim keeps its color
+in every frame and every run. Colors within one frame are unique, because the colorized label
+maps are keyed by color (``"(r, g, b, a)"``, as Replicator writes them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from omni.sdg_studio.core.classes import (
+    BACKGROUND,
+    BACKGROUND_COLOR,
+    RGBA,
+    UNLABELLED,
+    UNLABELLED_COLOR,
+    ClassTable,
+    stable_color,
+)
+
+_RESERVED = {BACKGROUND: BACKGROUND_COLOR, UNLABELLED: UNLABELLED_COLOR}
+_DENSE_LUT_LIMIT = 1 << 20
+
+
+def rgba_key(color: Sequence[int]) -> str:
+    """The label-map key Replicator writes for a color: ``"(r, g, b, a)"``."""
+    return str(tuple(int(c) for c in color))
+
+
+def label_text(labels: Mapping[str, str], semantic_types: Sequence[str]) -> str:
+    """The label of the first of ``semantic_types`` present in ``labels`` (else all values joined)."""
+    for semantic_type in semantic_types:
+        if semantic_type in labels:
+            return str(labels[semantic_type])
+    return ",".join(str(v) for v in labels.values())
+
+
+def _reserved_name(labels: Mapping[str, str] | str) -> str | None:
+    values = [labels] if isinstance(labels, str) else list(labels.values())
+    for name in (BACKGROUND, UNLABELLED):
+        if name in values:
+            return name
+    return None
+
+
+def _unique(color: RGBA, key: str, used: set[RGBA]) -> RGBA:
+    """``color`` if free, else a stable alternative derived from ``key``."""
+    attempt = 0
+    while color in used:
+        attempt += 1
+        color = stable_color(f"{key}#{attempt}")
+    used.add(color)
+    return color
+
+
+def semantic_palette(
+    id_to_labels: Mapping[str | int, Mapping[str, str]],
+    classes: ClassTable,
+    semantic_types: Sequence[str] = ("class",),
+) -> dict[int, RGBA]:
+    """Color per semantic id: reserved colors for BACKGROUND / UNLABELLED, class colors otherwise."""
+    palette: dict[int, RGBA] = {}
+    used: set[RGBA] = set(_RESERVED.values())
+    for key, labels in sorted(id_to_labels.items(), key=lambda item: int(item[0])):
+        reserved = _reserved_name(labels)
+        if reserved is not None:
+            palette[int(key)] = _RESERVED[reserved]
+            continue
+        name = label_text(labels, semantic_types)
+        palette[int(key)] = _unique(classes.color(name), name, used)
+    return palette
+
+
+def instance_palette(id_to_paths: Mapping[str | int, str]) -> dict[int, RGBA]:
+    """Color per instance id: reserved colors for BACKGROUND / UNLABELLED, a prim-path hash otherwise."""
+    palette: dict[int, RGBA] = {}
+    used: set[RGBA] = set(_RESERVED.values())
+    for key, path in sorted(id_to_paths.items(), key=lambda item: int(item[0])):
+        reserved = _reserved_name(str(path))
+        palette[int(key)] = _RESERVED[reserved] if reserved else _unique(stable_color(str(path)), str(path), used)
+    return palette
+
+
+def remap(ids: np.ndarray, table: Mapping[int, Sequence[int] | int], dtype: type = np.uint8) -> np.ndarray:
+    """Replace each integer id by ``table[id]`` (a value or a tuple of channels); missing ids become 0."""
+    sample = next(iter(table.values()), 0)
+    channels = () if isinstance(sample, (int, np.integer)) else (len(sample),)
+    top = int(ids.max(initial=0))
+    if top >= _DENSE_LUT_LIMIT:  # sparse huge ids: look up the distinct values only
+        values, inverse = np.unique(ids, return_inverse=True)
+        zero = 0 if not channels else (0,) * channels[0]
+        lut = np.array([table.get(int(v), zero) for v in values], dtype)
+        return lut[inverse.reshape(ids.shape)]
+    lut = np.zeros((max(top, max(table, default=0)) + 1, *channels), dtype)
+    for key, value in table.items():
+        if key >= 0:
+            lut[key] = value
+    if channels == (4,) and lut.dtype == np.uint8:  # one 32-bit gather per pixel instead of four
+        return np.take(lut.view(np.uint32).ravel(), ids).view(np.uint8).reshape(*ids.shape, 4)
+    return np.take(lut, ids, axis=0)
+
+
+def paint(ids: np.ndarray, palette: Mapping[int, RGBA]) -> np.ndarray:
+    """(H, W) integer ids to (H, W, 4) uint8 colors; ids missing from ``palette`` become (0, 0, 0, 0)."""
+    if not palette:
+        return np.zeros((*ids.shape, 4), np.uint8)
+    return remap(ids, palette, np.uint8)
+
+
+def depth_to_gray(depth: np.ndarray) -> np.ndarray:
+    """Distances to a uint8 (H, W) preview on a log scale: near is bright, far dark, no hit (inf/nan) 0."""
+    finite = np.isfinite(depth) & (depth > 0)
+    gray = np.zeros(depth.shape, np.uint8)
+    if not finite.any():
+        return gray
+    logs = np.log(depth[finite].astype(np.float64))
+    low, high = float(logs.min()), float(logs.max())
+    scale = (logs - low) / (high - low) if high > low else np.zeros_like(logs)
+    gray[finite] = np.round(255.0 - 254.0 * scale).astype(np.uint8)  # keep hits >= 1, distinct from no hit
+    return gray
+
+
+def normals_to_rgba(normals: np.ndarray) -> np.ndarray:
+    """(H, W, 4) float normals (xyz + unused) to opaque RGBA: each component mapped [-1, 1] -> [0, 255]."""
+    rgb = np.clip((normals[..., :3].astype(np.float32) * 0.5 + 0.5) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    alpha = np.full((*rgb.shape[:2], 1), 255, np.uint8)
+    return np.concatenate([rgb, alpha], axis=2)

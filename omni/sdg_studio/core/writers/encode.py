@@ -1,0 +1,80 @@
+"""Encode arrays and label maps to file bytes (PNG/JPEG via pillow, ``.npy``, JSON)."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+#: zlib level for PNGs: 1 is several times faster than pillow's default 6 for ~10-20% larger files
+#: on rendered frames; writing must keep up with rendering.
+PNG_COMPRESS_LEVEL = 1
+
+#: ``image_output_format`` values and the pillow format each maps to.
+IMAGE_FORMATS: dict[str, str] = {
+    "png": "PNG",
+    "jpg": "JPEG",
+    "jpeg": "JPEG",
+    "bmp": "BMP",
+    "tif": "TIFF",
+    "tiff": "TIFF",
+    "webp": "WEBP",
+}
+_OPAQUE_ONLY = {"JPEG", "BMP"}
+
+
+def image_bytes(data: np.ndarray, fmt: str = "png") -> bytes:
+    """Encode an image array: uint8 (H,W) / (H,W,3) / (H,W,4), or uint16 (H,W) (PNG only).
+
+    Formats without alpha (JPEG, BMP) drop the alpha channel.
+    """
+    pil_format = IMAGE_FORMATS[fmt.lower()]
+    array = np.ascontiguousarray(data)
+    if array.dtype == np.uint16:
+        if array.ndim != 2 or pil_format != "PNG":
+            raise ValueError(f"16-bit images must be (H, W) PNGs, got {array.shape} {fmt}")
+        image = Image.fromarray(array)  # mode "I;16"
+    elif array.dtype == np.uint8 and array.ndim == 2:
+        image = Image.fromarray(array)  # mode "L"
+    elif array.dtype == np.uint8 and array.ndim == 3 and array.shape[2] in (3, 4):
+        if pil_format in _OPAQUE_ONLY and array.shape[2] == 4:
+            array = np.ascontiguousarray(array[:, :, :3])
+        image = Image.fromarray(array)  # mode "RGBA" or "RGB"
+    else:
+        raise ValueError(f"cannot encode an image of dtype {array.dtype} and shape {array.shape}")
+    buffer = io.BytesIO()
+    options: dict[str, Any] = {"compress_level": PNG_COMPRESS_LEVEL} if pil_format == "PNG" else {}
+    if pil_format == "JPEG":
+        options["quality"] = 95
+    image.save(buffer, format=pil_format, **options)
+    return buffer.getvalue()
+
+
+def npy_bytes(data: np.ndarray) -> bytes:
+    """The ``.npy`` file ``numpy.save`` writes for ``data`` (structured dtypes kept, no pickles)."""
+    buffer = io.BytesIO()
+    np.save(buffer, np.asarray(data), allow_pickle=False)
+    return buffer.getvalue()
+
+
+def to_jsonable(value: Any) -> Any:
+    """Numpy arrays / scalars and tuples to plain JSON types, recursively."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {str(k) if not isinstance(k, str) else k: to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return value
+
+
+def json_bytes(value: Any, *, indent: int | None = None) -> bytes:
+    """JSON as Replicator's writers dump it (``json.dumps`` separators; keys made strings)."""
+    return json.dumps(to_jsonable(value), indent=indent).encode("utf-8")

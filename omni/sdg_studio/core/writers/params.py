@@ -1,0 +1,218 @@
+"""Typed descriptions of a writer's parameters, read from its constructor, and their validation.
+
+A writer's parameters are its constructor's keyword parameters (as Replicator's are those of
+``initialize()``), minus ``output_dir`` and the run options every writer shares (seed, classes,
+resume, worker settings) which the recorder supplies. Types come from the annotations, help
+texts from the ``Args:`` section of the class docstring, and names listed in the class's
+``compat_params`` are marked as accepted for Replicator compatibility only. GUI and CLI list them, parse text into
+values and validate whole dicts with errors that name the parameter.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import json
+import re
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from omni.sdg_studio.core.errors import SdgStudioError
+
+ParamKind = Literal["bool", "int", "float", "str", "str_list", "mapping", "choice"]
+
+#: Keyword-only constructor arguments every file writer takes from the recorder, not from the user.
+RUN_OPTIONS: frozenset[str] = frozenset({"seed", "classes", "resume", "workers", "max_frames_in_flight"})
+#: Parameters a Replicator config may carry that the recorder resolves itself (output location).
+RESERVED_PARAMS: frozenset[str] = frozenset({"output_dir", "backend"})
+
+
+class WriterParamError(SdgStudioError, ValueError):
+    """A writer parameter is unknown or invalid; ``param`` names it."""
+
+    def __init__(self, writer: str, param: str | None, message: str) -> None:
+        self.writer = writer
+        self.param = param
+        self.message = message
+        where = f"{writer}: parameter '{param}'" if param else writer
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class WriterParam:
+    """One parameter: name, kind, default, whether ``None`` is allowed, choices and help text."""
+
+    name: str
+    kind: ParamKind
+    default: Any
+    nullable: bool = False
+    choices: tuple[str, ...] = ()
+    help: str = ""
+    #: Accepted only so Replicator configs load (e.g. ``s3_bucket``); a GUI can leave it out.
+    compat: bool = False
+
+    def check(self, value: Any, writer: str) -> Any:
+        """Return ``value`` normalized (tuples to lists, ints to floats), or raise :class:`WriterParamError`."""
+        if value is None:
+            if self.nullable:
+                return None
+            raise WriterParamError(writer, self.name, f"must be {self.describe()}, got null")
+        ok = {
+            "bool": lambda v: isinstance(v, bool),
+            "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+            "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+            "str": lambda v: isinstance(v, str),
+            "choice": lambda v: isinstance(v, str) and v in self.choices,
+            "str_list": lambda v: isinstance(v, (list, tuple)) and all(isinstance(i, str) for i in v),
+            "mapping": lambda v: isinstance(v, Mapping),
+        }[self.kind](value)
+        if not ok:
+            raise WriterParamError(writer, self.name, f"must be {self.describe()}, got {value!r}")
+        if self.kind == "float":
+            return float(value)
+        if self.kind == "str_list":
+            return list(value)
+        return value
+
+    def parse(self, text: str, writer: str) -> Any:
+        """Parse a value typed in a GUI field or on the command line (``true``, ``4``, ``a,b``, JSON)."""
+        raw = text.strip()
+        if self.nullable and raw.lower() in ("", "none", "null"):
+            return None
+        if self.kind == "bool":
+            lowered = raw.lower()
+            if lowered in ("true", "1", "yes", "on"):
+                return True
+            if lowered in ("false", "0", "no", "off"):
+                return False
+        elif self.kind in ("int", "float"):
+            try:
+                return self.check(int(raw) if self.kind == "int" else float(raw), writer)
+            except ValueError:
+                pass
+        elif self.kind in ("str", "choice"):
+            return self.check(raw, writer)
+        elif self.kind == "str_list":
+            if raw.startswith("["):
+                return self.check(_json(raw, self, writer), writer)
+            return [part.strip() for part in raw.split(",") if part.strip()]
+        elif self.kind == "mapping":
+            return self.check(_json(raw, self, writer), writer)
+        raise WriterParamError(writer, self.name, f"must be {self.describe()}, got {text!r}")
+
+    def describe(self) -> str:
+        """The expected type in words, e.g. ``one of 'png', 'jpg'`` or ``a list of strings or null``."""
+        words = {
+            "bool": "true or false",
+            "int": "an integer",
+            "float": "a number",
+            "str": "a string",
+            "str_list": "a list of strings",
+            "mapping": "a mapping",
+            "choice": "one of " + ", ".join(repr(c) for c in self.choices),
+        }[self.kind]
+        return f"{words} or null" if self.nullable else words
+
+
+def _json(raw: str, param: WriterParam, writer: str) -> Any:
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise WriterParamError(writer, param.name, f"is not valid JSON ({exc.msg} at column {exc.colno})") from exc
+
+
+def _kind_of(annotation: Any) -> tuple[ParamKind, bool, tuple[str, ...]]:
+    """Map a type annotation to (kind, nullable, choices)."""
+    nullable = False
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        nullable = len(args) < len(typing.get_args(annotation))
+        if len(args) != 1:
+            raise TypeError(f"unsupported parameter type {annotation!r}")
+        annotation = args[0]
+        origin = typing.get_origin(annotation)
+    if origin is Literal:
+        return "choice", nullable, tuple(str(a) for a in typing.get_args(annotation))
+    if annotation is bool:
+        return "bool", nullable, ()
+    if annotation is int:
+        return "int", nullable, ()
+    if annotation is float:
+        return "float", nullable, ()
+    if annotation is str:
+        return "str", nullable, ()
+    if origin in (list, tuple, Sequence) or annotation in (list, tuple):
+        return "str_list", nullable, ()
+    if origin in (dict, Mapping) or annotation in (dict, Mapping):
+        return "mapping", nullable, ()
+    raise TypeError(f"unsupported parameter type {annotation!r}")
+
+
+def docstring_args(doc: str | None) -> dict[str, str]:
+    """``{name: text}`` from a Google-style ``Args:`` section (continuation lines joined)."""
+    found: dict[str, str] = {}
+    if not doc:
+        return found
+    lines = inspect.cleandoc(doc).splitlines()
+    inside = False
+    current: str | None = None
+    for line in lines:
+        if not inside:
+            inside = line.strip() == "Args:"
+            continue
+        if line and not line.startswith(" "):
+            break  # next section
+        match = re.match(r"^\s{4}(\w+)(?:\s*\([^)]*\))?:\s*(.*)$", line)
+        if match:
+            current = match.group(1)
+            found[current] = match.group(2).strip()
+        elif current and line.strip():
+            found[current] = f"{found[current]} {line.strip()}".strip()
+    return found
+
+
+def describe_params(cls: type, writer: str | None = None) -> tuple[WriterParam, ...]:
+    """The user-facing parameters of writer class ``cls``, in constructor order."""
+    name = writer or cls.__name__
+    signature = inspect.signature(cls.__init__)
+    hints = typing.get_type_hints(cls.__init__)
+    help_texts = docstring_args(cls.__doc__)
+    compat = frozenset(getattr(cls, "compat_params", ()))
+    params: list[WriterParam] = []
+    for param in list(signature.parameters.values())[1:]:
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        if param.name in RUN_OPTIONS or param.name in RESERVED_PARAMS:
+            continue
+        if param.name not in hints:
+            raise TypeError(f"{name}.__init__ parameter '{param.name}' needs a type annotation")
+        kind, nullable, choices = _kind_of(hints[param.name])
+        default = None if param.default is param.empty else param.default
+        help_text = help_texts.get(param.name, "")
+        params.append(WriterParam(param.name, kind, default, nullable, choices, help_text, param.name in compat))
+    return tuple(params)
+
+
+def validate_params(writer: str, specs: Sequence[WriterParam], values: Mapping[str, Any]) -> dict[str, Any]:
+    """Check ``values`` against ``specs``; return the normalized dict (reserved keys dropped)."""
+    by_name = {spec.name: spec for spec in specs}
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key in RESERVED_PARAMS:
+            continue
+        spec = by_name.get(key)
+        if spec is None:
+            raise unknown_param(writer, str(key), list(by_name))
+        out[key] = spec.check(value, writer)
+    return out
+
+
+def unknown_param(writer: str, name: str, known: Sequence[str]) -> WriterParamError:
+    """The error for a parameter ``writer`` does not have, suggesting the closest known name."""
+    close = difflib.get_close_matches(name, list(known), n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else f"; known: {', '.join(known)}"
+    return WriterParamError(writer, name, f"unknown parameter{hint}")
