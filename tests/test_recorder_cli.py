@@ -269,3 +269,17 @@ def test_option_errors(sample_scene: Path, tmp_path: Path):
     assert code == 2 and "unknown 'semantic'" in err
     code, _, err = run(["record", str(sample_scene), "--resume"], tmp_path)
     assert code == 2 and "--resume needs --out" in err
+
+
+def test_bad_writer_parameters_name_the_file_line_and_field(sample_scene: Path, tmp_path: Path):
+    config = isaac_config(tmp_path, sdg_studio={"writer_params": {"frame_pading": 3}})
+    code, _, err = run(["record", str(sample_scene), "--config", str(config), "--frames", "1"], tmp_path)
+    assert code == 2
+    assert f"{config}:" in err and "sdg_studio.writer_params.frame_pading" in err and "frame_padding" in err
+    assert not (tmp_path / "isaac_out").exists()
+    text = OFFLINE["config_kitti_writer.yaml"][0].replace(
+        "colorize_instance_segmentation: true", "colorize_instance_segmentation: 3"
+    )
+    (tmp_path / "kitti.yaml").write_text(text)
+    code, _, err = run(["record", str(sample_scene), "--config", "kitti.yaml", "--frames", "1"], tmp_path)
+    assert code == 2 and "kitti.yaml:9:35:" in err and "writer_config.colorize_instance_segmentation" in err

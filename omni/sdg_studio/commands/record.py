@@ -18,13 +18,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from omni.sdg_studio.commands.output import console, err_console
+from omni.sdg_studio.core.config_document import ConfigDocument
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.recorder.cli_options import RecordOptions
-from omni.sdg_studio.core.recorder.config import OutputPolicy, RecorderConfig
+from omni.sdg_studio.core.recorder.config import OutputPolicy
 from omni.sdg_studio.core.recorder.job import FrameProgress, JobState, RecorderJob
-from omni.sdg_studio.core.recorder.loading import load_recorder_config
+from omni.sdg_studio.core.recorder.loading import LoadedConfig, load_recorder_config, parse_recorder_config
 from omni.sdg_studio.core.recorder.manifest import Manifest
-from omni.sdg_studio.core.recorder.recording import Recording, manifest_config, prepare_recording
+from omni.sdg_studio.core.recorder.recording import Recording, prepare_recording
+from omni.sdg_studio.core.writers.params import WriterParamError
 from omni.sdg_studio.resources import CONFIG_DIR
 
 DEFAULT_PRESET = CONFIG_DIR / "recorder" / "default.json"
@@ -37,19 +39,20 @@ class RecordingFailed(SdgStudioError):
     """The recording ended in the failed state (e.g. full disk); the manifest says what was written."""
 
 
-def base_config(config_path: Path | None, out: Path | None, resume: bool) -> RecorderConfig:
+def base_config(config_path: Path | None, out: Path | None, resume: bool) -> LoadedConfig:
     """The config the options apply to: ``--config``, else the recording being resumed, else the default preset."""
     if config_path is not None:
         loaded = load_recorder_config(config_path)
     elif resume:
         if out is None:
             raise SdgStudioError("--resume needs --out DIR (the folder of the recording to continue) or --config")
-        return manifest_config(Manifest.load(out))
+        manifest = Manifest.load(out)
+        loaded = parse_recorder_config(ConfigDocument(data=manifest.config, path=manifest.path))
     else:
         loaded = load_recorder_config(DEFAULT_PRESET)
     for warning in loaded.warnings:
         err_console.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True)
-    return loaded.config
+    return loaded
 
 
 @contextmanager
@@ -171,11 +174,16 @@ def record(
     ] = False,
 ) -> None:
     """Record annotated frames of STAGE with the embedded renderer, in Replicator writers' formats."""
-    base = base_config(config, out, resume)
+    loaded = base_config(config, out, resume)
     options = RecordOptions(camera or [], frames, writer, annotators, out, policy, seed)
-    for note in options.apply(base):
+    for note in options.apply(loaded.config):
         err_console.print(f"[yellow]note:[/yellow] {note}", soft_wrap=True)
-    recording = prepare_recording(stage, base, resume=resume, strict=strict)
+    try:
+        recording = prepare_recording(stage, loaded.config, resume=resume, strict=strict)
+    except WriterParamError as exc:
+        if writer is not None:  # the parameters came with another writer than the file's
+            raise
+        raise loaded.writer_param_error(exc.param, exc.message) from None
     for issue in recording.report.issues:
         err_console.print(f"[yellow]warning:[/yellow] {issue}", soft_wrap=True)
     if recording.missing_frames:

@@ -10,7 +10,9 @@
 from collections.abc import Sequence
 from typing import Any
 
+from . import backends as backends
 from . import create as create
+from . import orchestrator as orchestrator
 
 class HydraTexture:
     # IS:source/extensions/isaacsim.core.nodes/python/nodes/OgnIsaacAttachHydraTexture.py (set_updates_enabled(bool)).
@@ -32,3 +34,15 @@ class AnnotatorRegistry:
         name: str, init_params: dict[str, Any] | None = None, render_product_idxs: list[int] | None = None,
         device: str | None = None, do_array_copy: bool = True,
     ) -> Annotator: ...
+
+# Writers: IS:source/extensions/isaacsim.replicator.synthetic_recorder/isaacsim/replicator/synthetic_recorder/synthetic_recorder.py
+# (writer = rep.WriterRegistry.get(writer_name); writer.initialize(**writer_params) with writer_params["backend"];
+# writer.attach(render_products); writer.detach()); also IS:source/extensions/isaacsim.replicator.examples/python/tests/test_scene_based_sdg.py.
+class Writer:
+    def initialize(self, **kwargs: Any) -> None: ...
+    def attach(self, render_products: str | RenderProduct | Sequence[str | RenderProduct], trigger: Any = ...) -> None: ...
+    def detach(self) -> None: ...
+
+class WriterRegistry:
+    @staticmethod
+    def get(writer_name: str, init_params: dict[str, Any] | None = None, render_products: Any = None) -> Writer: ...
