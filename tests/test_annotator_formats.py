@@ -49,3 +49,14 @@ def test_camera_params_needs_every_key():
 def test_unknown_annotator_is_named():
     with pytest.raises(AnnotatorFormatError, match="foo: unknown annotator"):
         check_annotator_output("foo", None)
+
+
+def test_info_dict_values_and_idtosemantics_keys_are_checked():
+    data = np.zeros((2, 2), np.uint32)
+    with pytest.raises(AnnotatorFormatError, match="str -> str"):
+        check_annotator_output("semantic_segmentation", {"data": data, "info": {"idToLabels": {"0": {"class": 3}}}})
+    info = {"idToLabels": {0: "BACKGROUND"}, "idToSemantics": {"0": {"class": "BACKGROUND"}}}
+    with pytest.raises(AnnotatorFormatError, match="idToSemantics key '0' has type str"):
+        check_annotator_output("instance_segmentation", {"data": data, "info": info})
+    info["idToSemantics"] = {0: {"class": "BACKGROUND"}}
+    check_annotator_output("instance_segmentation", {"data": data, "info": info})

@@ -237,3 +237,17 @@ def test_point_instancer_instances_are_rendered_and_separate(engine):
     # The prototype itself sits at the origin around the camera: were it rendered, nothing would be background.
     assert (ids["data"] == 0).mean() > 0.9
     assert len(frame["bounding_box_2d_tight"]["data"]) == 3
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_coplanar_faces_go_to_the_first_prim(engine):
+    """Prims with coincident faces z-fight; the first one in stage order wins, on every engine."""
+    stage = new_stage()
+    add_camera(stage)
+    for k in range(6):  # six copies of one box: Embree alone would show several of them
+        add_cube(stage, f"/World/Box_{k}", 1.0, (0.0, 0.0, -5.0))
+    add_cube(stage, "/World/Side", 1.0, (0.6, 0.0, -5.0))  # shares the front plane, overlaps on the right
+    frame = render(stage, engine, ["instance_id_segmentation"])
+    ids = frame["instance_id_segmentation"]
+    seen = {ids["info"]["idToLabels"][int(i)] for i in np.unique(ids["data"])}
+    assert seen == {"INVALID", "/World/Box_0", "/World/Side"}

@@ -114,6 +114,9 @@ class CountingEngine:
     def cast(self, camera, pixels=None, only=None):
         return self.inner.cast(camera, pixels, only)
 
+    def covers(self, camera, groups, group_of_ray, pixels):
+        return self.inner.covers(camera, groups, group_of_ray, pixels)
+
 
 def counting_backend(stage):
     from omni.sdg_studio.backends.embedded.engines import make_engine
@@ -268,3 +271,91 @@ def test_colorized_segmentation_uses_reserved_and_stable_colors():
     assert seg["info"]["idToLabels"][cube_key] == {"class": "cube"}
     assert tuple(seg["data"][16, 16]) == stable_color("cube")
     assert all(isinstance(k, str) for k in frame["instance_segmentation"]["info"]["idToSemantics"])
+
+
+# ---- lighting ----------------------------------------------------------------------------------
+def _srgb8(linear: float) -> int:
+    encoded = 12.92 * linear if linear <= 0.0031308 else 1.055 * linear ** (1 / 2.4) - 0.055
+    return round(min(max(encoded, 0.0), 1.0) * 255)
+
+
+def white_wall_stage():
+    """A white wall facing the camera (normal +Z, toward the camera at the origin)."""
+    stage = new_stage()
+    add_camera(stage)
+    wall = UsdGeom.Plane.Define(stage, "/World/Wall")
+    wall.CreateWidthAttr(20.0)
+    wall.CreateLengthAttr(20.0)
+    wall.AddTranslateOp().Set(Gf.Vec3d(0.0, 0.0, -5.0))
+    wall.CreateDisplayColorAttr([Gf.Vec3f(1.0, 1.0, 1.0)])
+    return stage
+
+
+def test_lambert_plus_ambient_from_stage_lights():
+    from pxr import UsdLux
+
+    stage = white_wall_stage()
+    sun = UsdLux.DistantLight.Define(stage, "/World/Sun")
+    sun.CreateIntensityAttr(3000.0)
+    sun.AddRotateXOp().Set(60.0)  # light travels along its -Z: 60 degrees off the wall normal
+    UsdLux.DomeLight.Define(stage, "/World/Dome").CreateIntensityAttr(1000.0)
+    backend = EmbeddedBackend(stage)
+    rgb = backend.render(CAMERA, (8, 8), ["rgb"])["rgb"]
+    # Exposure maps "every light at full strength" (3000 + 1000) to white.
+    assert rgb[4, 4, 0] == _srgb8((1000 + 3000 * np.cos(np.radians(60))) / 4000)
+    assert (rgb[..., 3] == 255).all()
+    sun.GetIntensityAttr().Set(0.0)  # light edits are seen on the next frame
+    rgb = backend.render(CAMERA, (8, 8), ["rgb"])["rgb"]
+    assert rgb[4, 4, 0] == _srgb8(1.0)  # only the dome is left, and it is now the reference
+
+
+def test_stage_without_lights_gets_a_headlight():
+    backend = EmbeddedBackend(white_wall_stage())
+    rgb = backend.render(CAMERA, (8, 8), ["rgb"])["rgb"]
+    assert rgb[4, 4, 0] == _srgb8(1.0)
+
+
+def test_non_manifold_mesh_renders_without_complaint():
+    """Three triangles sharing one edge (non-manifold) are fine for a ray caster."""
+    stage = new_stage()
+    add_camera(stage)
+    mesh = UsdGeom.Mesh.Define(stage, "/World/Fan")
+    mesh.CreatePointsAttr([(0, -1, -5), (0, 1, -5), (-1, 0, -5.5), (1, 0, -5.5), (0, 0, -4.5)])
+    mesh.CreateFaceVertexCountsAttr([3, 3, 3])
+    mesh.CreateFaceVertexIndicesAttr([0, 1, 2, 0, 1, 3, 0, 1, 4])
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        frame = EmbeddedBackend(stage).render(CAMERA, (32, 32), ["instance_id_segmentation"])
+    assert (frame["instance_id_segmentation"]["data"] > 0).any()
+
+
+@pytest.mark.parametrize(
+    ("attribute", "value", "message"),
+    [
+        ("focalLength", 0.0, "focalLength is 0.0, must be a positive number"),
+        ("horizontalAperture", float("nan"), "horizontalAperture is nan"),
+        ("clippingRange", Gf.Vec2f(5.0, 1.0), "0 < near < far"),
+        ("projection", "orthographic", "orthographic cameras are not supported"),
+    ],
+)
+def test_bad_camera_attributes_are_named(attribute, value, message):
+    stage = one_cube_stage()
+    stage.GetPrimAtPath(CAMERA).GetAttribute(attribute).Set(value)
+    with pytest.raises(EmbeddedRenderError, match=message):
+        EmbeddedBackend(stage).render(CAMERA, (16, 16), ["rgb"])
+
+
+def test_a_dropped_backend_is_freed_and_stops_listening():
+    import gc
+    import weakref
+
+    stage = one_cube_stage()
+    backend = EmbeddedBackend(stage)
+    backend.render(CAMERA, (8, 8), ["rgb"])
+    cache = weakref.ref(backend._scene)
+    del backend
+    gc.collect()
+    assert cache() is None
+    add_cube(stage, "/World/After", 1.0, (0.0, 0.0, -3.0))  # no listener left to fail

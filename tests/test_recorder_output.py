@@ -90,6 +90,15 @@ def test_manifest_round_trips_and_writes_atomically(tmp_path: Path):
     assert loaded.to_json() == data
 
 
+def test_a_file_belongs_to_the_first_frame_that_wrote_it(tmp_path: Path):
+    manifest = Manifest(tmp_path, "/s.usda", {}, 1, "embedded", [], 3)
+    manifest.mark_done(0, [tmp_path / "metadata.txt", tmp_path / "rgb_0000.png"])
+    manifest.mark_done(2, [tmp_path / "metadata.txt", tmp_path / "rgb_0002.png"])  # a resumed run rewrote it
+    assert manifest.frames == {0: ["metadata.txt", "rgb_0000.png"], 2: ["rgb_0002.png"]}
+    manifest.mark_done(1, [tmp_path / ".journal" / "1.json", tmp_path / "rgb_0001.png"])
+    assert manifest.frames[1] == ["rgb_0001.png"]  # writers' hidden bookkeeping is not listed
+
+
 def test_manifest_save_failure_keeps_the_previous_manifest(tmp_path: Path, monkeypatch):
     manifest = Manifest(tmp_path, "/s.usda", {}, 1, "embedded", [], 3)
     manifest.save()

@@ -71,3 +71,28 @@ def test_view_reports_unreadable_files_and_still_draws(dataset, tmp_path, capsys
     printed = capsys.readouterr().out
     assert "cannot show distance_to_image_plane" in printed and "distance_to_image_plane_0000.npy" in printed
     assert out.exists()
+
+
+def test_preview_renders_a_camera_of_the_sample_scene(sample_scene, tmp_path, capsys):
+    out = tmp_path / "preview.png"
+    args = ["preview", str(sample_scene), "--camera", "/World/Cameras/TopCam", "-o", str(out), "--resolution", "96x72"]
+    assert main([*args, "--annotators", "rgb,semantic_segmentation,bounding_box_3d"]) == 0
+    assert "3 tiles of /World/Cameras/TopCam" in capsys.readouterr().out
+    image = np.asarray(Image.open(out))
+    assert image.shape[2] == 4 and len(np.unique(image.reshape(-1, 4), axis=0)) > 20, "a picture, not a blank"
+    assert main([*args, "--annotators", "lidar"]) == 2
+    assert "choose from" in capsys.readouterr().err
+    assert main([*args, "--resolution", "big"]) == 2
+    assert "WIDTHxHEIGHT" in capsys.readouterr().err
+    assert main([*args]) == 2, "the first grid must not be overwritten unasked"
+
+
+def test_demo_step_writes_a_contact_sheet_of_the_recording_without_overwriting(dataset, tmp_path):
+    from omni.sdg_studio.commands.view import contact_sheet_step
+
+    demo_out = dataset.parent
+    first = contact_sheet_step(demo_out)
+    second = contact_sheet_step(demo_out)
+    assert first == demo_out / "contact_sheet.png" and second == demo_out / "contact_sheet_1.png"
+    assert Image.open(first).size == Image.open(second).size
+    assert contact_sheet_step(tmp_path / "empty") is None

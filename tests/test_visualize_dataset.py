@@ -211,7 +211,7 @@ def _write_kitti(root: Path, frames: int = 2) -> None:
     for i in range(frames):
         Image.fromarray(data["rgb"][:, :, :3], "RGB").save(root / "TopCam" / "rgb" / f"{i}.png")
         lines = [
-            f"{label} 0.00 1 0.00 {x0}.00 {y0}.00 {x1}.00 {y1}.00 0.00 0.00 0.00 0.00 0.00 0.00 0.00"
+            f"class:{label} 0.00 1 0.00 {x0}.00 {y0}.00 {x1}.00 {y1}.00 0.00 0.00 0.00 0.00 0.00 0.00 0.00"
             for _, label, x0, y0, x1, y1, *_ in samples.RECTS
         ]
         (root / "TopCam" / "object_detection" / f"{i}.txt").write_text("\n".join(lines) + "\n")

@@ -84,7 +84,7 @@ def test_selection_keeps_replicator_order_and_attaches_helpers():
     model.set_annotator("rgb", True)
     model.set_annotator("occlusion", True)
     assert model.selected == ["rgb", "bounding_box_3d", "occlusion"]
-    assert "instance_id_segmentation" in model.attachment.annotators
+    assert "instance_segmentation" in model.attachment.annotators
     model.set_annotator("bounding_box_3d", False)
     assert "camera_params" not in model.attachment.annotators
     with pytest.raises(ValueError, match="unknown annotator"):
@@ -128,3 +128,23 @@ def test_unsubscribe_stops_notifications():
     unsubscribe()
     model.set_refresh_hz(3)
     assert calls == [1]
+
+
+def test_stage_cameras_lists_the_sample_scene_cameras(sample_scene):
+    from omni.sdg_studio.core.stage_io import open_stage
+    from omni.sdg_studio.core.visualize.cameras import stage_cameras
+
+    cameras = stage_cameras(open_stage(sample_scene))
+    assert cameras == ["/World/Cameras/TopCam", "/World/Cameras/DriverCam", "/World/Cameras/PalletCam"]
+
+
+def test_refresh_follows_the_timeline_and_a_requested_refresh_retries_until_data_arrives():
+    model, clock = _model(refresh_hz=10.0, selected=["rgb"])
+    model.submit(samples.frame())
+    clock.now += 1
+    assert model.due(playing=True) and not model.due(playing=False)
+    model.request_refresh()
+    model.submit({"rgb": None})  # the first render after Refresh is still empty
+    assert model.due(playing=False), "keeps asking while the frames are empty"
+    model.submit(samples.frame())
+    assert not model.due(playing=False)

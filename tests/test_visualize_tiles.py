@@ -143,3 +143,19 @@ def test_instance_colors_come_from_prim_paths():
     tile = render_tiles(frame, ["instance_id_segmentation"], ViewOptions(palette=LabelPalette()))[0]
     sid, _, x0, y0, *_ = samples.RECTS[1]
     assert tuple(tile.image[y0, x0]) == stable_color(seg.labels[sid + 10])
+
+
+def test_occlusion_matches_leaf_prims_to_their_labelled_parent_by_path():
+    frame = samples.frame()
+    del frame["instance_segmentation"]
+    leaf_paths = {0: "BACKGROUND", 12: "/World/Crate_01/Mesh", 13: "/World/Pallet_07/Body/Mesh"}
+    frame["instance_id_segmentation"]["info"]["idToLabels"] = leaf_paths
+    rows = frame["occlusion"]["data"]
+    rows["instanceId"] = [900, 901]  # another id space: only the paths can match
+    rows["occlusionRatio"] = [1.0, 0.0]
+    frame["occlusion"]["info"] = {"primPaths": ["/World/Crate_01", "/World/Pallet_07"]}
+    tile = render_tiles(frame, ["occlusion"])[0]
+    _, _, ax, ay, *_ = samples.RECTS[0]
+    _, _, bx, by, *_ = samples.RECTS[1]
+    assert tuple(tile.image[ay, ax]) == (255, 0, 0, 255) and tuple(tile.image[by, bx]) == (0, 255, 0, 255)
+    assert tuple(tile.image[0, 0]) == (40, 40, 40, 255)

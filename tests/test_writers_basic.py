@@ -15,6 +15,7 @@ from omni.sdg_studio.core.annotators.formats import BBOX2D_DTYPE, BBOX3D_DTYPE, 
 from omni.sdg_studio.core.classes import ClassTable, LabelClass
 from omni.sdg_studio.core.writers.base import FrameBatch
 from omni.sdg_studio.core.writers.basic_writer import ANNOTATOR_FLAGS, BasicWriter
+from omni.sdg_studio.core.writers.colorize import paint
 from omni.sdg_studio.core.writers.file_writer import FrameDataError
 from omni.sdg_studio.core.writers.params import WriterParamError
 
@@ -410,3 +411,14 @@ def test_semantic_types_reach_the_requests(tmp_path):
     writer = BasicWriter(tmp_path, semantic_segmentation=True, semantic_filter_predicate="class:*; coco:*")
     assert writer.annotators[0].semantic_types == ("class", "coco")
     writer.close()
+
+
+def test_colorizing_huge_sparse_ids_matches_the_dense_path():
+    ids = np.array([[0, 5, 5], [7, 0, 9]], np.uint32)
+    palette = {0: (0, 0, 0, 0), 5: (1, 2, 3, 255), 7: (4, 5, 6, 255)}
+    expected = np.array([[palette[0], palette[5], palette[5]], [palette[7], palette[0], (0, 0, 0, 0)]], np.uint8)
+    np.testing.assert_array_equal(paint(ids, palette), expected)
+    shift = np.uint32(3_000_000_000)
+    huge = np.where(ids > 0, ids + shift, 0).astype(np.uint32)
+    huge_palette = {k + int(shift) if k else 0: v for k, v in palette.items()}
+    np.testing.assert_array_equal(paint(huge, huge_palette), expected)

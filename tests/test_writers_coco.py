@@ -172,6 +172,35 @@ def test_an_interrupted_run_resumes_without_losing_annotations(tmp_path):
     assert len(set(coco.getAnnIds())) == 5 * 3
 
 
+def renamed_batch(index: int):
+    """A step whose crates are labelled "zebra": first met, last in alphabetical order."""
+    batch = make_batch(index)
+    semantics = batch.products["Replicator"]["instance_segmentation"]["info"]["idToSemantics"]
+    for labels in semantics.values():
+        if labels.get("class") == "crate":
+            labels["class"] = "zebra"
+    return batch
+
+
+def test_resuming_without_a_class_table_keeps_category_ids(tmp_path):
+    def run(index: int, resume: bool, finish: bool) -> CocoWriter:
+        writer = CocoWriter(tmp_path, seed=3, resume=resume)
+        writer.write(renamed_batch(index))
+        if finish:
+            writer.finish()
+        else:
+            writer.flush()
+            writer.close()
+        return writer
+
+    first = run(0, resume=False, finish=True)
+    before = {c["name"]: c["id"] for c in json.loads(first.annotations_path.read_text())["categories"]}
+    run(1, resume=True, finish=False)  # interrupted after frame 1
+    third = run(2, resume=True, finish=True)
+    after = {c["name"]: c["id"] for c in json.loads(third.annotations_path.read_text())["categories"]}
+    assert before == after == {"zebra": 1, "forklift": 2}
+
+
 def test_a_new_run_does_not_pick_up_old_annotations(tmp_path):
     record(tmp_path, indices=(0, 1, 2), seed=3)
     writer = record(tmp_path, indices=(0,), seed=3)
@@ -192,3 +221,14 @@ def test_invalid_parameters_name_the_parameter(tmp_path, params, param):
     with pytest.raises(WriterParamError) as caught:
         CocoWriter(tmp_path, **params)
     assert caught.value.param == param
+
+
+def test_reported_frame_files_exist_after_finish(tmp_path):
+    writer = CocoWriter(tmp_path, classes=TABLE)
+    for index in range(3):
+        writer.write(make_batch(index, ("a", "b")))
+    end_files = writer.finish()
+    frames = writer.completed_frames()
+    assert sorted(f.index for f in frames) == [0, 1, 2]
+    assert all(len(f.files) == 4 and all(p.is_file() for p in f.files) for f in frames)
+    assert end_files == [writer.annotations_path]

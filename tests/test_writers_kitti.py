@@ -10,7 +10,7 @@ import pytest
 from frames import make_batch, make_frame
 from PIL import Image
 
-from omni.sdg_studio.core.classes import ClassTable, LabelClass
+from omni.sdg_studio.core.classes import ClassTable, LabelClass, stable_color
 from omni.sdg_studio.core.writers.kitti_writer import KITTI_LABELS, KittiWriter
 from omni.sdg_studio.core.writers.params import WriterParamError
 
@@ -146,13 +146,27 @@ def test_segmentation_images_follow_the_mapping(tmp_path):
     assert (instance[ids < 2] == 0).all()
 
 
-def test_default_mapping_is_cityscapes_and_unmapped_labels_are_unlabelled(tmp_path):
+def test_default_mapping_is_cityscapes_with_the_scene_labels_appended(tmp_path):
     record(tmp_path)
-    semantic = read_png(tmp_path / "ReplicatorCam/semantic/0.png")
+    folder = tmp_path / "ReplicatorCam"
+    semantic = read_png(folder / "semantic/0.png")
     ids = make_frame()["semantic_segmentation"]["data"]
-    assert list(KITTI_LABELS).index("background") == 23
+    assert list(KITTI_LABELS).index("background") == 23 and len(KITTI_LABELS) == 35
     assert (semantic[ids == 0] == 23).all()  # BACKGROUND -> "background"
-    assert (semantic[ids >= 1] == 0).all()  # crate / forklift are not Cityscapes classes
+    assert (semantic[ids == 1] == 0).all()  # UNLABELLED -> "unlabelled"
+    assert (semantic[ids == 2] == 35).all() and (semantic[ids == 3] == 36).all()  # crate, forklift in order met
+    colors = read_png(folder / "semantic_segmentation/0.png")
+    assert (colors[ids == 0] == KITTI_LABELS["background"]).all()
+    assert (colors[ids == 3] == stable_color("forklift")).all()
+    instance = read_png(folder / "instance_segmentation/0.png")
+    assert (instance[make_frame()["instance_segmentation"]["data"] == 4] == 36 * 256 + 1).all()
+
+
+def test_labels_missing_from_a_given_mapping_stay_unlabelled(tmp_path):
+    record(tmp_path, mapping_dict={"forklift": [1, 2, 3, 255]})
+    ids = make_frame()["semantic_segmentation"]["data"]
+    semantic = read_png(tmp_path / "ReplicatorCam/semantic/0.png")
+    assert (semantic[ids == 2] == 0).all() and (semantic[ids == 3] == 1).all()
 
 
 def test_class_table_gives_indices_and_colors(tmp_path):
@@ -163,6 +177,14 @@ def test_class_table_gives_indices_and_colors(tmp_path):
     assert (semantic[ids == 2] == 5).all() and (semantic[ids == 3] == 12).all()
     colors = read_png(tmp_path / "ReplicatorCam/semantic_segmentation/0.png")
     assert (colors[ids == 3] == (4, 5, 6, 255)).all()
+
+
+def test_labels_missing_from_the_class_table_join_it(tmp_path):
+    table = ClassTable([LabelClass("crate", 5, (1, 2, 3, 255))])
+    record(tmp_path, classes=table)
+    ids = make_frame()["semantic_segmentation"]["data"]
+    semantic = read_png(tmp_path / "ReplicatorCam/semantic/0.png")
+    assert table.get("forklift").id == 6 and (semantic[ids == 3] == 6).all()
 
 
 def test_depth_is_metres_times_256_and_zero_without_hit(tmp_path):

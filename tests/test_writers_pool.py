@@ -13,7 +13,7 @@ from frames import make_batch
 
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.writers import atomic
-from omni.sdg_studio.core.writers.atomic import TEMP_PREFIX, WriteError, atomic_write_bytes
+from omni.sdg_studio.core.writers.atomic import TEMP_PREFIX, WriteError, atomic_write_bytes, sweep_temp_files
 from omni.sdg_studio.core.writers.basic_writer import BasicWriter
 from omni.sdg_studio.core.writers.pool import WritePool
 
@@ -163,3 +163,11 @@ def test_writer_returns_before_files_are_written_and_finish_drains(tmp_path, mon
     writer.finish()
     assert all(p.exists() for p in paths)
     assert sorted(f.index for f in writer.completed_frames()) == [0, 1, 2]
+
+
+def test_temporary_files_of_an_interrupted_run_are_swept(tmp_path):
+    atomic_write_bytes(tmp_path / "rgb" / "rgb_0000.png", b"done")
+    leftover = tmp_path / "rgb" / f"{TEMP_PREFIX}abc-rgb_0001.png"
+    leftover.write_bytes(b"half")
+    assert sweep_temp_files(tmp_path) == [leftover]
+    assert sorted(p.name for p in (tmp_path / "rgb").iterdir()) == ["rgb_0000.png"]

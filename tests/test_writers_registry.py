@@ -12,7 +12,13 @@ from writer_plugins import BoxCountWriter, Untyped
 from omni.sdg_studio.core.writers import registry as registry_module
 from omni.sdg_studio.core.writers.basic_writer import BasicWriter
 from omni.sdg_studio.core.writers.params import WriterParamError
-from omni.sdg_studio.core.writers.registry import WRITERS, UnknownWriterError, WriterRegistry, get_writer
+from omni.sdg_studio.core.writers.registry import (
+    WRITERS,
+    UnknownWriterError,
+    WriterRegistry,
+    create_writer,
+    get_writer,
+)
 
 #: BasicWriter.initialize() parameters and defaults as recorder_writers.md section 2.1 lists them
 #: (output_dir and backend are resolved by the recorder, not user parameters).
@@ -211,3 +217,11 @@ def test_unusable_writer_classes_are_refused():
     registry.register(BoxCountWriter)
     with pytest.raises(ValueError, match="already registered"):
         registry.register(type("BoxCountWriter", (BoxCountWriter,), {}))
+
+
+def test_create_writer_builds_a_registered_writer(tmp_path):
+    writer = create_writer("KittiWriter", tmp_path, {"omit_semantic_type": True}, seed=4, resume=True)
+    assert writer.name == "KittiWriter" and writer.seed == 4 and writer.resume and writer.omit_semantic_type
+    writer.close()
+    with pytest.raises(WriterParamError, match="'omit_semantic_typ': unknown parameter"):
+        create_writer("KittiWriter", tmp_path, {"omit_semantic_typ": True})

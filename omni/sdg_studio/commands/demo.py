@@ -10,6 +10,9 @@ import typer
 from omni.sdg_studio.commands.info import print_stage_info
 from omni.sdg_studio.commands.label import print_coverage
 from omni.sdg_studio.commands.output import console
+from omni.sdg_studio.commands.record import record_demo
+from omni.sdg_studio.commands.render import render_every_camera
+from omni.sdg_studio.commands.view import contact_sheet_step
 from omni.sdg_studio.core.semantics.apply import LabelTarget, apply
 from omni.sdg_studio.core.semantics.coverage import coverage
 from omni.sdg_studio.core.semantics.layers import open_labeled, save_labeled_root, save_labels_layer
@@ -47,13 +50,20 @@ def demo(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for everything the demo writes.")] = Path(
         "sdg_demo_out"
     ),
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the recording's camera jitter.")] = 0,
 ) -> None:
     """Run SDG Studio end to end on the sample warehouse scene."""
     scene = shipped_file(SAMPLE_SCENE)
     console.rule("[bold]1. What the sample scene holds")
     print_stage_info(stage_info(open_stage(scene), path=str(scene)))
     console.rule("[bold]2. Label it by rules (config/rules/warehouse.yaml) into a labels layer")
-    label_sample_scene(scene, out)
+    labeled = label_sample_scene(scene, out)
+    console.rule("[bold]3. One frame of each camera (embedded renderer)")
+    render_every_camera(labeled, out / "render")
+    console.rule("[bold]4. Record 10 frames from the three cameras (jittered per frame, BasicWriter)")
+    record_demo(labeled, out / "recording", seed)
+    console.rule("[bold]5. A contact sheet of what the demo recorded")
+    contact_sheet_step(out, out / "recording")
     console.print(f"\n[green]demo finished[/green]; outputs go under {out}/")
 
 

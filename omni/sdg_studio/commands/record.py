@@ -15,18 +15,22 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from omni.sdg_studio.commands.output import console, err_console
+from omni.sdg_studio.core.config_document import ConfigDocument
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.recorder.cli_options import RecordOptions
-from omni.sdg_studio.core.recorder.config import OutputPolicy, RecorderConfig
+from omni.sdg_studio.core.recorder.config import OutputPolicy
 from omni.sdg_studio.core.recorder.job import FrameProgress, JobState, RecorderJob
-from omni.sdg_studio.core.recorder.loading import load_recorder_config
+from omni.sdg_studio.core.recorder.loading import LoadedConfig, load_recorder_config, parse_recorder_config
 from omni.sdg_studio.core.recorder.manifest import Manifest
-from omni.sdg_studio.core.recorder.recording import Recording, manifest_config, prepare_recording
+from omni.sdg_studio.core.recorder.recording import Recording, prepare_recording
+from omni.sdg_studio.core.writers.params import WriterParamError
 from omni.sdg_studio.resources import CONFIG_DIR
 
 DEFAULT_PRESET = CONFIG_DIR / "recorder" / "default.json"
+DEMO_PRESET = CONFIG_DIR / "recorder" / "demo.json"
 #: Exit status of a recording stopped by Ctrl+C / SIGTERM (128 + SIGINT, as shells report it).
 EXIT_STOPPED = 130
 
@@ -35,19 +39,20 @@ class RecordingFailed(SdgStudioError):
     """The recording ended in the failed state (e.g. full disk); the manifest says what was written."""
 
 
-def base_config(config_path: Path | None, out: Path | None, resume: bool) -> RecorderConfig:
+def base_config(config_path: Path | None, out: Path | None, resume: bool) -> LoadedConfig:
     """The config the options apply to: ``--config``, else the recording being resumed, else the default preset."""
     if config_path is not None:
         loaded = load_recorder_config(config_path)
     elif resume:
         if out is None:
             raise SdgStudioError("--resume needs --out DIR (the folder of the recording to continue) or --config")
-        return manifest_config(Manifest.load(out))
+        manifest = Manifest.load(out)
+        loaded = parse_recorder_config(ConfigDocument(data=manifest.config, path=manifest.path))
     else:
         loaded = load_recorder_config(DEFAULT_PRESET)
     for warning in loaded.warnings:
         err_console.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True)
-    return loaded.config
+    return loaded
 
 
 @contextmanager
@@ -106,6 +111,34 @@ def print_summary(recording: Recording, state: JobState, stage: Path) -> None:
         console.print(f"continue with: sdg-studio record {stage} --out {recording.output_dir} --resume")
 
 
+def print_output_folders(recording: Recording) -> None:
+    """A table of the folders written, with their file counts."""
+    counts: dict[str, int] = {}
+    for files in [*recording.manifest.frames.values(), recording.manifest.end_files]:
+        for file in files:
+            folder = str((recording.output_dir / file).parent)
+            counts[folder] = counts.get(folder, 0) + 1
+    table = Table("folder", "files", title=f"Written to {recording.output_dir}")
+    for folder, count in sorted(counts.items()):
+        table.add_row(folder, str(count))
+    console.print(table)
+
+
+def record_demo(stage: Path, out: Path, seed: int) -> Recording:
+    """The demo's recording: the demo preset (three cameras, per-frame jitter, BasicWriter) into ``out``."""
+    config = load_recorder_config(DEMO_PRESET).config
+    config.output.folder = str(out)
+    config.seed = seed
+    recording = prepare_recording(stage, config)
+    for issue in recording.report.issues:
+        err_console.print(f"[yellow]warning:[/yellow] {issue}", soft_wrap=True)
+    state = run_with_progress(recording)
+    if state is JobState.FAILED:
+        raise RecordingFailed(recording.job.message)
+    print_output_folders(recording)
+    return recording
+
+
 def record(
     stage: Annotated[Path, typer.Argument(help="USD stage to record (.usd, .usda, .usdc, .usdz).")],
     config: Annotated[
@@ -141,11 +174,16 @@ def record(
     ] = False,
 ) -> None:
     """Record annotated frames of STAGE with the embedded renderer, in Replicator writers' formats."""
-    base = base_config(config, out, resume)
+    loaded = base_config(config, out, resume)
     options = RecordOptions(camera or [], frames, writer, annotators, out, policy, seed)
-    for note in options.apply(base):
+    for note in options.apply(loaded.config):
         err_console.print(f"[yellow]note:[/yellow] {note}", soft_wrap=True)
-    recording = prepare_recording(stage, base, resume=resume, strict=strict)
+    try:
+        recording = prepare_recording(stage, loaded.config, resume=resume, strict=strict)
+    except WriterParamError as exc:
+        if writer is not None:  # the parameters came with another writer than the file's
+            raise
+        raise loaded.writer_param_error(exc.param, exc.message) from None
     for issue in recording.report.issues:
         err_console.print(f"[yellow]warning:[/yellow] {issue}", soft_wrap=True)
     if recording.missing_frames:

@@ -189,5 +189,44 @@ def view(
     )
 
 
+def free_name(path: Path) -> Path:
+    """``path``, or ``<stem>_1<suffix>``, ``<stem>_2<suffix>``... whichever does not exist yet."""
+    candidate, number = path, 0
+    while candidate.exists():
+        number += 1
+        candidate = path.with_name(f"{path.stem}_{number}{path.suffix}")
+    return candidate
+
+
+def find_dataset(folder: Path, preferred: Path | None = None) -> Dataset | None:
+    """The dataset at ``preferred``, else the most recently written folder under ``folder`` that reads as one."""
+    candidates = [preferred] if preferred is not None else []
+    if folder.is_dir():
+        candidates += sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: -p.stat().st_mtime)
+    for candidate in candidates:
+        if candidate is not None and candidate.is_dir():
+            try:
+                return open_dataset(candidate)
+            except SdgStudioError:
+                continue
+    return None
+
+
+def contact_sheet_step(folder: Path, recorded: Path | None = None) -> Path | None:
+    """The demo's last step: summarize what was recorded under ``folder`` and write a contact sheet beside it."""
+    dataset = find_dataset(folder, recorded)
+    if dataset is None:
+        console.print(f"nothing recorded under {folder}/ yet: no contact sheet to write")
+        return None
+    print_summary(summarize_with_progress(dataset))
+    total = sum(len(sample_frames(dataset.frames(c), 48)) for c in dataset.cameras)
+    with progress() as bar:
+        task = bar.add_task("drawing frames", total=total)
+        image = contact_sheet(dataset, dataset.cameras, max_tile=320, on_frame=lambda: bar.advance(task))
+    out = save_png(image, free_name(folder / "contact_sheet.png"))
+    console.print(f"contact sheet of {total} frames of {dataset.root} written to [bold]{out}[/bold]")
+    return out
+
+
 def register(app: typer.Typer) -> None:
     app.command()(view)

@@ -11,6 +11,7 @@ import omni.ui as ui
 from omni.kit.menu.utils import MenuHelperExtensionFull, MenuItemDescription, add_menu_items, remove_menu_items
 
 from omni.sdg_studio.kit.placeholder_window import PlaceholderWindow
+from omni.sdg_studio.kit.visualizer_window import VisualizerWindow
 
 MENU_ROOT = "Tools"
 MENU_GROUP = "Tools/SDG Studio"
@@ -26,7 +27,7 @@ def _window_factories() -> list[tuple[str, Callable[[], ui.Window]]]:
     return [
         (SEMANTIC_EDITOR, lambda: PlaceholderWindow(SEMANTIC_EDITOR, "Label prims by rules on name, path and type.")),
         (RECORDER, lambda: PlaceholderWindow(RECORDER, "Record annotated frames with Replicator writers.")),
-        (VISUALIZER, lambda: PlaceholderWindow(VISUALIZER, "Live preview of annotators for a camera.")),
+        (VISUALIZER, lambda: VisualizerWindow(VISUALIZER)),
     ]
 
 

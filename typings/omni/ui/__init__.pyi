@@ -4,11 +4,14 @@
 # IS:source/extensions/isaacsim.asset.transformer.ui/isaacsim/asset/transformer/ui/window.py (ui.Label(word_wrap=True)),
 # IS:source/extensions/isaacsim.gui.components/isaacsim/gui/components/element_wrappers/ui_widget_wrappers.py
 # (ui.Alignment.LEFT_TOP).
+# Visualizer additions (each class cites its source below).
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from typing_extensions import Self
 
 class Alignment:
+    CENTER_TOP: Alignment
     LEFT_TOP: Alignment
     LEFT_CENTER: Alignment
     CENTER: Alignment
@@ -17,14 +20,62 @@ class Alignment:
 class Widget:
     visible: bool
     enabled: bool
+    # https://docs.omniverse.nvidia.com/kit/docs/omni.ui/latest/omni.ui/omni.ui.Widget.html (computed_width /
+    # computed_height; set_computed_content_size_changed_fn used in
+    # IS:source/extensions/isaacsim.examples.browser/isaacsim/examples/browser/property_delegate.py).
+    @property
+    def computed_width(self) -> float: ...
+    @property
+    def computed_height(self) -> float: ...
+    def set_computed_content_size_changed_fn(self, fn: Callable[[], None]) -> None: ...
     def destroy(self) -> None: ...
+
+class AbstractValueModel:
+    # https://docs.omniverse.nvidia.com/kit/docs/omni.ui/latest/omni.ui/omni.ui.AbstractValueModel.html; usage
+    # IS:source/extensions/isaacsim.replicator.synthetic_recorder/isaacsim/replicator/synthetic_recorder/synthetic_recorder_window.py
+    # (model.as_int / as_bool / as_string, set_value, add_value_changed_fn(fn(model))).
+    @property
+    def as_int(self) -> int: ...
+    @property
+    def as_float(self) -> float: ...
+    @property
+    def as_bool(self) -> bool: ...
+    @property
+    def as_string(self) -> str: ...
+    def get_value_as_int(self) -> int: ...
+    def set_value(self, value: Any) -> None: ...
+    def add_value_changed_fn(self, fn: Callable[[AbstractValueModel], None]) -> int: ...
+
+class AbstractItem: ...
+
+class AbstractItemModel:
+    # https://docs.omniverse.nvidia.com/kit/docs/omni.ui/latest/omni.ui/omni.ui.AbstractItemModel.html; ComboBox usage
+    # IS:source/extensions/isaacsim.gui.property/isaacsim/gui/property/robot_schema.py
+    # (combo.model.add_item_changed_fn(lambda m, _: m.get_item_value_model().get_value_as_int())).
+    def get_item_value_model(self, item: AbstractItem | None = None, column_id: int = 0) -> AbstractValueModel: ...
+    def add_item_changed_fn(self, fn: Callable[[AbstractItemModel, AbstractItem | None], None]) -> int: ...
 
 class Container(Widget):
     def __enter__(self) -> Self: ...
     def __exit__(self, *args: Any) -> None: ...
 
 class Frame(Container):
-    def __init__(self) -> None: ...
+    # https://docs.omniverse.nvidia.com/kit/docs/omni.ui/latest/omni.ui/omni.ui.Frame.html (build_fn, rebuild);
+    # usage IS:source/extensions/isaacsim.gui.property/isaacsim/gui/property/robot_schema.py (ui.Frame(height=0, build_fn=...)).
+    def __init__(
+        self, *, build_fn: Callable[[], None] | None = None, height: float | None = None, width: float | None = None
+    ) -> None: ...
+    def set_build_fn(self, fn: Callable[[], None]) -> None: ...
+    def rebuild(self) -> None: ...
+
+class ScrollingFrame(Frame):
+    # IS:source/extensions/isaacsim.replicator.synthetic_recorder/isaacsim/replicator/synthetic_recorder/synthetic_recorder_window.py (ui.ScrollingFrame()).
+    def __init__(self, *, height: float | None = None) -> None: ...
+
+class CollapsableFrame(Frame):
+    # IS:source/extensions/isaacsim.replicator.synthetic_recorder/isaacsim/replicator/synthetic_recorder/synthetic_recorder_window.py
+    # (ui.CollapsableFrame(title, height=0, collapsed=...)).
+    def __init__(self, title: str = "", *, height: float | None = None, collapsed: bool = False) -> None: ...
 
 class Stack(Container): ...
 
@@ -46,6 +97,76 @@ class Label(Widget):
         word_wrap: bool = False,
         tooltip: str = "",
 
+    ) -> None: ...
+
+class Spacer(Widget):
+    # IS:.../synthetic_recorder_window.py (ui.Spacer(width=10)).
+    def __init__(self, *, width: float | None = None, height: float | None = None) -> None: ...
+
+class Button(Widget):
+    # IS:.../synthetic_recorder_window.py (ui.Button(text, clicked_fn=..., width=, height=, tooltip=)).
+    text: str
+    def __init__(
+        self,
+        text: str = "",
+        *,
+        clicked_fn: Callable[[], None] | None = None,
+        width: float | None = None,
+        height: float | None = None,
+        tooltip: str = "",
+    ) -> None: ...
+
+class CheckBox(Widget):
+    # IS:.../synthetic_recorder_window.py (ui.CheckBox(width=10, height=0).model).
+    def __init__(self, *, width: float | None = None, height: float | None = None, tooltip: str = "") -> None: ...
+    @property
+    def model(self) -> AbstractValueModel: ...
+
+class IntField(Widget):
+    # IS:.../synthetic_recorder_window.py (ui.IntField(); field.model.add_value_changed_fn(lambda m: m.as_int)).
+    def __init__(self, *, width: float | None = None, height: float | None = None, tooltip: str = "") -> None: ...
+    @property
+    def model(self) -> AbstractValueModel: ...
+
+class FloatField(Widget):
+    # IS:source/extensions/isaacsim.replicator.grasping.ui/isaacsim/replicator/grasping/ui/grasping_window.py (ui.FloatField()).
+    def __init__(self, *, width: float | None = None, height: float | None = None, tooltip: str = "") -> None: ...
+    @property
+    def model(self) -> AbstractValueModel: ...
+
+class ComboBox(Widget):
+    # IS:source/extensions/isaacsim.gui.property/isaacsim/gui/property/robot_schema.py (ui.ComboBox(idx, *tokens, height=22)).
+    def __init__(self, index: int, *items: str, width: float | None = None, height: float | None = None) -> None: ...
+    @property
+    def model(self) -> AbstractItemModel: ...
+
+class ImageProvider: ...
+
+class ByteImageProvider(ImageProvider):
+    # https://docs.omniverse.nvidia.com/kit/docs/omni.ui/latest/omni.ui/omni.ui.ByteImageProvider.html
+    # (set_data_array(self, arg0: numpy.ndarray[uint8], arg1: List[int]) with sizes [width, height]); constructed
+    # bare in IS:source/extensions/isaacsim.asset.importer.heightmap/isaacsim/asset/importer/heightmap/extension.py.
+    def __init__(self) -> None: ...
+    def set_data_array(self, data: Any, sizes: Sequence[int]) -> None: ...
+
+class IwpFillPolicy:
+    # https://docs.omniverse.nvidia.com/kit/docs/omni.ui/latest/omni.ui/omni.ui.IwpFillPolicy.html
+    IWP_STRETCH: IwpFillPolicy
+    IWP_PRESERVE_ASPECT_FIT: IwpFillPolicy
+    IWP_PRESERVE_ASPECT_CROP: IwpFillPolicy
+
+class ImageWithProvider(Widget):
+    # https://docs.omniverse.nvidia.com/kit/docs/omni.ui/latest/omni.ui/omni.ui.ImageWithProvider.html
+    # (ImageWithProvider(provider, **kwargs) with alignment / fill_policy); usage
+    # IS:source/extensions/isaacsim.asset.importer.heightmap/isaacsim/asset/importer/heightmap/extension.py.
+    def __init__(
+        self,
+        provider: ImageProvider,
+        *,
+        fill_policy: IwpFillPolicy = ...,
+        alignment: Alignment = ...,
+        width: float | None = None,
+        height: float | None = None,
     ) -> None: ...
 
 class Workspace:

@@ -18,6 +18,7 @@ import numpy as np
 from pxr import Usd, UsdGeom
 
 from omni.sdg_studio.backends.embedded.camera import PinholeCamera
+from omni.sdg_studio.backends.embedded.coplanar import CoplanarGroups
 from omni.sdg_studio.backends.embedded.engines import Hits, RayEngine, TriangleSoup, WorldMesh
 from omni.sdg_studio.backends.embedded.labels import BACKGROUND_ID, FIRST_ID, UNLABELLED_ID, LabelTables
 from omni.sdg_studio.backends.embedded.lighting import Lighting, irradiance, to_srgb8
@@ -43,6 +44,13 @@ class SceneState:
     albedo: np.ndarray
     #: Object-local extents, keyed by (taxonomies, object index); valid while transforms stay.
     extents: dict[tuple[tuple[str, ...], int], tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
+    #: Object world bounds per taxonomies; valid while transforms stay.
+    _object_bounds: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def coplanar(self) -> CoplanarGroups:
+        """Triangles sharing a plane with other prims' triangles (for deterministic z-fighting)."""
+        return CoplanarGroups.build(self.meshes, self.soup)
 
     @cached_property
     def bounds(self) -> np.ndarray:
@@ -51,6 +59,20 @@ class SceneState:
         for g, mesh in enumerate(self.meshes):
             out[g, 0], out[g, 1] = mesh.vertices.min(axis=0), mesh.vertices.max(axis=0)
         return out
+
+    def object_bounds(self, tables: LabelTables) -> np.ndarray:
+        """World-space bounds (O, 2, 3) of every labeled object of ``tables``."""
+        key = tables.taxonomies
+        found = self._object_bounds.get(key)
+        if found is None:
+            owner, member = tables.memberships
+            found = np.empty((len(tables.objects), 2, 3))
+            found[:, 0] = np.inf
+            found[:, 1] = -np.inf
+            np.minimum.at(found[:, 0], owner, self.bounds[member, 0])
+            np.maximum.at(found[:, 1], owner, self.bounds[member, 1])
+            self._object_bounds[key] = found
+        return found
 
     def object_to_world(self, path: str, member: SceneGeometry) -> np.ndarray:
         """World transform of the labeled prim ``path`` above (or at) its geometry ``member``.
@@ -127,34 +149,60 @@ class FrameData:
         return rows
 
     @cached_property
-    def per_triangle(self) -> bool:
-        """Whether per-triangle tables (then one gather per pixel) are cheaper than per-pixel work."""
-        return self.scene.soup.count <= self.hit_rows.size
+    def present(self) -> tuple[np.ndarray, np.ndarray]:
+        """Triangle rows seen in this frame (P,) and, per pixel, its index into them (misses: P).
+
+        Per-triangle work (facing normals, shading) is then done once per seen triangle, and each
+        pixel only gathers from the small tables.
+        """
+        count = self.scene.soup.count
+        if count <= self.hit_rows.size:
+            return np.arange(count), self.all_rows
+        seen = np.zeros(count, bool)
+        seen[self.hit_rows] = True
+        present = np.flatnonzero(seen)
+        remap = np.full(count + 1, len(present), np.int64)
+        remap[present] = np.arange(len(present))
+        return present, remap[self.all_rows]
 
     @cached_property
     def facing_table(self) -> np.ndarray:
-        """Unit normal of every triangle turned towards the camera (T, 3) float32.
+        """Unit normal of every seen triangle turned towards the camera (P, 3) float32.
 
         All rays leave the camera position, so a triangle faces the camera on all its pixels or on none.
         """
         soup = self.scene.soup
-        away = np.einsum("ij,ij->i", soup.normals, soup.first_vertex - self.camera.position) > 0
-        return np.where(away[:, None], -soup.unit_normals, soup.unit_normals)
+        rows = self.present[0]
+        everything = len(rows) == soup.count
+        normals = soup.normals if everything else soup.normals[rows]
+        offsets = soup.plane_offsets if everything else soup.plane_offsets[rows]
+        away = offsets - normals @ self.camera.position > 0
+        unit = soup.unit_normals if everything else soup.unit_normals[rows]
+        return unit * np.where(away, np.float32(-1.0), np.float32(1.0))[:, None]
+
+    @cached_property
+    def pixel_normals(self) -> np.ndarray:
+        """World-space unit normal of every pixel (H*W, 3) float32, facing the camera; zero on misses."""
+        table = np.zeros((len(self.present[0]) + 1, 3), np.float32)
+        table[:-1] = self.facing_table
+        return table[self.present[1]]
 
     @cached_property
     def normals(self) -> np.ndarray:
         """World-space unit normals of hit pixels (n_hit, 3), facing the camera."""
-        if self.per_triangle:
-            return self.facing_table[self.hit_rows]
-        normals = self.scene.soup.unit_normals[self.hit_rows]
-        facing = np.einsum("ij,ij->i", normals, self.rays[0][self.hit])
-        return np.where((facing > 0)[:, None], -normals, normals)
+        return self.pixel_normals[self.hit]
 
     @cached_property
     def points(self) -> np.ndarray:
         """World-space hit points (n_hit, 3) float32."""
         dirs = self.rays[0][self.hit]
         return (self.camera.position.astype(np.float32) + dirs * self.hits.distance[self.hit, None]).astype(np.float32)
+
+    @cached_property
+    def lowest_object(self) -> np.ndarray:
+        """Index of the lowest labeled object owning each pixel, -1 for none (H*W,)."""
+        lut = np.concatenate([[-1], self.tables.object_of_geometry])
+        return lut[self.slot]
 
     @cached_property
     def semantic_ids(self) -> np.ndarray:
@@ -168,69 +216,88 @@ class FrameData:
     def rgba(self) -> np.ndarray:
         lighting = self._lighting()
         background = to_srgb8(lighting.background.astype(np.float32))
+        soup = self.scene.soup
+        if not len(lighting.point_positions):
+            rows, index = self.present
+            table = np.empty((len(rows) + 1, 4), np.uint8)
+            albedo = self.scene.albedo[soup.row_geometry[rows] + 1]
+            table[:-1, :3] = to_srgb8(albedo * irradiance(lighting, self.facing_table, None))
+            table[-1, :3] = background
+            table[:, 3] = 255
+            # One 4-byte gather per pixel.
+            return table.view(np.uint32)[index].view(np.uint8).reshape(*self.shape, 4)
+        # Positional lights: shade per pixel.
         out = np.empty((self.hit.size, 4), np.uint8)
         out[:, 3] = 255
-        soup = self.scene.soup
-        if self.per_triangle and not len(lighting.point_positions):
-            table = np.empty((soup.count + 1, 3), np.uint8)
-            albedo = self.scene.albedo[soup.row_geometry + 1]
-            table[:-1] = to_srgb8(albedo * irradiance(lighting, self.facing_table, None))
-            table[-1] = background
-            out[:, :3] = table[self.all_rows]
-        else:
-            needs_points = len(lighting.point_positions) > 0
-            light = irradiance(lighting, self.normals, self.points if needs_points else None)
-            out[:, :3] = background
-            out[self.hit, :3] = to_srgb8(self.scene.albedo[self.slot[self.hit]] * light)
+        points = (
+            self.camera.position.astype(np.float32)
+            + self.rays[0] * np.where(self.hit, self.hits.distance, 0.0).astype(np.float32)[:, None]
+        )
+        light = irradiance(lighting, self.pixel_normals, points)
+        color = self.scene.albedo[self.slot] * light
+        out[:, :3] = np.where(self.hit[:, None], to_srgb8(color), background)
         return out.reshape(*self.shape, 4)
 
     # ---- labeled objects -------------------------------------------------------------------
     @cached_property
     def object_stats(self) -> ObjectStats:
-        """Visible and alone-covered pixel counts and boxes of every labeled object."""
+        """Visible and alone-covered pixel counts and boxes of every labeled object.
+
+        "Alone" coverage casts rays against the object only, and only where it could hide: pixels of
+        its projected bounds that it does not own and whose first hit is nearer than its farthest point.
+        """
         objects = self.tables.objects
         count = len(objects)
         width = self.camera.width
-        visible = np.zeros(count, np.int64)
-        covered = np.zeros(count, np.int64)
-        tight = np.full((count, 4), -1, np.int64)
-        loose = np.full((count, 4), -1, np.int64)
         if not count:
-            empty = np.zeros(0, np.float32)
-            return ObjectStats(visible, covered, tight, loose, empty)
-        labeled = self.tables.object_of_geometry >= 0
-        pixel_boxes = _geometry_pixel_boxes(self.hits.geometry, labeled, width)
-        windows = _object_windows(self.camera, self.scene.bounds, [o.geometries for o in objects])
-        slot_image = self.slot.reshape(self.shape)
-        for i, obj in enumerate(objects):
-            members = np.asarray(obj.geometries, np.int64)
-            counts, boxes = pixel_boxes[0][members], pixel_boxes[1][members]
-            visible[i] = counts.sum()
-            box = _union(boxes[counts > 0])
-            tight[i] = box
-            window = windows[i]
-            if window is None:
-                loose[i] = box
-                covered[i] = visible[i]
-                continue
-            x0, y0, x1, y1 = window
-            sub = slot_image[y0:y1, x0:x1]
-            own = np.isin(sub, members + 1)
-            rows, cols = np.nonzero(~own)
-            pixels = (rows + y0) * width + (cols + x0)
-            alone = self.scene.engine.cast(self.camera, pixels, only=obj.geometries)
-            extra = alone.geometry >= 0
-            covered[i] = visible[i] + int(extra.sum())
-            if extra.any():
-                ex_rows, ex_cols = rows[extra] + y0, cols[extra] + x0
-                extra_box = np.array([ex_cols.min(), ex_rows.min(), ex_cols.max(), ex_rows.max()])
-                box = _union(np.stack([b for b in (box, extra_box) if b[0] >= 0]))
-            loose[i] = box
+            none = np.zeros(0, np.int64)
+            boxes = np.zeros((0, 4), np.int64)
+            return ObjectStats(none, none, boxes, boxes, np.zeros(0, np.float32))
+        owner, member = self.tables.memberships
+        counts, boxes = _geometry_pixel_boxes(self.hits.geometry, self.tables.object_of_geometry >= 0, width)
+        visible = np.bincount(owner, weights=counts[member], minlength=count).astype(np.int64)
+        tight = _union_by(owner, boxes[member], counts[member] > 0, count)
+        bounds = self.scene.object_bounds(self.tables)
+        windows, farthest = _object_windows(self.camera, bounds)
+        owner_of_ray, pixels = _window_pixels(windows, width)
+        # Candidates: pixels the object does not own whose first hit comes before the ray leaves the
+        # object's bounds (where the object could be hidden). Cheapest tests first.
+        distance = self.hits.distance
+        keep = distance[pixels] <= farthest[owner_of_ray]
+        keep &= self.lowest_object[pixels] != owner_of_ray
+        nested = np.array([o.has_labeled_descendants for o in objects])
+        check = keep & nested[owner_of_ray]
+        if check.any():  # a labeled prim with labeled descendants also owns its descendants' pixels
+            slots = len(self.scene.geometries) + 1
+            keys = owner_of_ray[check] * slots + self.slot[pixels[check]]
+            keep[check] = ~np.isin(keys, owner * slots + member + 1)
+        owner_of_ray, pixels = owner_of_ray[keep], pixels[keep]
+        keep = distance[pixels] <= _bounds_exit(self.camera, self.rays[0][pixels], bounds[owner_of_ray])
+        owner_of_ray, pixels = owner_of_ray[keep], pixels[keep]
+        groups = [o.geometries for o in objects]
+        extra = self.scene.engine.covers(self.camera, groups, owner_of_ray, pixels)
+        covered = visible + np.bincount(owner_of_ray[extra], minlength=count)
+        rows, cols = np.divmod(pixels[extra], width)
+        found = _union_by(
+            owner_of_ray[extra], np.stack([cols, rows, cols, rows], axis=1), np.ones(len(rows), bool), count
+        )
+        both = np.stack([tight, found])
+        known = both[:, :, 0] >= 0
+        big = np.iinfo(np.int64).max
+        loose = np.stack(
+            [
+                np.where(known, both[:, :, 0], big).min(axis=0),
+                np.where(known, both[:, :, 1], big).min(axis=0),
+                both[:, :, 2].max(axis=0),
+                both[:, :, 3].max(axis=0),
+            ],
+            axis=1,
+        )
+        loose[~known.any(axis=0)] = -1
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(covered > 0, 1.0 - visible / np.maximum(covered, 1), 1.0)
         ratio = np.clip(ratio, 0.0, 1.0)
-        nested = np.array([o.has_labeled_descendants for o in objects])
-        ratio[nested] = -1.0
+        ratio[np.array([o.has_labeled_descendants for o in objects])] = -1.0
         return ObjectStats(visible, covered, tight, loose, ratio.astype(np.float32))
 
     def object_frame(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -253,10 +320,18 @@ class FrameData:
         return cached
 
 
-def _union(boxes: np.ndarray) -> np.ndarray:
-    if not len(boxes):
-        return np.full(4, -1, np.int64)
-    return np.array([boxes[:, 0].min(), boxes[:, 1].min(), boxes[:, 2].max(), boxes[:, 3].max()], np.int64)
+def _union_by(owner: np.ndarray, boxes: np.ndarray, valid: np.ndarray, count: int) -> np.ndarray:
+    """Union of inclusive pixel ``boxes`` (n, 4) per ``owner`` index; -1 rows where an owner has none."""
+    out = np.empty((count, 4), np.int64)
+    out[:, :2] = np.iinfo(np.int64).max
+    out[:, 2:] = -1
+    owner, boxes = owner[valid], boxes[valid]
+    np.minimum.at(out[:, 0], owner, boxes[:, 0])
+    np.minimum.at(out[:, 1], owner, boxes[:, 1])
+    np.maximum.at(out[:, 2], owner, boxes[:, 2])
+    np.maximum.at(out[:, 3], owner, boxes[:, 3])
+    out[out[:, 2] < 0] = -1
+    return out
 
 
 def _geometry_pixel_boxes(geometry: np.ndarray, labeled: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -278,29 +353,58 @@ def _geometry_pixel_boxes(geometry: np.ndarray, labeled: np.ndarray, width: int)
     return counts, boxes
 
 
-def _object_windows(
-    camera: PinholeCamera, bounds: np.ndarray, members: Sequence[Sequence[int]]
-) -> list[tuple[int, int, int, int] | None]:
-    """Pixel window (x0, y0, x1, y1), exclusive ends, that holds each object; None when outside the view.
+def _bounds_exit(camera: PinholeCamera, dirs: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Distance at which each ray (unit ``dirs`` from the camera) leaves its box (n, 2, 3); -inf if it misses it."""
+    near = np.full(len(dirs), -np.inf, np.float32)
+    far = np.full(len(dirs), np.inf, np.float32)
+    origin = camera.position.astype(np.float32)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for axis in range(3):
+            inverse = np.float32(1.0) / dirs[:, axis]
+            t0 = (bounds[:, 0, axis].astype(np.float32) - origin[axis]) * inverse
+            t1 = (bounds[:, 1, axis].astype(np.float32) - origin[axis]) * inverse
+            near = np.fmax(near, np.fmin(t0, t1))
+            far = np.fmin(far, np.fmax(t0, t1))
+    far += np.float32(1e-5) * np.maximum(np.abs(far), np.float32(1.0))  # float32 rounding slack
+    return np.where((near <= far) & (far >= 0), far, np.float32(-np.inf))
 
-    Windows come from the projected corners of the members' world bounds (conservative); an object
-    reaching behind the near plane gets the whole image.
+
+def _window_pixels(windows: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(window index, flat pixel index) of every pixel of every window (rows of -1 are skipped)."""
+    index = np.flatnonzero(windows[:, 0] >= 0)
+    x0, y0, x1, y1 = windows[index].T
+    w, h = x1 - x0, y1 - y0
+    sizes = w * h
+    owner = np.repeat(index, sizes)
+    local = np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    k = np.repeat(np.arange(len(index)), sizes)
+    rows, cols = np.divmod(local, w[k])
+    return owner, (rows + y0[k]) * width + cols + x0[k]
+
+
+_CORNERS = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)], bool)
+
+
+def _object_windows(camera: PinholeCamera, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel window (x0, y0, x1, y1), exclusive ends, of each object's projected bounds (O, 2, 3).
+
+    Rows are -1 for objects outside the view; an object reaching behind the near plane gets the
+    whole image. Also returns each object's farthest possible distance from the camera (O,).
     """
-    windows: list[tuple[int, int, int, int] | None] = []
-    corner_select = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)])
-    for m in members:
-        low, high = bounds[list(m), 0].min(axis=0), bounds[list(m), 1].max(axis=0)
-        corners = np.where(corner_select == 0, low, high)
-        xy, depth = camera.project(corners)
-        if (depth < camera.near).any():
-            windows.append((0, 0, camera.width, camera.height))
-            continue
-        lo_x = max(int(np.ceil(xy[:, 0].min() - 0.5)), 0)
-        lo_y = max(int(np.ceil(xy[:, 1].min() - 0.5)), 0)
-        hi_x = min(int(np.floor(xy[:, 0].max() - 0.5)), camera.width - 1)
-        hi_y = min(int(np.floor(xy[:, 1].max() - 0.5)), camera.height - 1)
-        windows.append((lo_x, lo_y, hi_x + 1, hi_y + 1) if lo_x <= hi_x and lo_y <= hi_y else None)
-    return windows
+    count = len(bounds)
+    corners = np.where(_CORNERS[None], bounds[:, 1][:, None, :], bounds[:, 0][:, None, :]).reshape(-1, 3)
+    xy, depth = camera.project(corners)
+    xy, depth = xy.reshape(count, 8, 2), depth.reshape(count, 8)
+    farthest = np.linalg.norm(corners - camera.position, axis=1).reshape(count, 8).max(axis=1)
+    with np.errstate(invalid="ignore"):
+        lo = np.maximum(np.ceil(xy.min(axis=1) - 0.5), 0)
+        hi = np.minimum(np.floor(xy.max(axis=1) - 0.5), [camera.width - 1, camera.height - 1])
+    windows = np.concatenate([lo, hi + 1], axis=1)
+    behind = (depth < camera.near).any(axis=1)
+    windows[behind] = [0, 0, camera.width, camera.height]
+    empty = ~behind & ((windows[:, 2] <= windows[:, 0]) | (windows[:, 3] <= windows[:, 1]))
+    windows[empty] = -1
+    return windows.astype(np.int64), farthest
 
 
 # ---- annotator outputs --------------------------------------------------------------------------
@@ -330,15 +434,10 @@ def distance_to_image_plane(frame: FrameData) -> np.ndarray:
 
 
 def normals(frame: FrameData) -> np.ndarray:
-    if frame.per_triangle:
-        table = np.zeros((frame.scene.soup.count + 1, 4), np.float32)
-        table[:-1, :3] = frame.facing_table
-        table[:-1, 3] = 1.0
-        return table[frame.all_rows].reshape(*frame.shape, 4)
-    out = np.zeros((frame.hit.size, 4), np.float32)
-    out[frame.hit, :3] = frame.normals
-    out[frame.hit, 3] = 1.0
-    return out.reshape(*frame.shape, 4)
+    table = np.zeros((len(frame.present[0]) + 1, 4), np.float32)
+    table[:-1, :3] = frame.facing_table
+    table[:-1, 3] = 1.0
+    return table[frame.present[1]].reshape(*frame.shape, 4)
 
 
 def camera_params(frame: FrameData) -> dict[str, Any]:

@@ -16,11 +16,12 @@ import numpy as np
 from pxr import Usd
 
 from omni.sdg_studio.backends.embedded.annotators import ANNOTATOR_FUNCTIONS, FrameData, SceneState
-from omni.sdg_studio.backends.embedded.camera import check_resolution, read_camera
+from omni.sdg_studio.backends.embedded.camera import PinholeCamera, check_resolution, read_camera
+from omni.sdg_studio.backends.embedded.coplanar import prefer_lowest_geometry
 from omni.sdg_studio.backends.embedded.engines import Hits, RayEngine, TriangleSoup, WorldMesh, make_engine
 from omni.sdg_studio.backends.embedded.errors import EmbeddedRenderError, warn
 from omni.sdg_studio.backends.embedded.labels import LabelTables
-from omni.sdg_studio.backends.embedded.lighting import read_lighting
+from omni.sdg_studio.backends.embedded.lighting import Lighting, StageLights, read_lights
 from omni.sdg_studio.backends.embedded.scene import SceneCache
 from omni.sdg_studio.core.annotators.formats import ANNOTATORS, LABEL_ANNOTATORS
 from omni.sdg_studio.core.render_backend import Frame
@@ -67,6 +68,7 @@ class EmbeddedBackend:
         self._tables: dict[tuple[str, ...], LabelTables] = {}
         self._warned_no_labels: set[tuple[str, ...]] = set()
         self._last: tuple[tuple[Any, ...], Hits] | None = None
+        self._lights: tuple[tuple[Any, ...], StageLights] | None = None
 
     @property
     def engine_name(self) -> str:
@@ -131,24 +133,32 @@ class EmbeddedBackend:
         cam = read_camera(self.stage, camera, size, code)
         state = self._sync(code)
         tables = self._label_tables(state, taxonomies)
-        if not tables.has_labels and LABEL_ANNOTATORS.intersection(names) and taxonomies not in self._warned_no_labels:
+        needs_labels = (LABEL_ANNOTATORS - {"instance_id_segmentation"}).intersection(names)
+        if not tables.has_labels and needs_labels and taxonomies not in self._warned_no_labels:
             self._warned_no_labels.add(taxonomies)
             warn(
                 f"no prim carries labels of type {', '.join(taxonomies)}: "
                 "segmentation is all UNLABELLED and there are no boxes"
             )
         hits = self._cast(cam)
-        center = _scene_center(state)
-        forward = -cam.rotation[2]
-        frame = FrameData(cam, hits, state, tables, lambda: read_lighting(self.stage, code, center, forward), colorize)
+        frame = FrameData(cam, hits, state, tables, lambda: self._lighting(state, code, cam), colorize)
         return {name: ANNOTATOR_FUNCTIONS[name](frame) for name in names}
 
-    def _cast(self, camera) -> Hits:
+    def _lighting(self, state: SceneState, time: Usd.TimeCode, camera: PinholeCamera) -> Lighting:
+        """The stage's lights, read again only after a light (or an animated stage's time) changed."""
+        key = (self._scene.light_version, self._state_versions)
+        if self._lights is None or self._lights[0] != key:
+            self._lights = (key, read_lights(self.stage, time, _scene_center(state)))
+        return self._lights[1].for_view(-camera.rotation[2])
+
+    def _cast(self, camera: PinholeCamera) -> Hits:
         """Cast the camera's rays, reusing the last result for an identical camera and scene."""
         key = (camera.intrinsics, camera.near, camera.far, camera.camera_to_world.tobytes(), self._state_versions)
         if self._last is not None and self._last[0] == key:
             return self._last[1]
         hits = self.engine.cast(camera)
+        assert self._state is not None
+        prefer_lowest_geometry(hits, camera, self._state.soup, self._state.coplanar)
         self._last = (key, hits)
         return hits
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -118,6 +119,13 @@ class LabelTables:
                 LabeledObject(key, path, labels, label_index=self._label(labels), instance_id=FIRST_ID + index)
             )
         return index
+
+    @cached_property
+    def memberships(self) -> tuple[np.ndarray, np.ndarray]:
+        """(object index, geometry index) of every geometry in every object, as two arrays."""
+        owner = [i for i, o in enumerate(self.objects) for _ in o.geometries]
+        member = [g for o in self.objects for g in o.geometries]
+        return np.asarray(owner, np.int64), np.asarray(member, np.int64)
 
     @property
     def has_labels(self) -> bool:

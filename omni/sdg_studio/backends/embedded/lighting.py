@@ -54,8 +54,28 @@ def _area(prim: Usd.Prim, time: Usd.TimeCode) -> float:
     return 1.0
 
 
-def read_lighting(stage: Usd.Stage, time: Usd.TimeCode, scene_center: np.ndarray, view_dir: np.ndarray) -> Lighting:
-    """Lights of ``stage`` at ``time``; ``view_dir`` (unit, camera forward) places the fallback headlight."""
+@dataclass(frozen=True)
+class StageLights:
+    """The lights of a stage at one time; ``None`` lighting means "no lights: use a headlight"."""
+
+    lighting: Lighting | None
+
+    def for_view(self, view_dir: np.ndarray) -> Lighting:
+        """The lighting for a camera looking along unit ``view_dir`` (places the fallback headlight)."""
+        if self.lighting is not None:
+            return self.lighting
+        return Lighting(
+            ambient=np.full(3, _HEADLIGHT_AMBIENT),
+            distant_directions=-np.asarray(view_dir, np.float64).reshape(1, 3),
+            distant_colors=np.full((1, 3), _HEADLIGHT),
+            point_positions=np.zeros((0, 3)),
+            point_colors=np.zeros((0, 3)),
+            background=np.zeros(3),
+        )
+
+
+def read_lights(stage: Usd.Stage, time: Usd.TimeCode, scene_center: np.ndarray) -> StageLights:
+    """Lights of ``stage`` at ``time``, exposed for a scene centered at ``scene_center``."""
     xforms = UsdGeom.XformCache(time)
     ambient = np.zeros(3)
     directions, distant, positions, points = [], [], [], []
@@ -81,33 +101,30 @@ def read_lighting(stage: Usd.Stage, time: Usd.TimeCode, scene_center: np.ndarray
     point_positions = np.array(positions, np.float64).reshape(-1, 3)
     point_colors = np.array(points, np.float64).reshape(-1, 3)
     if not directions and not points and not ambient.any():
-        return Lighting(
-            ambient=np.full(3, _HEADLIGHT_AMBIENT),
-            distant_directions=-np.asarray(view_dir, np.float64).reshape(1, 3),
-            distant_colors=np.full((1, 3), _HEADLIGHT),
-            point_positions=point_positions,
-            point_colors=point_colors,
-            background=np.zeros(3),
-        )
+        return StageLights(None)
     distances = np.maximum(np.linalg.norm(point_positions - scene_center, axis=1), 1e-3)
     reference = ambient + np.sum(distant, axis=0) + np.sum(point_colors / distances[:, None] ** 2, axis=0)
     scale = 1.0 / max(float(reference.max()), 1e-12)
-    return Lighting(
-        ambient=ambient * scale,
-        distant_directions=np.array(directions, np.float64).reshape(-1, 3),
-        distant_colors=np.array(distant, np.float64).reshape(-1, 3) * scale,
-        point_positions=point_positions,
-        point_colors=point_colors * scale,
-        background=np.clip(ambient * scale, 0.0, 1.0),
+    return StageLights(
+        Lighting(
+            ambient=ambient * scale,
+            distant_directions=np.array(directions, np.float64).reshape(-1, 3),
+            distant_colors=np.array(distant, np.float64).reshape(-1, 3) * scale,
+            point_positions=point_positions,
+            point_colors=point_colors * scale,
+            background=np.clip(ambient * scale, 0.0, 1.0),
+        )
     )
 
 
 def irradiance(lighting: Lighting, normals: np.ndarray, points: np.ndarray | None) -> np.ndarray:
     """Relative irradiance (N, 3) float32 at surfaces with unit ``normals`` (N, 3) at ``points``."""
-    result = np.broadcast_to(lighting.ambient.astype(np.float32), normals.shape).copy()
-    if len(lighting.distant_directions):
-        cosines = np.maximum(normals @ lighting.distant_directions.T.astype(np.float32), 0.0)
-        result += cosines @ lighting.distant_colors.astype(np.float32)
+    normals = np.asarray(normals, np.float32)
+    result = np.empty(normals.shape, np.float32)
+    result[:] = lighting.ambient.astype(np.float32)
+    for direction, color in zip(lighting.distant_directions, lighting.distant_colors, strict=True):
+        cosine = np.maximum(normals @ direction.astype(np.float32), 0.0)
+        result += cosine[:, None] * color.astype(np.float32)
     if points is not None:
         for position, color in zip(lighting.point_positions, lighting.point_colors, strict=True):
             to_light = position.astype(np.float32) - points

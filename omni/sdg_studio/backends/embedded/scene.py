@@ -268,15 +268,20 @@ def extract(stage: Usd.Stage, time: Usd.TimeCode, colors: ColorResolver | None =
     return _Extractor(stage, time, colors or ColorResolver()).run()
 
 
+def _is_light(prim: Usd.Prim) -> bool:
+    return bool(prim) and prim.HasAPI(UsdLux.LightAPI)
+
+
 def _is_camera_or_light(prim: Usd.Prim) -> bool:
-    return bool(prim) and (prim.IsA(UsdGeom.Camera) or prim.HasAPI(UsdLux.LightAPI))
+    return bool(prim) and (prim.IsA(UsdGeom.Camera) or _is_light(prim))
 
 
 class SceneCache:
     """The extracted scene of one stage, kept up to date across frames and stage edits.
 
     ``geometry_version`` changes when geometries are re-extracted (labels, topology may change);
-    ``transform_version`` changes whenever any world-space triangle moved.
+    ``transform_version`` changes whenever any world-space triangle moved; ``light_version`` whenever
+    a light may have changed.
     """
 
     def __init__(self, stage: Usd.Stage) -> None:
@@ -284,6 +289,7 @@ class SceneCache:
         self.geometries: list[SceneGeometry] = []
         self.geometry_version = 0
         self.transform_version = 0
+        self.light_version = 0
         self._time: Usd.TimeCode | None = None
         self._xforms_animated = False
         self._geometry_animated = False
@@ -301,12 +307,17 @@ class SceneCache:
 
     def _on_objects_changed(self, notice: Usd.Notice.ObjectsChanged, sender: Usd.Stage) -> None:
         for path in notice.GetResyncedPaths():
-            if path.IsPropertyPath() and _is_camera_or_light(self.stage.GetPrimAtPath(path.GetPrimPath())):
+            prim = self.stage.GetPrimAtPath(path.GetPrimPath())
+            self.light_version += int(_is_light(prim) or not path.IsPropertyPath())
+            if path.IsPropertyPath() and _is_camera_or_light(prim):
                 continue
             self._needs_extract = True
         for path in notice.GetChangedInfoOnlyPaths():
             prim_path = path.GetPrimPath()
-            if _is_camera_or_light(self.stage.GetPrimAtPath(prim_path)):
+            prim = self.stage.GetPrimAtPath(prim_path)
+            if _is_light(prim) or prim_path.IsAbsoluteRootPath():
+                self.light_version += 1
+            if _is_camera_or_light(prim):
                 continue
             name = path.name if path.IsPropertyPath() else ""
             if name.startswith("xformOp") or name == "xformOpOrder":
@@ -323,6 +334,8 @@ class SceneCache:
             self._refresh_transforms(time, None)
         elif self._dirty_xforms:
             self._refresh_transforms(time, self._dirty_xforms)
+        if new_time and (self._xforms_animated or self._geometry_animated):
+            self.light_version += 1
         self._time = time
         self._dirty_xforms = set()
 

@@ -136,15 +136,24 @@ def _check_segmentation(name: str, value: Mapping[str, Any]) -> None:
         if name == "semantic_segmentation":
             if not isinstance(key, str):
                 raise _fail(name, f"idToLabels key {key!r} must be str")
-            if not isinstance(labels, Mapping):
-                raise _fail(name, f"idToLabels[{key!r}] must be a dict taxonomy -> labels")
+            if not isinstance(labels, Mapping) or not all(
+                isinstance(t, str) and isinstance(v, str) for t, v in labels.items()
+            ):
+                raise _fail(name, f"idToLabels[{key!r}] must be a dict taxonomy -> comma-joined labels (str -> str)")
         else:
             if not isinstance(key, (str if colorized else int)):
                 raise _fail(name, f"idToLabels key {key!r} has type {type(key).__name__}")
             if not isinstance(labels, str):
                 raise _fail(name, f"idToLabels[{key!r}] must be a prim path string")
-    if name == "instance_segmentation" and not isinstance(info.get("idToSemantics"), Mapping):
-        raise _fail(name, "info['idToSemantics'] missing")
+    if name == "instance_segmentation":
+        id_to_semantics = info.get("idToSemantics")
+        if not isinstance(id_to_semantics, Mapping):
+            raise _fail(name, "info['idToSemantics'] missing")
+        for key, labels in id_to_semantics.items():
+            if not isinstance(key, (str if colorized else int)):
+                raise _fail(name, f"idToSemantics key {key!r} has type {type(key).__name__}")
+            if not isinstance(labels, Mapping):
+                raise _fail(name, f"idToSemantics[{key!r}] must be a dict taxonomy -> labels")
 
 
 def check_annotator_output(name: str, value: Any) -> None:

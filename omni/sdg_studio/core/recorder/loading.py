@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
-from omni.sdg_studio.core.config_document import ConfigDocument, ConfigError, load_document
-from omni.sdg_studio.core.recorder.config import RecorderConfig
+from omni.sdg_studio.core.config_document import ConfigDocument, ConfigError, FieldPath, load_document
+from omni.sdg_studio.core.recorder.config import BASIC_WRITER, BASIC_WRITER_FLAGS, RecorderConfig
+from omni.sdg_studio.core.recorder.extension_block import BLOCK_KEY
 from omni.sdg_studio.core.recorder.fields import ConfigWarning, FieldReader
 from omni.sdg_studio.core.recorder.isaac_format import ISAAC_ONLY_KEYS, config_from_isaac
 from omni.sdg_studio.core.recorder.offline_format import OFFLINE_ONLY_KEYS, config_from_offline
@@ -26,8 +27,28 @@ class LoadedConfig:
 
     config: RecorderConfig
     format: ConfigFormat
-    path: Path | None = None
+    document: ConfigDocument
     warnings: list[ConfigWarning] = field(default_factory=list)
+
+    @property
+    def path(self) -> Path | None:
+        return self.document.path
+
+    def writer_param_error(self, param: str | None, message: str) -> ConfigError:
+        """A :class:`ConfigError` located where this file sets writer parameter ``param``."""
+        data = self.document.data if isinstance(self.document.data, dict) else {}
+        where: FieldPath
+        if self.format is ConfigFormat.OFFLINE:
+            where = ("writer_config", param) if param else ("writer",)
+        elif param in BASIC_WRITER_FLAGS and self.config.writer_name == BASIC_WRITER:
+            where = ("basic_writer_params", param)
+        elif isinstance(data.get(BLOCK_KEY), dict) and "writer_params" in data[BLOCK_KEY]:
+            where = (BLOCK_KEY, "writer_params", param) if param else (BLOCK_KEY, "writer_params")
+        elif self.config.custom_params_path:
+            where = ("custom_params_path",)
+        else:
+            where = ("writer_name",)
+        return self.document.error(where, message)
 
 
 def detect_format(doc: ConfigDocument) -> ConfigFormat:
@@ -55,7 +76,7 @@ def parse_recorder_config(doc: ConfigDocument) -> LoadedConfig:
         config = config_from_offline(doc, reader)
     else:
         config = config_from_isaac(doc, reader)
-    return LoadedConfig(config, config_format, doc.path, reader.warnings)
+    return LoadedConfig(config, config_format, doc, reader.warnings)
 
 
 def load_recorder_config(path: str | Path) -> LoadedConfig:

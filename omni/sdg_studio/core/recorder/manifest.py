@@ -2,13 +2,15 @@
 
 The manifest is replaced atomically (temporary file, then rename), so it is valid whatever moment a
 run stops at; if a write fails (full or read-only disk) the previous one stays. A frame is listed as
-``done`` only once all its files are on disk under their final names; :meth:`Manifest.verify` drops
+``done`` only once all its files are on disk under their final names (hidden bookkeeping files of
+the writers are not listed); :meth:`Manifest.verify` drops
 frames whose files went missing, so ``--resume`` re-records exactly the frames that are not complete.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import platform
 import sys
 from dataclasses import dataclass, field
@@ -79,6 +81,7 @@ class Manifest:
     runs: list[RunRecord] = field(default_factory=list)
     frames: dict[int, list[str]] = field(default_factory=dict)  # done frame -> files relative to output_dir
     end_files: list[str] = field(default_factory=list)
+    _owner: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def path(self) -> Path:
@@ -88,17 +91,26 @@ class Manifest:
         return set(self.frames)
 
     def relative(self, files: list[Path]) -> list[str]:
-        """``files`` as POSIX paths relative to the output folder (absolute if outside it)."""
+        """``files`` as POSIX paths relative to the output folder (absolute if outside it), without the
+        writers' own bookkeeping files (hidden names, e.g. a COCO journal consolidated at the end)."""
         out = []
+        root = Path(os.path.abspath(self.output_dir))
         for file in files:
             try:
-                out.append(Path(file).resolve().relative_to(self.output_dir.resolve()).as_posix())
+                rel = Path(os.path.abspath(file)).relative_to(root)
             except ValueError:
                 out.append(str(file))
+                continue
+            if not any(part.startswith(".") for part in rel.parts):
+                out.append(rel.as_posix())
         return sorted(out)
 
     def mark_done(self, index: int, files: list[Path]) -> None:
-        self.frames[index] = self.relative(files)
+        """Record frame ``index`` as done; a file an earlier frame listed (e.g. ``metadata.txt``) stays there."""
+        if len(self._owner) != sum(len(fs) for fs in self.frames.values()):
+            self._owner = {f: i for i, fs in self.frames.items() for f in fs}
+        kept = [f for f in self.relative(files) if self._owner.setdefault(f, index) == index]
+        self.frames[index] = kept
 
     def add_end_files(self, files: list[Path]) -> None:
         self.end_files = sorted(set(self.end_files) | set(self.relative(files)))

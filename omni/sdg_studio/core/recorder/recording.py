@@ -121,10 +121,12 @@ def embedded_annotators() -> tuple[str, ...]:
 
 
 def default_writer_factory(request: WriterRequest) -> Writer:
-    """A writer from the writers' registry (BasicWriter, KittiWriter, CocoWriter and any registered one)."""
-    from omni.sdg_studio.core.writers.registry import create_writer
+    """A writer from the writer registry (BasicWriter, KittiWriter, CocoWriter and any registered one)."""
+    from omni.sdg_studio.core.writers.registry import get_writer
 
-    return create_writer(request.name, request.output_dir, request.params, seed=request.seed, resume=request.resume)
+    return get_writer(request.name).create(
+        request.params, output_dir=request.output_dir, seed=request.seed, resume=request.resume
+    )
 
 
 def prepare_recording(

@@ -54,10 +54,6 @@ class DepthImage:
     shown_range: tuple[float, float] | None
 
 
-_GRAY_LUT = np.zeros((256, 4), np.uint8)
-_GRAY_LUT[:, :3] = np.arange(256, dtype=np.uint8)[:, None]
-_GRAY_LUT[:, 3] = 255
-_GRAY_LUT_PACKED = _GRAY_LUT.view("<u4").reshape(-1)
 _BACKGROUND_PACKED = np.array([BACKGROUND_RGBA], np.uint8).view("<u4")[0]
 
 
@@ -67,9 +63,8 @@ def _shown_range(depth: np.ndarray, hit: np.ndarray, settings: DepthRange) -> tu
         return settings.near, settings.far
     if not hit.any():
         return None
-    values = depth if hit.all() else depth[hit]
-    near = float(values.min()) if settings.near is None else settings.near
-    far = float(values.max()) if settings.far is None else settings.far
+    near = float(np.min(depth, where=hit, initial=np.inf)) if settings.near is None else settings.near
+    far = float(np.max(depth, where=hit, initial=-np.inf)) if settings.far is None else settings.far
     return near, max(far, near * (1 + 1e-6) + 1e-9)
 
 
@@ -82,25 +77,28 @@ def colorize_depth(depth: np.ndarray, settings: DepthRange = DepthRange()) -> De
     if depth.ndim != 2 or not np.issubdtype(depth.dtype, np.floating):
         raise AnnotatorDataError(f"depth: shape {depth.shape} dtype {depth.dtype}, expected (H, W) float")
     with np.errstate(invalid="ignore"):
-        hit = np.isfinite(depth) & (depth > 0)
+        hit = np.isfinite(depth)
+        hit &= depth > 0
     shown = _shown_range(depth, hit, settings)
     if shown is None:
         rgba = np.empty((*depth.shape, 4), np.uint8)
         rgba[:] = BACKGROUND_RGBA
         return DepthImage(rgba, None)
     near, far = shown
-    span = np.float32(_NEAR_LEVEL - _FAR_LEVEL)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         if settings.mode is DepthMode.LOG:
-            norm = np.log(np.maximum(depth, np.float32(near)) * np.float32(1 / near)) * np.float32(
-                1 / np.log(far / near)
-            )
+            norm = np.log(np.maximum(depth, np.float32(near)) * np.float32(1 / near))
+            norm *= np.float32(1 / np.log(far / near))
         else:
-            norm = (depth - np.float32(near)) * np.float32(1.0 / (far - near))
+            norm = np.subtract(depth, np.float32(near), dtype=np.float32)
+            norm *= np.float32(1.0 / (far - near))
         np.clip(norm, 0, 1, out=norm)
-        levels = np.float32(_NEAR_LEVEL) - norm * span
-    packed = _GRAY_LUT_PACKED[np.where(hit, levels, 0).astype(np.uint8)]
-    packed[~hit] = _BACKGROUND_PACKED
+        norm *= -np.float32(_NEAR_LEVEL - _FAR_LEVEL)
+        norm += np.float32(_NEAR_LEVEL)
+        gray = norm.astype(np.uint8)
+    packed = np.multiply(gray, np.uint32(0x010101), dtype=np.uint32)
+    packed |= np.uint32(0xFF000000)
+    np.copyto(packed, _BACKGROUND_PACKED, where=~hit)
     return DepthImage(packed.view(np.uint8).reshape((*depth.shape, 4)), (near, far))
 
 

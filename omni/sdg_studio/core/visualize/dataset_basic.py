@@ -66,6 +66,18 @@ _EXTENSIONS = frozenset({"png", "jpg", "jpeg", "npy", "json"})
 _IMAGE_DATA = frozenset(
     {"rgb", "normals", "semantic_segmentation", "instance_id_segmentation", "instance_segmentation"}
 )
+#: Per-pixel annotators: their images must match the rgb image's size.
+_SAME_SIZE_AS_RGB = frozenset(
+    {
+        "normals",
+        "motion_vectors",
+        "distance_to_camera",
+        "distance_to_image_plane",
+        "semantic_segmentation",
+        "instance_id_segmentation",
+        "instance_segmentation",
+    }
+)
 _LABEL_SOURCES = ("bounding_box_2d_tight", "bounding_box_2d_loose", "bounding_box_3d", "semantic_segmentation")
 
 
@@ -288,7 +300,7 @@ def _check_shapes(loaded: dict[str, Any], entries: Mapping[str, Mapping[str, Pat
     size = reference.shape[:2]
     reference_name = next(iter(entries["rgb"].values())).name
     for annotator, value in loaded.items():
-        if annotator == "rgb":
+        if annotator not in _SAME_SIZE_AS_RGB:
             continue
         data = value.rgba if isinstance(value, ShownImage) else value.get("data") if isinstance(value, dict) else value
         if not isinstance(data, np.ndarray) or data.dtype.names is not None or data.ndim < 2:

@@ -4,7 +4,8 @@ A camera folder holds ``rgb/`` (``image_02/``), ``object_detection/`` (``label_0
 ``semantic_segmentation/`` (``semantic_rgb/``), ``instance_segmentation/`` (``instance/``) and
 ``depth/`` with files named by the unpadded frame number. Label lines have 15 columns:
 ``type truncated occluded alpha x1 y1 x2 y2 h w l x y z rot_y``; only type and the 2D box are real.
-Depth PNGs are uint16 metres x 256 with 0 for "nothing hit".
+Depth PNGs are uint16 metres x 256 with 0 for "nothing hit". Types written as ``class:car`` are shown as
+``car`` so a class keeps the color it has in the other formats.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def read_labels(path: Path) -> tuple[np.ndarray, list[str]]:
             occluded = float(fields[2])
         except ValueError as exc:
             raise KittiLabelError(f"line {number}: {exc}") from exc
-        names.append(fields[0])
+        names.append(fields[0].rpartition(":")[2])  # "class:forklift" (omit_semantic_type off) -> "forklift"
         rows.append((0, round(x1), round(y1), round(x2), round(y2), {0: 0.0, 1: 0.5, 2: 0.9}.get(int(occluded), -1.0)))
     data = np.array(rows, dtype=BBOX2D_DTYPE)
     ids = {name: i for i, name in enumerate(dict.fromkeys(names))}

@@ -15,7 +15,6 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from omni.sdg_studio.core.visualize.legend import EMPTY_TILE_COLOR, draw_legend, legend_rows
-from omni.sdg_studio.core.visualize.overlay import blend
 from omni.sdg_studio.core.visualize.text import MUTED_TEXT_COLOR, font, text_strip_array
 from omni.sdg_studio.core.visualize.tiles import Tile, TileStatus
 
@@ -142,18 +141,30 @@ def _message_box(text: str, width: int, height: int, color: tuple[int, int, int,
     return np.asarray(image)
 
 
+def _packed(color: tuple[int, int, int, int]) -> np.uint32:
+    return np.uint32(np.array(color, np.uint8).view("<u4")[0])
+
+
 def _paste(canvas: np.ndarray, image: np.ndarray, x: int, y: int) -> None:
     h, w = image.shape[:2]
     canvas[y : y + h, x : x + w] = image
 
 
-def _opaque(image: np.ndarray) -> np.ndarray:
-    """``image`` over the empty-tile color where it is transparent (BACKGROUND pixels)."""
-    if image[:, :, 3].min() == 255:
-        return image
-    backdrop = np.empty_like(image)
-    backdrop[:] = EMPTY_TILE_COLOR
-    return blend(backdrop, image, 1.0)
+def _paste_opaque(canvas: np.ndarray, image: np.ndarray, x: int, y: int) -> None:
+    """Paste ``image`` over the empty-tile color: transparent pixels (BACKGROUND) show that color."""
+    h, w = image.shape[:2]
+    region = canvas[y : y + h, x : x + w]
+    region[:] = image
+    alpha = image[:, :, 3]
+    if alpha.min() == 255:
+        return
+    np.copyto(region.view("<u4")[:, :, 0], _packed(EMPTY_TILE_COLOR), where=alpha == 0)
+    partial = (alpha > 0) & (alpha < 255)
+    if partial.any():
+        weight = alpha[partial].astype(np.float32)[:, None] / 255.0
+        backdrop = np.array(EMPTY_TILE_COLOR[:3], np.float32)
+        region[partial, :3] = (backdrop + (image[partial, :3] - backdrop) * weight).astype(np.uint8)
+        region[partial, 3] = 255
 
 
 def compose(tiles: Sequence[Tile], layout: GridLayout | None = None) -> np.ndarray:
@@ -161,7 +172,7 @@ def compose(tiles: Sequence[Tile], layout: GridLayout | None = None) -> np.ndarr
     layout = layout or plan_layout(tiles)
     width, height = layout.size
     canvas = np.empty((max(1, height), max(1, width), 4), np.uint8)
-    canvas[:] = CANVAS_COLOR
+    canvas.view("<u4").fill(_packed(CANVAS_COLOR))
     for index, tile in enumerate(tiles):
         col, row = index % layout.columns, index // layout.columns
         x = GAP + col * (layout.cell_width + GAP)
@@ -174,9 +185,10 @@ def compose(tiles: Sequence[Tile], layout: GridLayout | None = None) -> np.ndarr
             _paste(canvas, _message_box(tile.note or tile.status.value, box_w, box_h, color), x, y)
             note = tile.status.value
         else:
-            image = _opaque(_fit(tile.image, box_w, box_h))
-            canvas[y : y + box_h, x : x + box_w] = EMPTY_TILE_COLOR
-            _paste(canvas, image, x + (box_w - image.shape[1]) // 2, y + (box_h - image.shape[0]) // 2)
+            image = _fit(tile.image, box_w, box_h)
+            if image.shape[:2] != (box_h, box_w):
+                canvas[y : y + box_h, x : x + box_w].view("<u4").fill(_packed(EMPTY_TILE_COLOR))
+            _paste_opaque(canvas, image, x + (box_w - image.shape[1]) // 2, y + (box_h - image.shape[0]) // 2)
             note = tile.note
         y += box_h
         strip = text_strip_array(note, layout.cell_width, layout.title_height, CANVAS_COLOR, MUTED_TEXT_COLOR)

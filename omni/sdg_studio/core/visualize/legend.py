@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -64,6 +65,11 @@ def legend_rows(width: int, row_height: int, count: int) -> tuple[int, int]:
 
 def draw_legend(entries: Sequence[LegendEntry], width: int, row_height: int, max_rows: int) -> np.ndarray:
     """An RGBA strip ``width`` wide listing ``entries`` (swatch, label, count); overflow ends in "+N more"."""
+    return _draw_legend(tuple(entries), width, row_height, max_rows)
+
+
+@lru_cache(maxsize=64)
+def _draw_legend(entries: tuple[LegendEntry, ...], width: int, row_height: int, max_rows: int) -> np.ndarray:
     ordered = shown_entries(entries)
     columns, rows = legend_rows(width, row_height, len(ordered))
     if rows > max_rows:
@@ -93,4 +99,6 @@ def draw_legend(entries: Sequence[LegendEntry], width: int, row_height: int, max
         )
         text = fit_text(entry.label + (f"  {entry.count}" if entry.count else ""), size, cell - swatch - 12)
         draw.text((x + swatch + 5, y + row_height / 2), text, fill=TEXT_COLOR, font=f, anchor="lm")
-    return np.asarray(image)
+    strip = np.asarray(image)
+    strip.flags.writeable = False
+    return strip

@@ -125,7 +125,7 @@ class VisualizerModel:
         if {"bounding_box_3d", "pointcloud"} & set(needed):
             needed.append("camera_params")
         if "occlusion" in needed and not {"instance_id_segmentation", "instance_segmentation"} & set(needed):
-            needed.append("instance_id_segmentation")
+            needed.append("instance_segmentation")
         return Attachment(self.camera, self.resolution, tuple(dict.fromkeys(needed)))
 
     def set_cameras(self, cameras: Sequence[str]) -> None:
@@ -198,13 +198,13 @@ class VisualizerModel:
         """The next :meth:`due` answers True (the Refresh button), paused or not."""
         self._refresh_requested = True
 
-    def due(self) -> bool:
-        """Whether the binding should fetch a frame now."""
+    def due(self, playing: bool = True) -> bool:
+        """Whether the binding should fetch a frame now: on request, or throttled while ``playing``."""
         if not self.selected:
             return False
         if self._refresh_requested:
             return True
-        if self.paused or self._refresh_hz == 0.0:
+        if self.paused or not playing or self._refresh_hz == 0.0:
             return False
         return self._last_refresh is None or self._clock() - self._last_refresh >= 1.0 / self._refresh_hz
 
@@ -212,12 +212,13 @@ class VisualizerModel:
     def submit(self, frame: Mapping[str, Any]) -> list[Tile]:
         """Take one frame (``{annotator: get_data()}``), render the selected tiles, update the state."""
         self._last_refresh = self._clock()
-        self._refresh_requested = False
+        requested, self._refresh_requested = self._refresh_requested, False
         self.frames_received += 1
-        self._render(frame)
-        if all(t.status is TileStatus.WAITING for t in self.tiles):
+        if self._render(frame):
             self.empty_frames += 1
             self.state = VisualizerState.WAITING
+            # a Refresh keeps asking on the next updates until data arrives (first renders are empty)
+            self._refresh_requested = requested and self.empty_frames < STALL_FRAMES
         else:
             self.empty_frames = 0
             self.last_frame = frame
@@ -225,11 +226,13 @@ class VisualizerModel:
         self._changed(tiles=True)
         return self.tiles
 
-    def _render(self, frame: Mapping[str, Any]) -> None:
+    def _render(self, frame: Mapping[str, Any]) -> bool:
+        """Render the selected tiles; True when every one of them is still empty (waiting)."""
         fresh = render_tiles(frame, self.selected, self.options)
         previous = {t.name: t for t in self.tiles}
         # keep showing the last good image of a tile whose data is momentarily empty
         self.tiles = [_keep_last_image(t, previous.get(t.name)) for t in fresh]
+        return all(t.status is TileStatus.WAITING for t in fresh)
 
     def _reset(self) -> None:
         self.tiles = []

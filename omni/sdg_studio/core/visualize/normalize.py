@@ -134,9 +134,6 @@ class Segmentation:
     colorized: bool
     semantics: dict[int, str] = field(default_factory=dict)
 
-    def label_of(self, key: int) -> str:
-        return self.labels.get(key, f"#{key}")
-
 
 def _segmentation_ids(name: str, data: Any) -> np.ndarray:
     array = as_image(name, data)

@@ -37,7 +37,7 @@ def _draw_tag(canvas: Image.Image, draw: ImageDraw.ImageDraw, xy: tuple[float, f
     width, height = right - left + 4, bottom - top + 4
     x = min(max(0.0, xy[0]), max(0.0, image_w - width))
     y = min(max(0.0, xy[1]), max(0.0, image_h - height))
-    draw.rectangle((x, y, x + width, y + height), fill=(*color[:3], 220))
+    draw.rectangle((x, y, x + width, y + height), fill=(*color[:3], 255))
     luminance = 0.299 * color[0] + 0.587 * color[1] + 0.114 * color[2]
     draw.text(
         (x + 2 - left, y + 2 - top), text, fill=(0, 0, 0, 255) if luminance > 140 else (255, 255, 255, 255), font=f

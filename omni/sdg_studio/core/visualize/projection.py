@@ -52,11 +52,6 @@ class PinholeCamera:
             raise AnnotatorDataError(f"{source}: cameraModel {model!r} is not drawn (only pinhole)")
         return cls(view, projection, width, height)
 
-    def to_camera(self, world: np.ndarray) -> np.ndarray:
-        """(N, 3) world points -> (N, 3) camera-space points (camera looks down -Z)."""
-        homogeneous = np.concatenate([world, np.ones((*world.shape[:-1], 1))], axis=-1)
-        return (homogeneous @ self.view)[..., :3]
-
     def project(self, world: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(..., 3) world points -> (..., 2) pixel coordinates and a mask of points in front of the camera."""
         homogeneous = np.concatenate([world, np.ones((*world.shape[:-1], 1))], axis=-1)

@@ -235,21 +235,25 @@ class _FrameTiles:
         return Tile(name, image, note=_join(_count(len(found.rows), "box", "boxes"), behind, note), legend=legend)
 
     def occlusion(self, name: str, value: Any) -> Tile:
-        data, _ = unpack(value)
+        data, info = unpack(value)
         rows = np.asarray(data).reshape(-1)
         if rows.dtype.names is None or not {"instanceId", "occlusionRatio"} <= set(rows.dtype.names):
             raise AnnotatorDataError(f"{name}: expected fields instanceId, occlusionRatio; got {rows.dtype}")
-        ratios = {int(r["instanceId"]): float(r["occlusionRatio"]) for r in rows}
-        for source in ("instance_id_segmentation", "instance_segmentation"):
+        paths = [str(p) for p in info.get("primPaths") or []]
+        for source in ("instance_segmentation", "instance_id_segmentation"):
             inst = self.frame.get(source)
             if inst is None or isinstance(inst, (Unreadable, ShownImage)) or is_empty(inst):
                 continue
             seg = segmentation(source, inst)
-            if seg.colorized:
+            if len(paths) == len(rows) and paths:
+                ratios = occlusion_by_path(seg.labels, dict(zip(paths, rows["occlusionRatio"].tolist(), strict=True)))
+            elif source == "instance_segmentation" and not seg.colorized:
+                ratios = {int(r["instanceId"]): float(r["occlusionRatio"]) for r in rows}
+            else:
                 continue
             painted = colorize_occlusion(seg.ids, ratios)
-            return Tile(name, painted.rgba, note=f"{len(rows)} instances over {source}; green 0 .. red 1")
-        return Tile(name, _ratio_chart(rows, self._semantic_names()), note=f"{len(rows)} instances (no instance ids)")
+            return Tile(name, painted.rgba, note=f"{len(rows)} objects over {source}; green 0 .. red 1 occluded")
+        return Tile(name, _ratio_chart(rows, self._semantic_names()), note=f"{len(rows)} objects (no instance image)")
 
     def pointcloud(self, name: str, value: Any) -> Tile:
         data, info = unpack(value)
@@ -283,6 +287,18 @@ class _FrameTiles:
                 found = boxes(source, value, taxonomy=self.options.taxonomy)
                 return {int(r["semanticId"]): label for r, label in zip(found.rows, found.labels, strict=True)}
         return {}
+
+
+def occlusion_by_path(instance_paths: Mapping[int, str], ratios: Mapping[str, float]) -> dict[int, float]:
+    """Occlusion ratio of every instance id whose prim is, or is under, a prim listed in ``ratios``."""
+    found: dict[int, float] = {}
+    for key, path in instance_paths.items():
+        prim = path
+        while prim and prim not in ratios:
+            prim = prim.rpartition("/")[0]
+        if prim:
+            found[key] = ratios[prim]
+    return found
 
 
 def _dimmed(image: np.ndarray) -> np.ndarray:

@@ -75,3 +75,13 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, durable: bo
 def atomic_write_text(path: str | os.PathLike[str], text: str, *, durable: bool = False) -> Path:
     """:func:`atomic_write_bytes` for UTF-8 text."""
     return atomic_write_bytes(path, text.encode("utf-8"), durable=durable)
+
+
+def sweep_temp_files(root: str | os.PathLike[str]) -> list[Path]:
+    """Delete temporary files an interrupted run left under ``root`` (before resuming); return them."""
+    removed = []
+    for path in Path(root).rglob(f"{TEMP_PREFIX}*"):
+        if path.is_file():
+            path.unlink()
+            removed.append(path)
+    return removed

@@ -35,7 +35,12 @@ class FrameBatch:
 
 
 class Writer(Protocol):
-    """Writes frames to ``output_dir``; every file lands complete (temporary name, then rename)."""
+    """Writes frames to ``output_dir``; every file lands complete (temporary name, then rename).
+
+    Writers that queue work on threads (``FileWriter``) also offer ``completed_frames()`` (frames
+    whose files are all on disk), ``flush()`` (wait for queued frames) and ``close()`` (stop after a
+    failure); the recorder uses them when present.
+    """
 
     name: str
     output_dir: Path
@@ -46,7 +51,7 @@ class Writer(Protocol):
         ...
 
     def write(self, batch: FrameBatch) -> list[Path]:
-        """Write one step; return the files written."""
+        """Write (or queue) one step; return the final paths of its files."""
         ...
 
     def finish(self) -> list[Path]:

@@ -289,7 +289,11 @@ class BasicWriter(FileWriter):
     def _keyed(mapping: Mapping[Any, Any], palette: Mapping[int, Any] | None) -> dict[str, Any]:
         if palette is None:
             return {str(key): value for key, value in mapping.items()}
-        return {rgba_key(palette[int(key)]): value for key, value in mapping.items()}
+        keyed = {}
+        for key, value in mapping.items():
+            color = palette.get(int(key))
+            keyed[rgba_key(color) if color is not None else str(key)] = value
+        return keyed
 
     def _palette_for(self, name: str, data: np.ndarray, make: Callable[[], dict[int, Any]]) -> dict[int, Any] | None:
         return make() if self.colorize[name] and data.ndim == 2 else None

@@ -204,8 +204,11 @@ class CocoWriter(FileWriter):
 
     def _annotate(
         self, image: dict[str, Any], ids: np.ndarray, categories: Mapping[int, str], paths: Mapping[Any, str]
-    ) -> Path:
-        """Worker: RLE + box + area per visible instance; journal the frame, then keep it in memory."""
+    ) -> None:
+        """Worker: RLE + box + area per visible instance; journal the frame, then keep it in memory.
+
+        The journal entry is internal (removed by :meth:`finish`), so it is not reported as a frame file.
+        """
         annotations = []
         present = set(np.unique(ids).tolist())
         for key in sorted(categories):
@@ -229,7 +232,6 @@ class CocoWriter(FileWriter):
         atomic_write_bytes(journal, json_bytes(entry))
         with self._lock:
             self._entries[(image["frame"], image["render_product"])] = entry
-        return journal
 
     # -- resume and end of run ------------------------------------------------------------------------
     def _load_previous(self) -> None:
@@ -243,6 +245,8 @@ class CocoWriter(FileWriter):
             except (OSError, json.JSONDecodeError) as exc:
                 raise FrameDataError(f"{self.annotations_path}: cannot resume from it ({exc})") from exc
             names = {c["id"]: c["name"] for c in data.get("categories", [])}
+            for category_id in sorted(names):  # keep the earlier run's id order
+                self.classes.get(names[category_id])
             by_image: dict[int, dict[str, Any]] = {}
             for image in data.get("images", []):
                 if "frame" in image and "render_product" in image:
@@ -261,8 +265,9 @@ class CocoWriter(FileWriter):
                 except (OSError, json.JSONDecodeError):
                     continue  # never renamed into place complete: its frame was not finished
                 self._entries[(entry["image"]["frame"], entry["image"]["render_product"])] = entry
-        for name in sorted({a["category"] for e in self._entries.values() for a in e["annotations"]}):
-            self.classes.get(name)
+        for key in sorted(self._entries):  # labels in order of first appearance, as the earlier run met them
+            for annotation in self._entries[key]["annotations"]:
+                self.classes.get(annotation["category"])
 
     def coco_document(self) -> dict[str, Any]:
         """The annotations file content from every frame written so far (ids numbered in frame order)."""

@@ -89,18 +89,19 @@ def remap(ids: np.ndarray, table: Mapping[int, Sequence[int] | int], dtype: type
     """Replace each integer id by ``table[id]`` (a value or a tuple of channels); missing ids become 0."""
     sample = next(iter(table.values()), 0)
     channels = () if isinstance(sample, (int, np.integer)) else (len(sample),)
-    flat = ids.astype(np.int64, copy=False)
-    top = int(flat.max(initial=0))
-    if top < _DENSE_LUT_LIMIT:
-        lut = np.zeros((max(top, max(table, default=0)) + 1, *channels), dtype)
-        for key, value in table.items():
-            if key >= 0:
-                lut[key] = value
-        return lut[flat]
-    values, inverse = np.unique(flat, return_inverse=True)
-    zero = 0 if not channels else (0,) * channels[0]
-    lut = np.array([table.get(int(v), zero) for v in values], dtype)
-    return lut[inverse.reshape(ids.shape)]
+    top = int(ids.max(initial=0))
+    if top >= _DENSE_LUT_LIMIT:  # sparse huge ids: look up the distinct values only
+        values, inverse = np.unique(ids, return_inverse=True)
+        zero = 0 if not channels else (0,) * channels[0]
+        lut = np.array([table.get(int(v), zero) for v in values], dtype)
+        return lut[inverse.reshape(ids.shape)]
+    lut = np.zeros((max(top, max(table, default=0)) + 1, *channels), dtype)
+    for key, value in table.items():
+        if key >= 0:
+            lut[key] = value
+    if channels == (4,) and lut.dtype == np.uint8:  # one 32-bit gather per pixel instead of four
+        return np.take(lut.view(np.uint32).ravel(), ids).view(np.uint8).reshape(*ids.shape, 4)
+    return np.take(lut, ids, axis=0)
 
 
 def paint(ids: np.ndarray, palette: Mapping[int, RGBA]) -> np.ndarray:

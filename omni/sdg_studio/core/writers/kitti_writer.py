@@ -7,14 +7,16 @@ label lines: class, truncated, occluded, alpha, 2D box, then zeros for the 3D fi
 ``instance_segmentation/i.png`` (uint16 ``class_index * 256 + instance number``),
 ``instance_rgb/i.png`` (with ``colorize_instance_segmentation``) and ``depth/i.png`` (uint16
 metres x 256, no hit = 0). ``use_kitti_dir_names`` uses ``image_02``, ``label_02``,
-``semantic_rgb`` and ``instance``.
+``semantic_rgb`` and ``instance``. Class indices: ``mapping_dict`` / ``mapping_path`` order (labels
+not listed are unlabelled, as in Replicator); else the class table's ids; else the Cityscapes
+table with the scene's other labels appended (Replicator would leave those unlabelled).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,10 +84,11 @@ class KittiClass:
 
 
 class KittiMapping:
-    """Label -> (index, color); labels not mapped fall back to ``unlabelled`` (index 0)."""
+    """Label -> (index, color); unmapped labels are unlabelled (index 0) unless ``extend`` adds them."""
 
-    def __init__(self, classes: Sequence[KittiClass]) -> None:
+    def __init__(self, classes: Sequence[KittiClass], extend: Callable[[str, int], KittiClass] | None = None) -> None:
         self.classes = list(classes)
+        self.extend = extend
         self._by_label = {c.label: c for c in self.classes}
         lowered = {c.label.lower(): c for c in self.classes}
         self.unlabelled = lowered.get("unlabelled") or KittiClass("unlabelled", 0, _NO_COLOR)
@@ -98,7 +101,14 @@ class KittiMapping:
         """The mapped class of ``label`` (``"car"`` or ``"class:car"``), ``None`` if unmapped."""
         if label in self._reserved:
             return self._reserved[label]
-        return self._by_label.get(label) or self._by_label.get(label.partition(":")[2])
+        found = self._by_label.get(label) or self._by_label.get(label.partition(":")[2])
+        if found is None and self.extend is not None and label:
+            found = self.extend(label, max(c.index for c in self.classes) + 1 if self.classes else 1)
+            if not 0 < found.index <= 255:
+                raise FrameDataError(f"KittiWriter: label {label!r} gets index {found.index}; KITTI images hold 1-255")
+            self.classes.append(found)
+            self._by_label[label] = found
+        return found
 
     @classmethod
     def from_dict(cls, writer: str, param: str, mapping: Mapping[str, Any]) -> KittiMapping:
@@ -130,7 +140,7 @@ class KittiMapping:
 
     @classmethod
     def from_table(cls, writer: str, table: ClassTable) -> KittiMapping:
-        """The rules file's classes: index = class id (1-255), 0 = unlabelled."""
+        """The rules file's classes: index = class id (1-255), 0 = unlabelled; other labels join the table."""
         classes = [KittiClass("unlabelled", 0, _NO_COLOR)]
         for label_class in table.classes:
             if not 1 <= label_class.id <= 255:
@@ -138,7 +148,12 @@ class KittiMapping:
                     writer, None, f"class {label_class.name!r} has id {label_class.id}; KITTI images need 1-255"
                 )
             classes.append(KittiClass(label_class.name, label_class.id, label_class.color))
-        return cls(classes)
+
+        def extend(label: str, _next_index: int) -> KittiClass:
+            added = table.get(label)
+            return KittiClass(label, added.id, added.color)
+
+        return cls(classes, extend)
 
 
 def load_mapping_file(writer: str, path: str) -> Mapping[str, Any]:
@@ -234,9 +249,10 @@ class KittiWriter(FileWriter):
         elif mapping_dict:
             self.mapping = KittiMapping.from_dict(self.name, "mapping_dict", mapping_dict)
         elif classes is not None and classes.classes:
-            self.mapping = KittiMapping.from_table(self.name, classes)
-        else:
+            self.mapping = KittiMapping.from_table(self.name, self.classes)
+        else:  # Cityscapes indices, other labels appended (Replicator would make them unlabelled)
             self.mapping = KittiMapping.from_dict(self.name, "mapping_dict", KITTI_LABELS)
+            self.mapping.extend = lambda label, index: KittiClass(label, index, self.classes.color(label))
         self.omit_semantic_type = omit_semantic_type
         self.bbox_height_threshold = bbox_height_threshold
         self.partly_occluded_threshold = partly_occluded_threshold

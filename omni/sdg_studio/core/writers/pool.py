@@ -35,8 +35,8 @@ class _FrameState:
 
 
 def default_workers() -> int:
-    """Two to four threads: enough to overlap PNG encoding (GIL released) with file I/O."""
-    return max(2, min(4, os.cpu_count() or 2))
+    """One thread per core (2 to 8): PNG and zlib encoding release the GIL, so they scale with cores."""
+    return max(2, min(8, os.cpu_count() or 2))
 
 
 class WritePool:

@@ -181,6 +181,29 @@ def get_writer(name: str) -> WriterEntry:
     return WRITERS.get(name)
 
 
+def create_writer(
+    name: str,
+    output_dir: str | os.PathLike[str],
+    params: Mapping[str, Any],
+    *,
+    seed: int = 0,
+    classes: ClassTable | None = None,
+    resume: bool = False,
+    workers: int | None = None,
+    max_frames_in_flight: int = 4,
+) -> Writer:
+    """Validate ``params`` for writer ``name`` and build it writing into ``output_dir``."""
+    return get_writer(name).create(
+        params,
+        output_dir=output_dir,
+        seed=seed,
+        classes=classes,
+        resume=resume,
+        workers=workers,
+        max_frames_in_flight=max_frames_in_flight,
+    )
+
+
 __all__ = [
     "ENTRY_POINT_GROUP",
     "RUN_OPTIONS",
@@ -190,5 +213,6 @@ __all__ = [
     "WriterParam",
     "WriterParamError",
     "WriterRegistry",
+    "create_writer",
     "get_writer",
 ]

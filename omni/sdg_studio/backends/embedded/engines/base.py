@@ -50,6 +50,30 @@ class RayEngine(Protocol):
         """Hits for ``pixels`` (flat indices into the H*W image, all when None) against ``only`` (or all) meshes."""
         ...
 
+    def covers(
+        self, camera: PinholeCamera, groups: Sequence[Sequence[int]], group_of_ray: np.ndarray, pixels: np.ndarray
+    ) -> np.ndarray:
+        """Whether the ray of each pixel hits the meshes of its group (``groups[group_of_ray[i]]``), alone.
+
+        ``groups`` is the same list from frame to frame (the labeled objects), so engines may prepare it once.
+        """
+        ...
+
+
+def covers_group_by_group(
+    engine: RayEngine,
+    camera: PinholeCamera,
+    groups: Sequence[Sequence[int]],
+    group_of_ray: np.ndarray,
+    pixels: np.ndarray,
+) -> np.ndarray:
+    """:meth:`RayEngine.covers` as one cast per group."""
+    hit = np.zeros(len(pixels), bool)
+    for group in np.unique(group_of_ray):
+        rays = np.flatnonzero(group_of_ray == group)
+        hit[rays] = engine.cast(camera, pixels[rays], only=groups[group]).geometry >= 0
+    return hit
+
 
 @dataclass(frozen=True)
 class TriangleSoup:
@@ -60,7 +84,14 @@ class TriangleSoup:
     row_geometry: np.ndarray
     first_vertex: np.ndarray
     normals: np.ndarray
-    unit_normals: np.ndarray
+    #: Unit normals (T + 1, 3) float32; the last row is zero (for pixels that hit nothing).
+    padded_normals: np.ndarray
+    #: ``normals . first_vertex`` (T,): with the camera position it tells which side a triangle faces.
+    plane_offsets: np.ndarray
+
+    @property
+    def unit_normals(self) -> np.ndarray:
+        return self.padded_normals[:-1]
 
     @property
     def count(self) -> int:
@@ -73,12 +104,14 @@ class TriangleSoup:
         row_geometry = np.repeat(np.arange(len(meshes), dtype=np.int64), counts)
         if not meshes or offsets[-1] == 0:
             empty = np.zeros((0, 3))
-            return cls(offsets, row_geometry, empty, empty, empty.astype(np.float32))
+            return cls(offsets, row_geometry, empty, empty, np.zeros((1, 3), np.float32), np.zeros(0))
         corners = [np.concatenate([m.vertices[m.triangles[:, k]] for m in meshes]).astype(np.float64) for k in range(3)]
         normals = np.cross(corners[1] - corners[0], corners[2] - corners[0])
         length = np.linalg.norm(normals, axis=1, keepdims=True)
-        unit = (normals / np.maximum(length, 1e-300)).astype(np.float32)
-        return cls(offsets, row_geometry, corners[0], normals, unit)
+        padded = np.zeros((len(normals) + 1, 3), np.float32)
+        padded[:-1] = normals / np.maximum(length, 1e-300)
+        plane_offsets = np.einsum("ij,ij->i", normals, corners[0])
+        return cls(offsets, row_geometry, corners[0], normals, padded, plane_offsets)
 
     def rows(self, geometry: np.ndarray, triangle: np.ndarray) -> np.ndarray:
         """Table rows of (geometry, triangle) pairs (both >= 0)."""

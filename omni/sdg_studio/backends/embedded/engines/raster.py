@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from omni.sdg_studio.backends.embedded.camera import PinholeCamera
-from omni.sdg_studio.backends.embedded.engines.base import Hits, TriangleSoup, WorldMesh
+from omni.sdg_studio.backends.embedded.engines.base import Hits, TriangleSoup, WorldMesh, covers_group_by_group
 
 #: Candidate pixels processed per chunk (bounds peak memory to a few hundred MB).
 CHUNK = 1 << 21
@@ -84,9 +84,14 @@ class RasterEngine:
             rows, cols = np.divmod(pixels, width)
             x0, y0, x1, y1 = int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1
         win_w, win_h = x1 - x0, y1 - y0
-        rows_sel = np.arange(len(self._triangles))
-        if only is not None:
-            rows_sel = rows_sel[np.isin(self._geometry, np.asarray(list(only), np.int32))]
+        if only is None:
+            rows_sel = np.arange(len(self._triangles))
+        else:
+            offsets = self._soup.offsets
+            chosen = sorted(set(int(g) for g in only))
+            rows_sel = np.concatenate(
+                [np.arange(offsets[g], offsets[g + 1]) for g in chosen] or [np.zeros(0, np.int64)]
+            )
         zbuf = np.full(win_w * win_h, _NO_HIT, np.int64)
         if len(rows_sel):
             self._rasterize(camera, rows_sel, (x0, y0, x1, y1), zbuf)
@@ -113,14 +118,18 @@ class RasterEngine:
             hits.triangle[found] = local
         return hits
 
+    def covers(
+        self, camera: PinholeCamera, groups: Sequence[Sequence[int]], group_of_ray: np.ndarray, pixels: np.ndarray
+    ) -> np.ndarray:
+        return covers_group_by_group(self, camera, groups, group_of_ray, pixels)
+
     def _rasterize(
         self, camera: PinholeCamera, rows_sel: np.ndarray, window: tuple[int, int, int, int], zbuf: np.ndarray
     ) -> None:
         x0, y0, x1, y1 = window
         k = camera.intrinsics
         view = camera.world_to_camera()
-        cam = self._vertices @ view[:3, :3] + view[3, :3]
-        tri = cam[self._triangles[rows_sel]]
+        tri = self._vertices[self._triangles[rows_sel]] @ view[:3, :3] + view[3, :3]
         tri, src = _clip_near(tri, np.arange(len(rows_sel)), camera.near)
         if not len(tri):
             return

@@ -1,0 +1,1 @@
+"""The Replicator backend: inside Kit, recording runs through ``omni.replicator.core`` (imports Kit)."""

@@ -1,0 +1,395 @@
+"""RecorderModel: everything the Synthetic Data Recorder window shows and does, without Kit.
+
+The Kit window (``omni/sdg_studio/kit/recorder_window.py``) only binds widgets to this model; the
+pytest suite drives it directly. Recording runs a :class:`RecorderJob` on an asynchronous capture
+session made by ``session_factory`` (Replicator inside Kit, the embedded backend elsewhere).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from pxr import Usd, UsdGeom
+
+from omni.sdg_studio.core.errors import SdgStudioError
+from omni.sdg_studio.core.recorder.backend_session import render_product_names
+from omni.sdg_studio.core.recorder.config import (
+    BASIC_WRITER,
+    BASIC_WRITER_FLAGS,
+    DEFAULT_RESOLUTION,
+    DISK_BACKEND,
+    OutputPolicy,
+    RecorderConfig,
+)
+from omni.sdg_studio.core.recorder.fields import ConfigWarning
+from omni.sdg_studio.core.recorder.isaac_format import config_to_isaac, isaac_default_config, save_isaac_config
+from omni.sdg_studio.core.recorder.job import FrameProgress, JobState, RecorderJob
+from omni.sdg_studio.core.recorder.loading import load_recorder_config
+from omni.sdg_studio.core.recorder.manifest import Manifest
+from omni.sdg_studio.core.recorder.output_policy import choose_output_folder, prepare_output_folder
+from omni.sdg_studio.core.recorder.precheck import PrecheckIssue, precheck
+from omni.sdg_studio.core.recorder.session import AsyncCaptureSession
+from omni.sdg_studio.core.recorder.writer_annotators import writer_annotators
+from omni.sdg_studio.core.render_backend import RenderProduct
+
+#: Builds the capture session for a run: (config with a seed, resolved output folder, stage) -> session.
+SessionFactory = Callable[[RecorderConfig, Path, Usd.Stage], AsyncCaptureSession]
+BUILTIN_WRITERS = ("BasicWriter", "KittiWriter", "CocoWriter")
+
+
+class ParamSpec(Protocol):
+    """A writer parameter as the writer registry describes it (name, kind, default, help, parsing)."""
+
+    name: str
+    kind: str
+    default: Any
+    help: str
+
+    def parse(self, text: str, writer: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class ButtonStates:
+    """Text and enabled state of the Start/Stop and Pause/Resume buttons (as Isaac Sim's recorder shows them)."""
+
+    start_stop: str
+    pause_resume: str
+    pause_enabled: bool
+
+
+def format_progress(progress: FrameProgress | None) -> str:
+    """``12/100 frames  3.4 fps  ETA 0:26`` (or ``12 frames`` when recording until stopped)."""
+    if progress is None:
+        return ""
+    count = f"{progress.done}/{progress.total} frames" if progress.total else f"{progress.done} frames"
+    eta = "" if progress.eta is None else f"  ETA {int(progress.eta) // 60}:{int(progress.eta) % 60:02d}"
+    return f"{count}  {progress.fps:.1f} fps{eta}"
+
+
+class RecorderModel:
+    """Render-product table, writer and its parameters, output, control, run state, config files."""
+
+    def __init__(
+        self,
+        session_factory: SessionFactory,
+        stage_provider: Callable[[], Usd.Stage | None],
+        *,
+        last_config_path: Path | None = None,
+        writer_names: Callable[[], Sequence[str]] = lambda: BUILTIN_WRITERS,
+        param_specs: Callable[[str], Sequence[ParamSpec]] = lambda name: (),
+        log: Callable[[str], None] = print,
+    ) -> None:
+        self.session_factory = session_factory
+        self.stage_provider = stage_provider
+        self.last_config_path = last_config_path
+        self._writer_names = writer_names
+        self._param_specs = param_specs
+        self.log = log
+        self.config = isaac_default_config()
+        self.warnings: list[ConfigWarning] = []
+        self.job: RecorderJob | None = None
+        self.progress: FrameProgress | None = None
+        self.output_dir: Path | None = None
+        self.message = ""
+        self.pending_issues: list[PrecheckIssue] = []
+        self._params_by_writer: dict[str, dict[str, Any]] = {}
+        self._listeners: list[Callable[[], None]] = []
+        if last_config_path is not None and last_config_path.is_file():
+            self.load_config(last_config_path)
+
+    # -- change notification ----------------------------------------------------------------------
+    def subscribe(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback()`` after every change; returns the unsubscribe function."""
+        self._listeners.append(callback)
+        return lambda: self._listeners.remove(callback)
+
+    def _changed(self) -> None:
+        for callback in list(self._listeners):
+            callback()
+
+    # -- render products --------------------------------------------------------------------------
+    @property
+    def render_products(self) -> list[RenderProduct]:
+        return list(self.config.render_products)
+
+    def render_product_names(self) -> list[str]:
+        """The names the writer will use (``Replicator``, ``Replicator_01``... for unnamed rows)."""
+        return render_product_names(self.config.render_products)
+
+    def add_render_product(self, camera: str, width: int = 0, height: int = 0, name: str = "") -> None:
+        """Append a row (duplicates allowed, e.g. one camera at two resolutions)."""
+        w, h = (width, height) if width and height else DEFAULT_RESOLUTION
+        self.config.render_products.append(RenderProduct(camera, w, h, name or None))
+        self._changed()
+
+    def add_cameras(self, selected_paths: Sequence[str], viewport_camera: str | None) -> list[str]:
+        """Add a row per selected Camera prim, else one for the viewport camera (Isaac's "Add New ..." button)."""
+        stage = self.stage_provider()
+        cameras = [
+            path for path in selected_paths if stage is not None and stage.GetPrimAtPath(path).IsA(UsdGeom.Camera)
+        ]
+        if not cameras and viewport_camera:
+            cameras = [viewport_camera]
+        for path in cameras:
+            self.config.render_products.append(RenderProduct(path, *DEFAULT_RESOLUTION))
+        self._changed()
+        return cameras
+
+    def update_render_product(
+        self,
+        index: int,
+        *,
+        camera: str | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        name: str | None = None,
+    ) -> None:
+        """Change fields of row ``index``; sizes below 1 are refused."""
+        old = self.config.render_products[index]
+        if (width is not None and width < 1) or (height is not None and height < 1):
+            raise SdgStudioError(f"render product {index}: width and height must be at least 1")
+        self.config.render_products[index] = RenderProduct(
+            camera if camera is not None else old.camera,
+            width if width is not None else old.width,
+            height if height is not None else old.height,
+            (name or None) if name is not None else old.name,
+        )
+        self._changed()
+
+    def remove_render_product(self, index: int) -> None:
+        del self.config.render_products[index]
+        self._changed()
+
+    # -- writer -----------------------------------------------------------------------------------
+    def writer_names(self) -> list[str]:
+        """Writers to choose from: the built-in ones first, then any other registered writer."""
+        return list(dict.fromkeys([*BUILTIN_WRITERS, *self._writer_names()]))
+
+    def set_writer(self, name: str) -> None:
+        """Choose the writer; each writer keeps its own parameters while another one is chosen."""
+        if not name:
+            raise SdgStudioError("choose a writer name")
+        self._params_by_writer[self.config.writer_name] = dict(self.config.writer_params)
+        self.config.writer_name = name
+        self.config.writer_params = dict(self._params_by_writer.get(name, {}))
+        if name != BASIC_WRITER:
+            self.config.custom_writer_name = name
+        self._changed()
+
+    @property
+    def basic_flags(self) -> dict[str, bool]:
+        return dict(self.config.basic_writer_params)
+
+    def set_flag(self, flag: str, value: bool) -> None:
+        if flag not in BASIC_WRITER_FLAGS:
+            raise SdgStudioError(f"unknown BasicWriter flag '{flag}'")
+        self.config.basic_writer_params[flag] = value
+        self._changed()
+
+    def select_all(self) -> None:
+        """Every BasicWriter flag on."""
+        self.config.basic_writer_params = dict.fromkeys(BASIC_WRITER_FLAGS, True)
+        self._changed()
+
+    def toggle_all(self) -> None:
+        """Invert every BasicWriter flag."""
+        self.config.basic_writer_params = {
+            f: not self.config.basic_writer_params.get(f, False) for f in BASIC_WRITER_FLAGS
+        }
+        self._changed()
+
+    def param_specs(self) -> list[ParamSpec]:
+        """Typed parameters of the chosen writer (BasicWriter's flags excluded: they have their checkboxes)."""
+        specs = self._param_specs(self.config.writer_name)
+        if self.config.writer_name == BASIC_WRITER:
+            return [s for s in specs if s.name not in BASIC_WRITER_FLAGS]
+        return list(specs)
+
+    def param_text(self, name: str) -> str:
+        """The value of a parameter as shown in its text field (its default when unset)."""
+        if name in self.config.writer_params:
+            value = self.config.writer_params[name]
+        else:
+            value = next((s.default for s in self.param_specs() if s.name == name), None)
+        return "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+
+    def set_param(self, name: str, text: str) -> None:
+        """Parse and set a writer parameter typed in a field; an empty field returns it to its default."""
+        spec = next((s for s in self.param_specs() if s.name == name), None)
+        if spec is None:
+            raise SdgStudioError(f"{self.config.writer_name} has no parameter '{name}'")
+        if text.strip() == "":
+            self.config.writer_params.pop(name, None)
+        else:
+            self.config.writer_params[name] = spec.parse(text, self.config.writer_name)
+        self._changed()
+
+    # -- output and control -----------------------------------------------------------------------
+    def set_output(
+        self, *, working_dir: str | None = None, folder: str | None = None, policy: OutputPolicy | None = None
+    ) -> None:
+        if working_dir is not None:
+            self.config.output.working_dir = working_dir
+        if folder is not None:
+            self.config.output.folder = folder
+        if policy is not None:
+            self.config.output.policy = policy
+        self._changed()
+
+    def set_control(
+        self, *, frames: int | None = None, rt_subframes: int | None = None, control_timeline: bool | None = None
+    ) -> None:
+        if frames is not None:
+            if frames < 0:
+                raise SdgStudioError("number of frames must be >= 0 (0 = until stopped)")
+            self.config.frames = frames
+        if rt_subframes is not None:
+            if rt_subframes < 0:
+                raise SdgStudioError("RTSubframes must be >= 0")
+            self.config.rt_subframes = rt_subframes
+        if control_timeline is not None:
+            self.config.control_timeline = control_timeline
+        self._changed()
+
+    # -- config files -----------------------------------------------------------------------------
+    def load_config(self, path: Path) -> None:
+        """Load a recorder JSON or offline-generation config; on error the current config is kept."""
+        loaded = load_recorder_config(path)
+        self.config = loaded.config
+        self.warnings = loaded.warnings
+        self._params_by_writer = {}
+        for warning in loaded.warnings:
+            self.log(f"[SDG Studio] {warning}")
+        self._changed()
+
+    def save_config(self, path: Path) -> Path:
+        """Save as Isaac Sim recorder JSON (loads in Isaac Sim's own recorder too)."""
+        return save_isaac_config(self.config, path)
+
+    def save_last_config(self) -> None:
+        """Remember the config for "Record N Frames" and the next session (``last_config.json``)."""
+        if self.last_config_path is not None:
+            save_isaac_config(self.config, self.last_config_path)
+
+    # -- recording --------------------------------------------------------------------------------
+    @property
+    def state(self) -> JobState:
+        return self.job.state if self.job is not None else JobState.IDLE
+
+    @property
+    def running(self) -> bool:
+        return self.state in (JobState.RUNNING, JobState.PAUSED)
+
+    def buttons(self) -> ButtonStates:
+        if self.state is JobState.RUNNING:
+            return ButtonStates("Stop", "Pause", True)
+        if self.state is JobState.PAUSED:
+            return ButtonStates("Stop", "Resume", True)
+        return ButtonStates("Start", "Pause", False)
+
+    @property
+    def progress_fraction(self) -> float:
+        if self.progress is None or self.progress.fraction is None:
+            return 0.0
+        return self.progress.fraction
+
+    @property
+    def progress_text(self) -> str:
+        return format_progress(self.progress)
+
+    def check(self) -> list[PrecheckIssue]:
+        """The pre-record check for the current stage and config."""
+        stage = self.stage_provider()
+        if stage is None:
+            raise SdgStudioError("no stage is open")
+        return precheck(stage, self.config.render_products, writer_annotators(self.config)).issues
+
+    async def start_async(self, *, confirmed: bool = False) -> JobState:
+        """Start recording. With pre-record issues and not ``confirmed``, stores them in ``pending_issues``
+        and returns without starting (the window asks, then calls again with ``confirmed=True``)."""
+        if self.running:
+            raise SdgStudioError("a recording is already running")
+        stage = self.stage_provider()
+        if stage is None:
+            raise SdgStudioError("no stage is open")
+        report = precheck(stage, self.config.render_products, writer_annotators(self.config))
+        self.pending_issues = report.issues
+        if report.issues and not confirmed:
+            self._changed()
+            return JobState.IDLE
+        report.require(strict=False)
+        self.pending_issues = []
+        for issue in report.issues:
+            self.log(f"[SDG Studio][Recorder] {issue}")
+        config = self.config.copy()
+        config.render_products = report.render_products
+        if config.seed is None:
+            config.seed = secrets.randbelow(2**31)
+        self.save_last_config()
+        output_dir = self._prepare_output(config)
+        manifest = None
+        if config.storage == DISK_BACKEND:
+            manifest = Manifest(
+                output_dir=output_dir,
+                stage=stage.GetRootLayer().identifier,
+                config=config_to_isaac(config),
+                seed=config.seed,
+                backend=config.backend,
+                render_products=[
+                    {"name": n, "camera": p.camera, "width": p.width, "height": p.height}
+                    for n, p in zip(render_product_names(config.render_products), config.render_products, strict=True)
+                ],
+                frames_requested=config.frames,
+            )
+            manifest.save()
+        self.output_dir = output_dir
+        self.progress = None
+        self.message = ""
+        job = RecorderJob(self.session_factory(config, output_dir, stage), config.frames, manifest)
+        job.subscribe_state(lambda state: self._on_state(job, state))
+        job.subscribe_progress(self._on_progress)
+        self.job = job
+        self._changed()
+        return await job.run_async()
+
+    def _prepare_output(self, config: RecorderConfig) -> Path:
+        if config.storage != DISK_BACKEND:
+            return config.output.path  # S3: the folder is the key prefix; policies need a file system
+        output_dir = choose_output_folder(config.output.path, config.output.policy)
+        prepare_output_folder(output_dir, config.output.policy)
+        return output_dir
+
+    def _on_state(self, job: RecorderJob, state: JobState) -> None:
+        if state is JobState.FAILED:
+            self.message = job.message
+        elif state.ended:
+            self.message = f"{state.value}: {job.frames_done} frames in {self.output_dir}"
+        self.log(f"[SDG Studio][Recorder] {state.value}" + (f": {job.message}" if job.message else ""))
+        self._changed()
+
+    def _on_progress(self, progress: FrameProgress) -> None:
+        self.progress = progress
+        self._changed()
+
+    def pause(self) -> None:
+        if self.job is not None:
+            self.job.pause()
+
+    def resume(self) -> None:
+        if self.job is not None:
+            self.job.resume()
+
+    def stop(self) -> None:
+        """Stop after the frame in flight."""
+        if self.job is not None and self.running:
+            self.job.stop()
+
+    async def record_last_config_async(self) -> JobState:
+        """ "Record N Frames": record with the last saved config, reporting pre-record issues without asking."""
+        if self.last_config_path is not None and self.last_config_path.is_file():
+            self.load_config(self.last_config_path)
+        return await self.start_async(confirmed=True)

@@ -1,0 +1,225 @@
+"""The "Annotator Visualizer" window: a thin omni.ui binding of :class:`VisualizerModel`.
+
+Everything it shows is decided by the host-neutral model (selection, throttle, waiting state, grid);
+this module only builds widgets, forwards their edits, attaches annotators through
+:class:`AnnotatorSource` and uploads the composed grid with ``ui.ByteImageProvider.set_data_array``.
+Annotators are attached when the window shows, detached (and its render product destroyed) when it
+hides, closes or the stage closes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import carb.eventdispatcher
+import omni.kit.app
+import omni.timeline
+import omni.ui as ui
+import omni.usd
+from omni.kit.menu.utils import MenuHelperWindow
+
+from omni.sdg_studio.core.visualize.cameras import stage_cameras
+from omni.sdg_studio.core.visualize.colorize import DepthMode, DepthRange
+from omni.sdg_studio.core.visualize.model import VisualizerModel
+from omni.sdg_studio.kit.visualizer_source import AnnotatorSource
+
+ACTIVE_VIEWPORT = "Active viewport"
+REFRESH = "Refresh"
+ROW_HEIGHT = 22
+LABEL_WIDTH = 90
+
+
+class VisualizerWindow(MenuHelperWindow):
+    """Camera and annotator pickers, display options, a status line and the tile grid."""
+
+    def __init__(self, title: str) -> None:
+        super().__init__(title, width=960, height=720)
+        self.model = VisualizerModel()
+        self.source = AnnotatorSource()
+        self._provider = ui.ByteImageProvider()
+        self._input_problem = ""
+        self._near: float | None = None
+        self._far: float | None = None
+        self._depth_mode = DepthMode.AUTO
+        self._build()
+        self._unsubscribe_model = self.model.subscribe(self._show_model)
+        dispatcher = carb.eventdispatcher.get_eventdispatcher()
+        context = omni.usd.get_context()
+        self._subscriptions = [
+            dispatcher.observe_event(
+                event_name=omni.kit.app.GLOBAL_EVENT_UPDATE,
+                on_event=lambda _: self._on_update(),
+                observer_name="omni.sdg_studio.visualizer.update",
+            ),
+            dispatcher.observe_event(
+                event_name=context.stage_event_name(omni.usd.StageEventType.CLOSING),
+                on_event=lambda _: self._on_stage_closing(),
+                observer_name="omni.sdg_studio.visualizer.stage_closing",
+            ),
+            dispatcher.observe_event(
+                event_name=context.stage_event_name(omni.usd.StageEventType.OPENED),
+                on_event=lambda _: self.scan_cameras(),
+                observer_name="omni.sdg_studio.visualizer.stage_opened",
+            ),
+        ]
+        self.scan_cameras()
+
+    # -- widgets ------------------------------------------------------------------------------
+    def _build(self) -> None:
+        with self.frame, ui.VStack(spacing=4):
+            self._camera_frame = ui.Frame(build_fn=self._build_camera_row, height=ROW_HEIGHT)
+            with ui.HStack(height=ROW_HEIGHT, spacing=4):
+                ui.Label("Resolution", width=LABEL_WIDTH)
+                width_field = ui.IntField(width=60, tooltip="Width of the preview render product")
+                width_field.model.set_value(self.model.resolution[0])
+                height_field = ui.IntField(width=60, tooltip="Height of the preview render product")
+                height_field.model.set_value(self.model.resolution[1])
+                width_field.model.add_value_changed_fn(lambda m: self._set_resolution(m.as_int, None))
+                height_field.model.add_value_changed_fn(lambda m: self._set_resolution(None, m.as_int))
+                ui.Spacer(width=12)
+                ui.Label("Refresh (Hz)", width=LABEL_WIDTH, tooltip="Most refreshes per second while playing")
+                rate = ui.FloatField(width=50)
+                rate.model.set_value(self.model.refresh_hz)
+                rate.model.add_value_changed_fn(lambda m: self._apply(self.model.set_refresh_hz, m.as_float))
+                ui.Label("Pause", width=40)
+                pause = ui.CheckBox(width=10, height=0)
+                pause.model.add_value_changed_fn(lambda m: self.model.set_paused(m.as_bool))
+                ui.Spacer(width=12)
+                ui.Button(REFRESH, width=80, clicked_fn=self.model.request_refresh, tooltip="Render and show now")
+            with ui.CollapsableFrame("Annotators", height=0, collapsed=False), ui.VStack(spacing=2):
+                names = self.model.available
+                for start in range(0, len(names), 4):
+                    with ui.HStack(height=ROW_HEIGHT, spacing=4):
+                        for name in names[start : start + 4]:
+                            box = ui.CheckBox(width=10, height=0, tooltip=name)
+                            box.model.set_value(name in self.model.selected)
+                            box.model.add_value_changed_fn(lambda m, n=name: self.model.set_annotator(n, m.as_bool))
+                            ui.Label(name, width=200)
+            with ui.CollapsableFrame("Display", height=0, collapsed=True), ui.VStack(spacing=2):
+                with ui.HStack(height=ROW_HEIGHT, spacing=4):
+                    ui.Label("Depth", width=LABEL_WIDTH)
+                    modes = [mode.value for mode in DepthMode]
+                    depth = ui.ComboBox(0, *modes, width=80)
+                    depth.model.add_item_changed_fn(
+                        lambda m, _: self._set_depth(mode=DepthMode(modes[m.get_item_value_model().as_int]))
+                    )
+                    ui.Label("near", width=34)
+                    near = ui.FloatField(width=60, tooltip="Nearest depth shown (fixed / log)")
+                    near.model.add_value_changed_fn(lambda m: self._set_depth(near=m.as_float))
+                    ui.Label("far", width=28)
+                    far = ui.FloatField(width=60, tooltip="Farthest depth shown (fixed / log)")
+                    far.model.add_value_changed_fn(lambda m: self._set_depth(far=m.as_float))
+                with ui.HStack(height=ROW_HEIGHT, spacing=4):
+                    ui.Label("Blend over RGB", width=LABEL_WIDTH)
+                    blend = ui.CheckBox(width=10, height=0, tooltip="Segmentation tiles drawn over the RGB frame")
+                    blend.model.add_value_changed_fn(lambda m: self._apply_options(segmentation_over_rgb=m.as_bool))
+                    ui.Label("opacity", width=50)
+                    alpha = ui.FloatField(width=50)
+                    alpha.model.set_value(self.model.options.overlay_alpha)
+                    alpha.model.add_value_changed_fn(lambda m: self._apply_options(overlay_alpha=m.as_float))
+            self._status = ui.Label(self.model.status, height=20, word_wrap=True)
+            self._image_frame = ui.Frame()
+            with self._image_frame:
+                ui.ImageWithProvider(
+                    self._provider,
+                    fill_policy=ui.IwpFillPolicy.IWP_PRESERVE_ASPECT_FIT,
+                    alignment=ui.Alignment.CENTER_TOP,
+                )
+            self._image_frame.set_computed_content_size_changed_fn(self._show_image)
+
+    def _build_camera_row(self) -> None:
+        with ui.HStack(height=ROW_HEIGHT, spacing=4):
+            ui.Label("Camera", width=LABEL_WIDTH)
+            choices = [ACTIVE_VIEWPORT, *self.model.cameras]
+            current = choices.index(self.model.camera) if self.model.camera in choices else 0
+            combo = ui.ComboBox(current, *choices)
+            combo.model.add_item_changed_fn(lambda m, _: self._select_camera(choices[m.get_item_value_model().as_int]))
+            ui.Button("Rescan", width=70, clicked_fn=self.scan_cameras, tooltip="List the stage's cameras again")
+
+    # -- edits from widgets -----------------------------------------------------------------------
+    def _try(self, action: Callable[[], None]) -> None:
+        """Run an edit; a value the model refuses is shown on the status line instead."""
+        try:
+            action()
+            self._input_problem = ""
+        except ValueError as exc:
+            self._input_problem = str(exc)
+        self._show_status()
+
+    def _apply(self, setter: Callable[[float], None], value: float) -> None:
+        self._try(lambda: setter(value))
+
+    def _apply_options(self, **changes: object) -> None:
+        self._try(lambda: self.model.set_options(**changes))
+
+    def _set_resolution(self, width: int | None, height: int | None) -> None:
+        current_width, current_height = self.model.resolution
+        self._try(lambda: self.model.set_resolution(width or current_width, height or current_height))
+
+    def _set_depth(self, mode: DepthMode | None = None, near: float | None = None, far: float | None = None) -> None:
+        self._depth_mode = mode or self._depth_mode
+        self._near = near if near is not None else self._near
+        self._far = far if far is not None else self._far
+        if self._depth_mode is DepthMode.AUTO:
+            self._try(lambda: self.model.set_depth_range(DepthRange()))
+        else:
+            self._try(
+                lambda: self.model.set_depth_range(DepthRange(self._depth_mode, self._near or None, self._far or None))
+            )
+
+    def _select_camera(self, choice: str) -> None:
+        self._try(lambda: self.model.select_camera(None if choice == ACTIVE_VIEWPORT else choice))
+
+    def scan_cameras(self) -> None:
+        """List the cameras of the open stage in the camera picker."""
+        stage = omni.usd.get_context().get_stage()
+        self.model.set_cameras(stage_cameras(stage) if stage is not None else [])
+        self._camera_frame.rebuild()
+
+    # -- events -------------------------------------------------------------------------------
+    def _on_update(self) -> None:
+        if not self.visible:
+            return
+        if not self.model.due(playing=omni.timeline.get_timeline_interface().is_playing()):
+            return
+        if not self.source.sync(self.model.attachment, self.model.options.taxonomy or "class"):
+            self._show_status()
+            return
+        self.model.submit(self.source.fetch())
+
+    def _visibility_changed_fn(self, visible: bool) -> None:
+        # MenuHelperWindow routes visibility through this method to the menu's listener; extend, don't replace.
+        super()._visibility_changed_fn(visible)
+        if visible:
+            self.model.request_refresh()
+        else:
+            self.source.release()
+
+    def _on_stage_closing(self) -> None:
+        self.source.release()
+        self.model.clear()
+        self.model.set_cameras([])
+        self._camera_frame.rebuild()
+
+    # -- display ------------------------------------------------------------------------------
+    def _show_model(self) -> None:
+        self._show_status()
+        self._show_image()
+
+    def _show_status(self) -> None:
+        problems = [p for p in (self._input_problem, self.source.problem) if p]
+        self._status.text = " | ".join([self.model.status, *problems])
+
+    def _show_image(self) -> None:
+        width, height = int(self._image_frame.computed_width), int(self._image_frame.computed_height)
+        if width < 16 or height < 16:
+            return
+        image = self.model.image(width, height)
+        self._provider.set_data_array(image, [image.shape[1], image.shape[0]])
+
+    def destroy(self) -> None:
+        """Stop listening, detach the annotators, destroy the render product."""
+        self._subscriptions = []
+        self._unsubscribe_model()
+        self.source.release()
+        super().destroy()

@@ -1,0 +1,91 @@
+"""``sdg-studio render``: files a person can open, consistent with the backend's data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from omni.sdg_studio.cli import main
+from omni.sdg_studio.commands.render import depth_image, parse_resolution, to_jsonable
+from omni.sdg_studio.core.classes import stable_color
+
+TOP = "/World/Cameras/TopCam"
+
+
+def test_render_writes_rgb_and_colorized_segmentation(sample_scene, tmp_path):
+    out = tmp_path / "out"
+    args = ["render", str(sample_scene), "--camera", TOP, "--annotators", "rgb,semantic_segmentation"]
+    assert main([*args, "--resolution", "96x64", "-o", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == [
+        "rgb.png",
+        "semantic_segmentation.json",
+        "semantic_segmentation.png",
+    ]
+    rgb = np.asarray(Image.open(out / "rgb.png"))
+    assert rgb.shape == (64, 96, 4) and rgb[..., :3].std() > 10  # not a flat image
+    seg = np.asarray(Image.open(out / "semantic_segmentation.png"))
+    labels = json.loads((out / "semantic_segmentation.json").read_text())["idToLabels"]
+    colors = {tuple(c) for c in seg.reshape(-1, 4)}
+    for key, value in labels.items():
+        color = tuple(int(v) for v in key.strip("()").split(","))
+        assert color in colors
+        if value["class"] not in ("BACKGROUND", "UNLABELLED"):
+            assert color == stable_color(value["class"])
+    # Nothing is overwritten without --overwrite.
+    assert main([*args, "--resolution", "96x64", "-o", str(out)]) == 2
+    assert main([*args, "--resolution", "96x64", "-o", str(out), "--overwrite"]) == 0
+
+
+def test_render_all_annotators(sample_scene, tmp_path):
+    out = tmp_path / "all"
+    assert main(["render", str(sample_scene), "-c", TOP, "-a", "all", "-r", "64x48", "-o", str(out)]) == 0
+    depth = np.load(out / "distance_to_image_plane.npy")
+    assert depth.shape == (48, 64) and depth.dtype == np.float32
+    gray = np.asarray(Image.open(out / "distance_to_image_plane.png"))
+    assert gray.shape == (48, 64) and gray[np.isfinite(depth)].min() > 0
+    boxes = json.loads((out / "bounding_box_2d_tight.json").read_text())
+    assert len(boxes["data"]) == len(boxes["info"]["primPaths"]) > 0
+    assert set(boxes["data"][0]) == {"semanticId", "x_min", "y_min", "x_max", "y_max", "occlusionRatio"}
+    params = json.loads((out / "camera_params.json").read_text())
+    assert params["renderProductResolution"] == [64, 48]
+    assert (out / "pointcloud.ply").read_text().startswith("ply\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-c", TOP, "-r", "big"], "expected WIDTHxHEIGHT"),
+        (["-c", TOP, "-r", "0x10"], "at least 1"),
+        (["-c", TOP, "-a", "depth"], "unknown annotator 'depth'"),
+        (["-c", "/World/Nope"], "no such prim"),
+        ([], "the stage has 3 cameras"),
+    ],
+)
+def test_bad_arguments_print_one_line(sample_scene, tmp_path, capsys, args, message):
+    assert main(["render", str(sample_scene), *args, "-o", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "x").exists() or not any((tmp_path / "x").iterdir())
+
+
+def test_helpers():
+    assert parse_resolution("640x480") == (640, 480)
+    depth = np.array([[1.0, 10.0], [np.inf, 100.0]], np.float32)
+    gray = depth_image(depth)
+    assert gray[0, 0] == 255 and gray[1, 0] == 0 and gray[0, 0] > gray[0, 1] > gray[1, 1] > 0
+    rows = np.zeros(1, [("a", "<u4"), ("b", "<f4", (2,))])
+    assert to_jsonable({1: rows}) == {"1": [{"a": 0, "b": [0.0, 0.0]}]}
+
+
+def test_demo_step_renders_every_camera(sample_scene, tmp_path):
+    from omni.sdg_studio.commands.render import DEMO_ANNOTATORS, render_every_camera
+
+    written = render_every_camera(sample_scene, tmp_path, width=48)
+    for name in ("TopCam", "DriverCam", "PalletCam"):
+        assert Image.open(tmp_path / name / "rgb.png").size[0] == 48
+        stems = {p.name.split(".")[0] for p in (tmp_path / name).iterdir()}
+        assert stems == set(DEMO_ANNOTATORS)
+    assert len(written) == sum(len(list((tmp_path / n).iterdir())) for n in ("TopCam", "DriverCam", "PalletCam"))

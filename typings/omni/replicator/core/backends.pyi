@@ -1,0 +1,10 @@
+# rep.backends: IS:source/extensions/isaacsim.replicator.synthetic_recorder/isaacsim/replicator/synthetic_recorder/synthetic_recorder.py
+# (backend = rep.backends.get(self.backend_type); backend.initialize(**self.backend_params), Disk: {"output_dir": ...},
+# S3: {"key_prefix", "bucket", "region", "endpoint_url"}); IS:source/extensions/isaacsim.replicator.examples/python/tests/test_sdg_deformables.py
+# (rep.backends.get("DiskBackend")).
+from typing import Any
+
+class BaseBackend:
+    def initialize(self, **kwargs: Any) -> None: ...
+
+def get(name: str) -> BaseBackend: ...
