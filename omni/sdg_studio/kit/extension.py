@@ -11,6 +11,8 @@ import omni.ui as ui
 from omni.kit.menu.utils import MenuHelperExtensionFull, MenuItemDescription, add_menu_items, remove_menu_items
 
 from omni.sdg_studio.kit.placeholder_window import PlaceholderWindow
+from omni.sdg_studio.kit.semantic_commands import register_commands, unregister_commands
+from omni.sdg_studio.kit.semantic_editor_window import SemanticEditorWindow
 from omni.sdg_studio.kit.visualizer_window import VisualizerWindow
 
 MENU_ROOT = "Tools"
@@ -25,7 +27,7 @@ VISUALIZER = "Annotator Visualizer"
 def _window_factories() -> list[tuple[str, Callable[[], ui.Window]]]:
     """Title and constructor of each panel, in menu order."""
     return [
-        (SEMANTIC_EDITOR, lambda: PlaceholderWindow(SEMANTIC_EDITOR, "Label prims by rules on name, path and type.")),
+        (SEMANTIC_EDITOR, lambda: SemanticEditorWindow(SEMANTIC_EDITOR)),
         (RECORDER, lambda: PlaceholderWindow(RECORDER, "Record annotated frames with Replicator writers.")),
         (VISUALIZER, lambda: VisualizerWindow(VISUALIZER)),
     ]
@@ -41,6 +43,7 @@ class SdgStudioExtension(omni.ext.IExt, MenuHelperExtensionFull):
 
     def on_startup(self, ext_id: str) -> None:
         self._ext_id = ext_id
+        register_commands()
         for title, factory in _window_factories():
             self.menu_startup(factory, title, title, MENU_GROUP)
         registry = omni.kit.actions.core.get_action_registry()
@@ -65,3 +68,4 @@ class SdgStudioExtension(omni.ext.IExt, MenuHelperExtensionFull):
         self._menu_items = []
         omni.kit.actions.core.get_action_registry().deregister_action(self._ext_id, RECORD_ACTION_ID)
         self.menu_shutdown()
+        unregister_commands()

@@ -150,4 +150,3 @@ class ReplicatorCaptureSession:
             self._capture_on_play = None
         for randomizer in self.randomizers:
             randomizer.restore()
-
