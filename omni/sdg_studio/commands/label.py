@@ -208,7 +208,11 @@ def label(
     max_rows: Annotated[int, typer.Option("--max-rows", help="Rows of the plan table to print.")] = 60,
     log: Annotated[bool, typer.Option("--log", help="Print every row as the editor's log line.")] = False,
 ) -> None:
-    """Label STAGE by a rules file: preview the plan, then write it (by default into a labels layer)."""
+    """Label STAGE by a rules file: preview the plan, then write it.
+
+    By default STAGE is not touched: its folder gets <stem>_labels.usda (the labels) and <stem>_labeled.usda
+    (the stage with them; record or view that one).
+    """
     ruleset = load_rules(rules)
     destination = Destination.from_options(stage, layer, in_place, out)
     run_plan(
@@ -233,7 +237,10 @@ def upgrade_semantics_command(
     max_rows: Annotated[int, typer.Option("--max-rows", help="Rows of the plan table to print.")] = 60,
     log: Annotated[bool, typer.Option("--log", help="Print every row as the editor's log line.")] = False,
 ) -> None:
-    """Convert legacy SemanticsAPI labels to UsdSemantics LabelsAPI (type -> taxonomy, data -> label)."""
+    """Convert legacy SemanticsAPI labels to UsdSemantics LabelsAPI (type -> taxonomy, data -> label).
+
+    Where the result goes is chosen as for `label` (default: <stem>_labels.usda and <stem>_labeled.usda).
+    """
     destination = Destination.from_options(stage, layer, in_place, out)
     run_plan(destination, lambda s, _: upgrade_semantics(s), dry_run, as_json, force, max_rows, log)
 
