@@ -44,10 +44,22 @@ BUILTIN_WRITERS = ("BasicWriter", "KittiWriter", "CocoWriter")
 class ParamSpec(Protocol):
     """A writer parameter as the writer registry describes it (name, kind, default, help, parsing)."""
 
-    name: str
-    kind: str
-    default: Any
-    help: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def default(self) -> Any: ...
+
+    @property
+    def help(self) -> str: ...
+
+    @property
+    def compat(self) -> bool:
+        """Accepted only for Replicator configs (e.g. ``s3_bucket``): not shown."""
+        ...
 
     def parse(self, text: str, writer: str) -> Any: ...
 
@@ -204,10 +216,10 @@ class RecorderModel:
 
     def param_specs(self) -> list[ParamSpec]:
         """Typed parameters of the chosen writer (BasicWriter's flags excluded: they have their checkboxes)."""
-        specs = self._param_specs(self.config.writer_name)
+        specs = [s for s in self._param_specs(self.config.writer_name) if not s.compat]
         if self.config.writer_name == BASIC_WRITER:
             return [s for s in specs if s.name not in BASIC_WRITER_FLAGS]
-        return list(specs)
+        return specs
 
     def param_text(self, name: str) -> str:
         """The value of a parameter as shown in its text field (its default when unset)."""
