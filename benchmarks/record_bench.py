@@ -72,8 +72,8 @@ class DroppingWriter:
         return []
 
 
-def render_only(frames: int, start: int, annotators: tuple[AnnotatorRequest, ...]) -> float:
-    """Frames per second rendering the annotators without writing."""
+def render_only(frames: int, start: int, annotators: tuple[AnnotatorRequest, ...]) -> tuple[float, float]:
+    """Frames per second and process CPU seconds per frame rendering the annotators without writing."""
     stage = open_stage(SAMPLE_SCENE)
     products = [RenderProduct(c, 512, 512) for c in CAMERAS]
     session = BackendCaptureSession(
@@ -83,21 +83,23 @@ def render_only(frames: int, start: int, annotators: tuple[AnnotatorRequest, ...
         randomizers=[CameraJitterRandomizer(stage, CAMERAS, JITTER, 1)],
     )
     session.capture(start)  # warm-up: scene extraction and ray-engine build
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     for index in range(start + 1, start + 1 + frames):
         session.capture(index)
-    elapsed = time.perf_counter() - began
+    elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu
     session.close(True)
-    return frames / elapsed
+    return frames / elapsed, cpu / frames
 
 
-def render_and_write(frames: int, out: Path) -> tuple[float, tuple[AnnotatorRequest, ...]]:
-    """Frames per second of a full recording (job, BasicWriter, manifest), warm-up frame excluded."""
+def render_and_write(frames: int, out: Path) -> tuple[float, float, tuple[AnnotatorRequest, ...]]:
+    """Frames per second and process CPU seconds per frame of a full recording (job, BasicWriter, manifest,
+    the writer's flush at the end included), warm-up frame excluded."""
     recording = prepare_recording(SAMPLE_SCENE, bench_config(out, frames + 1))
-    times: list[float] = []
-    recording.job.subscribe_progress(lambda p: times.append(time.perf_counter()))
+    marks: list[tuple[float, float]] = []
+    recording.job.subscribe_progress(lambda p: marks.append((time.perf_counter(), time.process_time())))
     recording.job.run()
-    return frames / (times[-1] - times[0]), recording.writer.annotators
+    end = (time.perf_counter(), time.process_time())
+    return frames / (end[0] - marks[0][0]), (end[1] - marks[0][1]) / frames, recording.writer.annotators
 
 
 def rss_mb() -> float:
@@ -131,17 +133,28 @@ def main() -> None:
         out = Path(tmp) / "out"
         write_fps: list[float] = []
         render_fps: list[float] = []
+        write_cpu: list[float] = []
+        render_cpu: list[float] = []
         for round_ in range(args.rounds):
-            fps, annotators = render_and_write(args.frames, out)
+            fps, cpu, annotators = render_and_write(args.frames, out)
             write_fps.append(fps)
-            render_fps.append(render_only(args.frames, 1000 * (round_ + 1), annotators))
-            print(f"round {round_ + 1}: render-only {render_fps[-1]:.2f} fps, render+write {write_fps[-1]:.2f} fps")
+            write_cpu.append(cpu)
+            fps, cpu = render_only(args.frames, 1000 * (round_ + 1), annotators)
+            render_fps.append(fps)
+            render_cpu.append(cpu)
+            print(
+                f"round {round_ + 1}: render-only {render_fps[-1]:.2f} fps ({render_cpu[-1] * 1000:.0f} ms CPU/frame), "
+                f"render+write {write_fps[-1]:.2f} fps ({write_cpu[-1] * 1000:.0f} ms CPU/frame)"
+            )
         render_median, write_median = statistics.median(render_fps), statistics.median(write_fps)
-        overhead = render_median / write_median - 1
+        cpu_render, cpu_write = statistics.median(render_cpu), statistics.median(write_cpu)
         print(f"3 cameras at 512x512, {len(ANNOTATORS)} annotators, {args.frames} frames x {args.rounds} rounds")
-        print(f"render-only  : {render_median:.2f} frames/s (median)")
-        print(f"render+write : {write_median:.2f} frames/s (median)")
-        print(f"writing costs {overhead * 100:+.1f}% over render-only (target <= +15%)")
+        print(f"render-only  : {render_median:.2f} frames/s, {cpu_render * 1000:.0f} ms CPU/frame (medians)")
+        print(f"render+write : {write_median:.2f} frames/s, {cpu_write * 1000:.0f} ms CPU/frame (medians)")
+        print(
+            f"writing costs {(render_median / write_median - 1) * 100:+.1f}% wall time and "
+            f"{(cpu_write / cpu_render - 1) * 100:+.1f}% CPU time over render-only (target <= +15%)"
+        )
         if args.memory_frames:
             samples = memory_run(args.memory_frames, out)
             print("RSS over the run: " + ", ".join(f"frame {f}: {mb:.0f} MB" for f, mb in samples))
