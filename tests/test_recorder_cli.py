@@ -105,7 +105,7 @@ def test_records_the_basic_writer_layout(sample_scene: Path, tmp_path: Path):
 
     # the same folder again: refused, untouched; increment picks a new folder
     code, _, err = run(args, tmp_path)
-    assert code == 2 and "not empty" in err and "resume it" in err
+    assert code == 2 and "not empty" in err and "increment" in err
     code, out, err = run([*args, "--policy", "increment"], tmp_path)
     assert code == 0, err
     assert (tmp_path / "o_0001" / "top" / "rgb" / "rgb_0000.png").is_file()
