@@ -1,8 +1,8 @@
 """Embedded backend speed: ms per frame for the 8 main annotators, split into cast and post-processing.
 
 Scenes: the sample warehouse (DriverCam) and a generated scene of ~100 labeled mesh prims with
-~500k triangles. For each scene and resolution (512², 1024²) it prints, as medians over jittered
-camera poses (so no frame reuses the previous cast):
+~500k triangles. For each scene and resolution (512², 1024²) it prints, as the minimum (or, with
+``--median``, the median) over jittered camera poses, so no frame reuses the previous cast:
 
 * ``floor``: the raw Embree cast of the same primary rays (``EmbreeScene.run`` on prepared arrays,
   split over the same threads) -- the physical floor of this approach;
@@ -19,6 +19,7 @@ Run: ``python benchmarks/render_bench.py [--frames N] [--quick]``. Not run by py
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
 import time
@@ -152,8 +153,8 @@ def jitter(stage: Usd.Stage, camera: str, rng: np.random.Generator) -> Callable[
     return move
 
 
-def raw_floor(stage: Usd.Stage, camera: str, size: tuple[int, int], engine: EmbreeEngine, repeats: int) -> float:
-    """Median seconds of the bare Embree cast of the camera's primary rays (arrays prepared beforehand)."""
+def floor_timer(stage: Usd.Stage, camera: str, size: tuple[int, int], engine: EmbreeEngine) -> Callable[[], float]:
+    """A function timing one bare Embree cast of the camera's primary rays (arrays prepared beforehand)."""
     cam = read_camera(stage, camera, size, Usd.TimeCode.Default())
     scene = engine._scene(None).scene
     dirs, cos = cam.world_rays()
@@ -164,33 +165,39 @@ def raw_floor(stage: Usd.Stage, camera: str, size: tuple[int, int], engine: Embr
     count, threads = len(dirs), engine.threads
     step = -(-count // threads)
     bounds = [(lo, min(lo + step, count)) for lo in range(0, count, step)]
-    limits = [limit[lo:hi].copy() for lo, hi in bounds]
-    times = []
-    for _ in range(repeats):
-        chunks = [lim.copy() for lim in limits]
+
+    def run(lo: int, hi: int, limits: np.ndarray) -> None:
+        scene.run(origins[lo:hi], dirs[lo:hi], dists=limits, output=1)
+
+    def timed() -> float:
+        chunks = [limit[lo:hi].copy() for lo, hi in bounds]
         t0 = time.perf_counter()
         if engine._pool is None or threads == 1:
-            scene.run(origins, dirs, dists=chunks[0], output=1)
+            run(0, count, chunks[0])
         else:
-            list(
-                engine._pool.map(
-                    lambda b: scene.run(origins[b[0][0] : b[0][1]], dirs[b[0][0] : b[0][1]], dists=b[1], output=1),
-                    zip(bounds, chunks, strict=True),
-                )
-            )
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+            list(engine._pool.map(lambda b: run(b[0][0], b[0][1], b[1]), zip(bounds, chunks, strict=True)))
+        return time.perf_counter() - t0
+
+    return timed
 
 
-def measure(stage, camera, size, engine, frames) -> dict[str, float]:
-    """Median frame / primary-cast / object-cast seconds and tracemalloc peak for ``frames`` jittered frames."""
+def measure(
+    stage, camera, size, engine, frames, floor: Callable[[], float] | None = None, pick: Callable = min
+) -> dict[str, float]:
+    """``pick`` (min or median) over ``frames`` jittered frames: frame / cast / object-cast seconds, heap peak.
+
+    With ``floor``, the bare cast is timed right before every frame (interleaved, so load changes on a
+    shared machine hit both alike).
+    """
     timed = TimedEngine(engine)
     backend = EmbeddedBackend(stage, engine=timed)
     move = jitter(stage, camera, np.random.default_rng(1))
     backend.render(camera, size, MAIN_ANNOTATORS)  # warm-up: extraction, BVH build, caches
-    totals, primaries, objects, peaks = [], [], [], []
+    totals, primaries, objects, peaks, floors = [], [], [], [], []
     for _ in range(frames):
         move()
+        if floor is not None:
+            floors.append(floor())
         timed.primary = timed.objects = 0.0
         tracemalloc.start()
         t0 = time.perf_counter()
@@ -202,21 +209,26 @@ def measure(stage, camera, size, engine, frames) -> dict[str, float]:
         objects.append(timed.objects)
     backend.close()
     return {
-        "frame": statistics.median(totals),
-        "cast": statistics.median(primaries),
-        "objects": statistics.median(objects),
-        "post": statistics.median([t - p for t, p in zip(totals, primaries, strict=True)]),
+        "frame": pick(totals),
+        "cast": pick(primaries),
+        "objects": pick(objects),
+        "post": pick([t - p for t, p in zip(totals, primaries, strict=True)]),
+        "floor": pick(floors) if floors else float("nan"),
         "peak_mb": max(peaks) / 2**20,
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=7, help="timed frames per configuration (median)")
+    parser.add_argument("--frames", type=int, default=7, help="timed frames per configuration")
     parser.add_argument("--quick", action="store_true", help="512² only, 3 frames")
+    parser.add_argument("--median", action="store_true", help="report medians instead of minimums")
     args = parser.parse_args()
+    statistic = "median" if args.median else "min"
+    pick = statistics.median if args.median else min
     frames = 3 if args.quick else args.frames
     sizes = [(512, 512)] if args.quick else [(512, 512), (1024, 1024)]
+    console.print(f"load average before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     t0 = time.perf_counter()
     scenes = [
         ("warehouse", open_stage(SAMPLE_SCENE), "/World/Cameras/DriverCam"),
@@ -237,15 +249,18 @@ def main() -> None:
         "numpy frame ms",
         "embree/numpy",
         "heap MB",
-        title="8 main annotators per frame (medians)",
+        title=f"8 main annotators per frame ({statistic} over jittered frames)",
     )
     verdicts = []
     for name, stage, camera in scenes:
         for size in sizes:
             embree = EmbreeEngine()
-            em = measure(stage, camera, size, embree, frames)
-            floor = raw_floor(stage, camera, size, embree, max(frames, 5))
-            nu = measure(stage, camera, size, RasterEngine(), max(2, frames // 2))
+            warm = EmbeddedBackend(stage, engine=embree)
+            warm.render(camera, size, ["distance_to_camera"])  # builds the scene the floor timer casts into
+            warm.close()
+            em = measure(stage, camera, size, embree, frames, floor_timer(stage, camera, size, embree), pick)
+            floor = em["floor"]
+            nu = measure(stage, camera, size, RasterEngine(), max(2, frames // 2), pick=pick)
             tris = int(embree._scene(None).index.size and sum(len(m.triangles) for m in embree._meshes))
             table.add_row(
                 name,
@@ -273,6 +288,7 @@ def main() -> None:
         console.print(line)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     console.print(f"threads: {EmbreeEngine().threads}; process peak RSS {peak:.0f} MB")
+    console.print(f"load average after: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
 
 if __name__ == "__main__":

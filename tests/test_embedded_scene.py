@@ -313,3 +313,49 @@ def test_stage_without_lights_gets_a_headlight():
     backend = EmbeddedBackend(white_wall_stage())
     rgb = backend.render(CAMERA, (8, 8), ["rgb"])["rgb"]
     assert rgb[4, 4, 0] == _srgb8(1.0)
+
+
+def test_non_manifold_mesh_renders_without_complaint():
+    """Three triangles sharing one edge (non-manifold) are fine for a ray caster."""
+    stage = new_stage()
+    add_camera(stage)
+    mesh = UsdGeom.Mesh.Define(stage, "/World/Fan")
+    mesh.CreatePointsAttr([(0, -1, -5), (0, 1, -5), (-1, 0, -5.5), (1, 0, -5.5), (0, 0, -4.5)])
+    mesh.CreateFaceVertexCountsAttr([3, 3, 3])
+    mesh.CreateFaceVertexIndicesAttr([0, 1, 2, 0, 1, 3, 0, 1, 4])
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        frame = EmbeddedBackend(stage).render(CAMERA, (32, 32), ["instance_id_segmentation"])
+    assert (frame["instance_id_segmentation"]["data"] > 0).any()
+
+
+@pytest.mark.parametrize(
+    ("attribute", "value", "message"),
+    [
+        ("focalLength", 0.0, "focalLength is 0.0, must be a positive number"),
+        ("horizontalAperture", float("nan"), "horizontalAperture is nan"),
+        ("clippingRange", Gf.Vec2f(5.0, 1.0), "0 < near < far"),
+        ("projection", "orthographic", "orthographic cameras are not supported"),
+    ],
+)
+def test_bad_camera_attributes_are_named(attribute, value, message):
+    stage = one_cube_stage()
+    stage.GetPrimAtPath(CAMERA).GetAttribute(attribute).Set(value)
+    with pytest.raises(EmbeddedRenderError, match=message):
+        EmbeddedBackend(stage).render(CAMERA, (16, 16), ["rgb"])
+
+
+def test_a_dropped_backend_is_freed_and_stops_listening():
+    import gc
+    import weakref
+
+    stage = one_cube_stage()
+    backend = EmbeddedBackend(stage)
+    backend.render(CAMERA, (8, 8), ["rgb"])
+    cache = weakref.ref(backend._scene)
+    del backend
+    gc.collect()
+    assert cache() is None
+    add_cube(stage, "/World/After", 1.0, (0.0, 0.0, -3.0))  # no listener left to fail

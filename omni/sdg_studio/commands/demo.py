@@ -8,13 +8,42 @@ from typing import Annotated
 import typer
 
 from omni.sdg_studio.commands.info import print_stage_info
+from omni.sdg_studio.commands.label import print_coverage
 from omni.sdg_studio.commands.output import console
 from omni.sdg_studio.commands.record import record_demo
 from omni.sdg_studio.commands.render import render_every_camera
 from omni.sdg_studio.commands.view import contact_sheet_step
+from omni.sdg_studio.core.semantics.apply import LabelTarget, apply
+from omni.sdg_studio.core.semantics.coverage import coverage
+from omni.sdg_studio.core.semantics.layers import open_labeled, save_labeled_root, save_labels_layer
+from omni.sdg_studio.core.semantics.plan import plan
+from omni.sdg_studio.core.semantics.rules_file import load_rules
 from omni.sdg_studio.core.stage_info import stage_info
 from omni.sdg_studio.core.stage_io import open_stage
-from omni.sdg_studio.resources import SAMPLE_SCENE, shipped_file
+from omni.sdg_studio.resources import CONFIG_DIR, SAMPLE_SCENE, shipped_file
+
+WAREHOUSE_RULES = CONFIG_DIR / "rules" / "warehouse.yaml"
+
+
+def label_sample_scene(scene: Path, out: Path) -> Path:
+    """Label ``scene`` by the shipped warehouse rules into ``out/`` (the scene is not touched).
+
+    Writes ``warehouse_labels.usda`` (the label opinions) and ``warehouse_labeled.usda`` (a root that
+    sublayers them above the scene: the stage the later steps render) and prints coverage before and after.
+    """
+    print_coverage(coverage(open_stage(scene)), "Before: the labels the scene ships with", histogram=False)
+    labeled = open_labeled(scene, out / "warehouse_labels.usda")
+    rules = shipped_file(WAREHOUSE_RULES)
+    result = plan(labeled.stage, load_rules(rules))
+    counts = ", ".join(f"{action} {n}" for action, n in result.counts().items()) or "nothing to do"
+    console.print(f"rules {rules.name}: {counts}")
+    apply(labeled.stage, result, LabelTarget.of_layer(labeled.labels_layer))
+    out.mkdir(parents=True, exist_ok=True)
+    save_labels_layer(labeled)
+    root = out / "warehouse_labeled.usda"
+    save_labeled_root(labeled, root, overwrite=True)
+    print_coverage(coverage(labeled.stage), f"After: {root}")
+    return root
 
 
 def demo(
@@ -27,11 +56,13 @@ def demo(
     scene = shipped_file(SAMPLE_SCENE)
     console.rule("[bold]1. What the sample scene holds")
     print_stage_info(stage_info(open_stage(scene), path=str(scene)))
-    console.rule("[bold]2. One frame of each camera (embedded renderer)")
-    render_every_camera(scene, out / "render")
-    console.rule("[bold]3. Record 10 frames from the three cameras (jittered per frame, BasicWriter)")
-    record_demo(scene, out / "recording", seed)
-    console.rule("[bold]4. A contact sheet of what the demo recorded")
+    console.rule("[bold]2. Label it by rules (config/rules/warehouse.yaml) into a labels layer")
+    labeled = label_sample_scene(scene, out)
+    console.rule("[bold]3. One frame of each camera (embedded renderer)")
+    render_every_camera(labeled, out / "render")
+    console.rule("[bold]4. Record 10 frames from the three cameras (jittered per frame, BasicWriter)")
+    record_demo(labeled, out / "recording", seed)
+    console.rule("[bold]5. A contact sheet of what the demo recorded")
     contact_sheet_step(out, out / "recording")
     console.print(f"\n[green]demo finished[/green]; outputs go under {out}/")
 

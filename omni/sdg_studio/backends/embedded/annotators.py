@@ -173,9 +173,12 @@ class FrameData:
         """
         soup = self.scene.soup
         rows = self.present[0]
-        normals = soup.unit_normals[rows]
-        away = np.einsum("ij,ij->i", soup.normals[rows], soup.first_vertex[rows] - self.camera.position) > 0
-        return normals * np.where(away, np.float32(-1.0), np.float32(1.0))[:, None]
+        everything = len(rows) == soup.count
+        normals = soup.normals if everything else soup.normals[rows]
+        offsets = soup.plane_offsets if everything else soup.plane_offsets[rows]
+        away = offsets - normals @ self.camera.position > 0
+        unit = soup.unit_normals if everything else soup.unit_normals[rows]
+        return unit * np.where(away, np.float32(-1.0), np.float32(1.0))[:, None]
 
     @cached_property
     def pixel_normals(self) -> np.ndarray:
@@ -196,6 +199,12 @@ class FrameData:
         return (self.camera.position.astype(np.float32) + dirs * self.hits.distance[self.hit, None]).astype(np.float32)
 
     @cached_property
+    def lowest_object(self) -> np.ndarray:
+        """Index of the lowest labeled object owning each pixel, -1 for none (H*W,)."""
+        lut = np.concatenate([[-1], self.tables.object_of_geometry])
+        return lut[self.slot]
+
+    @cached_property
     def semantic_ids(self) -> np.ndarray:
         return self.tables.semantic_lut[self.slot]
 
@@ -207,24 +216,26 @@ class FrameData:
     def rgba(self) -> np.ndarray:
         lighting = self._lighting()
         background = to_srgb8(lighting.background.astype(np.float32))
-        out = np.empty((self.hit.size, 4), np.uint8)
-        out[:, 3] = 255
         soup = self.scene.soup
         if not len(lighting.point_positions):
             rows, index = self.present
-            table = np.empty((len(rows) + 1, 3), np.uint8)
+            table = np.empty((len(rows) + 1, 4), np.uint8)
             albedo = self.scene.albedo[soup.row_geometry[rows] + 1]
-            table[:-1] = to_srgb8(albedo * irradiance(lighting, self.facing_table, None))
-            table[-1] = background
-            out[:, :3] = table[index]
-        else:
-            points = (
-                self.camera.position.astype(np.float32)
-                + self.rays[0] * np.where(self.hit, self.hits.distance, 0.0).astype(np.float32)[:, None]
-            )
-            light = irradiance(lighting, self.pixel_normals, points)
-            color = self.scene.albedo[self.slot] * light
-            out[:, :3] = np.where(self.hit[:, None], to_srgb8(color), background)
+            table[:-1, :3] = to_srgb8(albedo * irradiance(lighting, self.facing_table, None))
+            table[-1, :3] = background
+            table[:, 3] = 255
+            # One 4-byte gather per pixel.
+            return table.view(np.uint32)[index].view(np.uint8).reshape(*self.shape, 4)
+        # Positional lights: shade per pixel.
+        out = np.empty((self.hit.size, 4), np.uint8)
+        out[:, 3] = 255
+        points = (
+            self.camera.position.astype(np.float32)
+            + self.rays[0] * np.where(self.hit, self.hits.distance, 0.0).astype(np.float32)[:, None]
+        )
+        light = irradiance(lighting, self.pixel_normals, points)
+        color = self.scene.albedo[self.slot] * light
+        out[:, :3] = np.where(self.hit[:, None], to_srgb8(color), background)
         return out.reshape(*self.shape, 4)
 
     # ---- labeled objects -------------------------------------------------------------------
@@ -249,12 +260,20 @@ class FrameData:
         bounds = self.scene.object_bounds(self.tables)
         windows, farthest = _object_windows(self.camera, bounds)
         owner_of_ray, pixels = _window_pixels(windows, width)
-        # Candidates: pixels the object does not own whose first hit is nearer than its farthest point.
-        candidate = self.hits.distance[pixels] <= farthest[owner_of_ray]
-        slots = len(self.scene.geometries) + 1
-        owned = np.isin(owner_of_ray * slots + self.slot[pixels], owner * slots + member + 1)
-        candidate &= ~owned
-        owner_of_ray, pixels = owner_of_ray[candidate], pixels[candidate]
+        # Candidates: pixels the object does not own whose first hit comes before the ray leaves the
+        # object's bounds (where the object could be hidden). Cheapest tests first.
+        distance = self.hits.distance
+        keep = distance[pixels] <= farthest[owner_of_ray]
+        keep &= self.lowest_object[pixels] != owner_of_ray
+        nested = np.array([o.has_labeled_descendants for o in objects])
+        check = keep & nested[owner_of_ray]
+        if check.any():  # a labeled prim with labeled descendants also owns its descendants' pixels
+            slots = len(self.scene.geometries) + 1
+            keys = owner_of_ray[check] * slots + self.slot[pixels[check]]
+            keep[check] = ~np.isin(keys, owner * slots + member + 1)
+        owner_of_ray, pixels = owner_of_ray[keep], pixels[keep]
+        keep = distance[pixels] <= _bounds_exit(self.camera, self.rays[0][pixels], bounds[owner_of_ray])
+        owner_of_ray, pixels = owner_of_ray[keep], pixels[keep]
         groups = [o.geometries for o in objects]
         extra = self.scene.engine.covers(self.camera, groups, owner_of_ray, pixels)
         covered = visible + np.bincount(owner_of_ray[extra], minlength=count)
@@ -332,6 +351,22 @@ def _geometry_pixel_boxes(geometry: np.ndarray, labeled: np.ndarray, width: int)
     np.maximum.at(boxes[:, 3], g, rows)
     boxes[counts == 0] = -1
     return counts, boxes
+
+
+def _bounds_exit(camera: PinholeCamera, dirs: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """Distance at which each ray (unit ``dirs`` from the camera) leaves its box (n, 2, 3); -inf if it misses it."""
+    near = np.full(len(dirs), -np.inf, np.float32)
+    far = np.full(len(dirs), np.inf, np.float32)
+    origin = camera.position.astype(np.float32)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for axis in range(3):
+            inverse = np.float32(1.0) / dirs[:, axis]
+            t0 = (bounds[:, 0, axis].astype(np.float32) - origin[axis]) * inverse
+            t1 = (bounds[:, 1, axis].astype(np.float32) - origin[axis]) * inverse
+            near = np.fmax(near, np.fmin(t0, t1))
+            far = np.fmin(far, np.fmax(t0, t1))
+    far += np.float32(1e-5) * np.maximum(np.abs(far), np.float32(1.0))  # float32 rounding slack
+    return np.where((near <= far) & (far >= 0), far, np.float32(-np.inf))
 
 
 def _window_pixels(windows: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:

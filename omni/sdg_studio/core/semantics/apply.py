@@ -200,8 +200,12 @@ def _check_layers(
             continue
         clash = [n for n in names if n in spec.properties]
         listop = spec.GetInfo("apiSchemas") if spec.HasInfo("apiSchemas") else None
-        tokens = {labels_api_token(t) for t in op.remove} | {LEGACY_API_PREFIX + i for i in op.legacy}
-        clash += [t for t in _added(listop) if t in tokens]
+        removing = {labels_api_token(t) for t in op.remove} | {LEGACY_API_PREFIX + i for i in op.legacy}
+        clash += [t for t in _added(listop) if t in removing]
+        if listop is not None:  # a stronger explicit list or delete would drop the schemas written here
+            adding = [labels_api_token(t) for t in op.set_labels]
+            kept = set(listop.explicitItems) if listop.isExplicit else set()
+            clash += [t for t in adding if t in listop.deletedItems or (listop.isExplicit and t not in kept)]
         if clash:
             problems.append(
                 f"{op.path}: the stronger layer {strong.identifier} authors {', '.join(clash)}; "
@@ -350,10 +354,9 @@ def apply(
         with Sdf.ChangeBlock():
             for count, op in enumerate(ops, 1):
                 _write(layer, op)
-                if op.hide_tokens or op.hide_attrs:
-                    undo.hidden.append(
-                        f"{op.path}: hid {', '.join(sorted(op.hide_tokens | op.hide_attrs))} of a weaker layer"
-                    )
+                if op.hide_tokens:
+                    hidden = ", ".join(sorted(op.hide_tokens))
+                    undo.hidden.append(f"{op.path}: hid {hidden} of a weaker layer (delete apiSchemas, blocked values)")
                 if progress is not None and count % 1024 == 0:
                     progress(count)
     except Exception:

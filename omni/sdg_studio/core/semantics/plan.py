@@ -21,7 +21,7 @@ from enum import Enum
 from pathlib import PurePosixPath
 from typing import Any
 
-from pxr import Sdf, Tf, Usd, UsdShade
+from pxr import Pcp, Sdf, Tf, Usd, UsdShade
 
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.semantics.rules import ALL_TAXONOMIES, Rule, RuleSet
@@ -233,7 +233,7 @@ def referenced_asset(prim: Usd.Prim) -> str:
     own = {layer.identifier for layer in prim.GetStage().GetLayerStack()}
     query = Usd.PrimCompositionQuery(prim)
     for arc in query.GetCompositionArcs():
-        if arc.GetArcType() not in (Usd.CompositionArcType.Reference, Usd.CompositionArcType.Payload):
+        if arc.GetArcType() not in (Pcp.ArcTypeReference, Pcp.ArcTypePayload):
             continue
         layer = arc.GetTargetLayer()
         if layer is not None and layer.identifier not in own:
@@ -364,10 +364,10 @@ def scope_prims(stage: Usd.Stage, roots: Sequence[str], include_descendants: boo
     prims, _ = scope_roots(stage, roots)
     for root in prims:
         if not include_descendants:
-            if not (exclude and exclude.fullmatch(str(root.GetPath()))):
+            if not root.IsPseudoRoot() and not (exclude and exclude.fullmatch(str(root.GetPath()))):
                 yield root
             continue
-        walk = Usd.PrimRange(root, TRAVERSAL)
+        walk = Usd.PrimRange.Stage(stage, TRAVERSAL) if root.IsPseudoRoot() else Usd.PrimRange(root, TRAVERSAL)
         if exclude is None:
             yield from walk
             continue
@@ -383,7 +383,7 @@ def scope_prims(stage: Usd.Stage, roots: Sequence[str], include_descendants: boo
 
 
 @dataclass
-class _Intent:
+class Intent:
     """What the rules want for one (prim, taxonomy).
 
     ``remove`` is ``None`` for a labeling rule; for a remove rule it names the labels to remove,
@@ -416,7 +416,7 @@ class Planner:
         #: Prims read only to answer hierarchy questions (ancestors, outside the scope too).
         self.outside: dict[str, PrimLabels] = {}
         self.proxies: set[str] = set()
-        self.intents: dict[str, dict[str, _Intent]] = {}
+        self.intents: dict[str, dict[str, Intent]] = {}
         self.notes: dict[str, list[PlanRow]] = {}
         self.gprims: list[Sdf.Path] = []
         self.prim_count = 0
@@ -498,20 +498,28 @@ class Planner:
                 f"{prim.GetPath()} carries the legacy SemanticsAPI (defaults.legacy: fail); "
                 "set defaults.legacy to upgrade (convert to LabelsAPI) or keep"
             )
-        self.record(prim)
+        state = self.record(prim)
+        if prim.IsInstanceProxy() and state.legacy and self.defaults.legacy == "upgrade":
+            message = (
+                "legacy labels inside an instance prototype cannot be upgraded here; upgrade the prototype's asset"
+            )
+            self.note(_row(prim, "", Action.WARN, message))
         labeling = [] if any(rule.action == "exclude" for rule, _ in found) else found
         if not labeling:
             return
-        target = self._redirect(prim, labeling[0][0].id) if prim.IsInstanceProxy() else prim
+        target = self.redirect(prim, labeling[0][0].id) if prim.IsInstanceProxy() else prim
         if target is None:
             return
         state = self.record(target)
         source = str(prim.GetPath()) if target != prim else ""
+        # A remove-all rule decides every taxonomy the prim has or any matching rule would give it.
+        present = {*state.labels, *(i.semantic_type for i in state.legacy)}
+        present.update(t for rule, _ in labeling for t in rule.taxonomies if t != ALL_TAXONOMIES)
         decided: dict[str, RuleMatch] = {}
         for rule, groups in labeling:
             taxonomies = rule.taxonomies
             if ALL_TAXONOMIES in taxonomies:
-                taxonomies = tuple(sorted({*state.labels, *(i.semantic_type for i in state.legacy)}))
+                taxonomies = tuple(sorted(present))
             for taxonomy in taxonomies:
                 decided.setdefault(taxonomy, (rule, groups))
         fields = fields or PrimFields(prim, prim.GetName(), prim.GetTypeName(), self.ruleset)
@@ -521,13 +529,13 @@ class Planner:
                 continue
             if rule.action == "remove":
                 specific = tuple(t.text for tax, templates in rule.labels if tax == taxonomy for t in templates)
-                self._intend(target, taxonomy, _Intent(rule, [], specific, [source] if source else []))
+                self.intend(target, taxonomy, Intent(rule, [], specific, [source] if source else []))
                 continue
             labels = self._render(prim, target, rule, taxonomy, groups, fields)
             if labels:
-                self._intend(target, taxonomy, _Intent(rule, labels, None, [source] if source else []))
+                self.intend(target, taxonomy, Intent(rule, labels, None, [source] if source else []))
 
-    def _redirect(self, proxy: Usd.Prim, rule_id: str) -> Usd.Prim | None:
+    def redirect(self, proxy: Usd.Prim, rule_id: str) -> Usd.Prim | None:
         """Where a rule matching an instance proxy writes, per ``defaults.instances``."""
         policy = self.defaults.instances
         if policy == "error":
@@ -572,7 +580,9 @@ class Planner:
                 out.append(label)
         return list(dedupe(out))
 
-    def _intend(self, target: Usd.Prim, taxonomy: str, intent: _Intent) -> None:
+    def intend(self, target: Usd.Prim, taxonomy: str, intent: Intent) -> None:
+        """Record what a rule wants for (``target``, ``taxonomy``); the better-ranked rule wins."""
+        self.record(target)
         per_prim = self.intents.setdefault(str(target.GetPath()), {})
         current = per_prim.get(taxonomy)
         if current is None or intent.rank < current.rank:
@@ -660,7 +670,7 @@ def _row(prim: Usd.Prim, rule_id: str, action: Action, message: str, taxonomy: s
     return PlanRow(str(prim.GetPath()), prim.GetTypeName(), rule_id, action, taxonomy, message=message)
 
 
-def redirect_rows(state: PrimLabels, row: PlanRow, intent: _Intent) -> list[PlanRow]:
+def redirect_rows(state: PrimLabels, row: PlanRow, intent: Intent) -> list[PlanRow]:
     """REDIRECT rows for the instance proxies whose match was written on their instance root."""
     message = f"instance proxy --> instance root '{state.path}'"
     return [
@@ -719,7 +729,7 @@ def upgrade_rows(state: PrimLabels, current: Mapping[str, tuple[str, ...]]) -> l
 def intent_row(
     state: PrimLabels,
     taxonomy: str,
-    intent: _Intent,
+    intent: Intent,
     current: Mapping[str, tuple[str, ...]],
     legacy_left: Sequence[LegacySemantics],
 ) -> PlanRow | None:

@@ -221,7 +221,9 @@ def _parse_defaults(doc: ConfigDocument, data: Mapping[str, Any]) -> Defaults:
 
 def _prim_path(doc: ConfigDocument, path: FieldPath, value: Any) -> str:
     text = _typed(doc, path, value, str, "an absolute prim path")
-    if not Sdf.Path.IsValidPathString(text) or not Sdf.Path(text).IsAbsoluteRootOrPrimPath():
+    if not Sdf.Path.IsValidPathString(text) or not (
+        Sdf.Path(text).IsAbsolutePath() and Sdf.Path(text).IsAbsoluteRootOrPrimPath()
+    ):
         raise doc.error(path, f"{text!r} is not an absolute prim path (like /World/Props)")
     return text
 
@@ -268,6 +270,8 @@ def _parse_match(doc: ConfigDocument, path: FieldPath, rule_id: str, value: Any,
         value = {"glob": value}
     if not isinstance(value, Mapping):
         raise doc.error(path, "a match is a mapping like {glob: '*Pallet*'} or {regex: 'SM_(?P<obj>.+)', on: name}")
+    # YAML 1.1 reads a bare `on` key as the boolean true.
+    value = {("on" if key is True else key): item for key, item in value.items()}
     doc.check_keys(path, value, MATCH_KEYS)
     kinds = [k for k in MATCH_KINDS if k in value]
     if len(kinds) != 1:

@@ -86,6 +86,8 @@ class TriangleSoup:
     normals: np.ndarray
     #: Unit normals (T + 1, 3) float32; the last row is zero (for pixels that hit nothing).
     padded_normals: np.ndarray
+    #: ``normals . first_vertex`` (T,): with the camera position it tells which side a triangle faces.
+    plane_offsets: np.ndarray
 
     @property
     def unit_normals(self) -> np.ndarray:
@@ -102,13 +104,14 @@ class TriangleSoup:
         row_geometry = np.repeat(np.arange(len(meshes), dtype=np.int64), counts)
         if not meshes or offsets[-1] == 0:
             empty = np.zeros((0, 3))
-            return cls(offsets, row_geometry, empty, empty, np.zeros((1, 3), np.float32))
+            return cls(offsets, row_geometry, empty, empty, np.zeros((1, 3), np.float32), np.zeros(0))
         corners = [np.concatenate([m.vertices[m.triangles[:, k]] for m in meshes]).astype(np.float64) for k in range(3)]
         normals = np.cross(corners[1] - corners[0], corners[2] - corners[0])
         length = np.linalg.norm(normals, axis=1, keepdims=True)
         padded = np.zeros((len(normals) + 1, 3), np.float32)
         padded[:-1] = normals / np.maximum(length, 1e-300)
-        return cls(offsets, row_geometry, corners[0], normals, padded)
+        plane_offsets = np.einsum("ij,ij->i", normals, corners[0])
+        return cls(offsets, row_geometry, corners[0], normals, padded, plane_offsets)
 
     def rows(self, geometry: np.ndarray, triangle: np.ndarray) -> np.ndarray:
         """Table rows of (geometry, triangle) pairs (both >= 0)."""

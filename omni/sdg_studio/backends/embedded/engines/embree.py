@@ -31,6 +31,16 @@ def cpu_count() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+
+
+def _shared_pool(threads: int) -> ThreadPoolExecutor:
+    """One pool per thread count, shared by every engine of the process."""
+    if threads not in _POOLS:
+        _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="embree")
+    return _POOLS[threads]
+
+
 class _Scene:
     """An Embree scene over a subset of meshes, with the map from Embree geomID to mesh index."""
 
@@ -71,7 +81,7 @@ class EmbreeEngine:
 
     def __init__(self, threads: int | None = None) -> None:
         self.threads = threads or cpu_count()
-        self._pool = ThreadPoolExecutor(self.threads) if self.threads > 1 else None
+        self._pool = _shared_pool(self.threads) if self.threads > 1 else None
         self._meshes: Sequence[WorldMesh] = ()
         self._scenes: dict[tuple[int, ...] | None, _Scene] = {}
 
