@@ -300,3 +300,20 @@ def test_bad_writer_parameters_name_the_file_line_and_field(sample_scene: Path, 
     (tmp_path / "kitti.yaml").write_text(text)
     code, _, err = run(["record", str(sample_scene), "--config", "kitti.yaml", "--frames", "1"], tmp_path)
     assert code == 2 and "kitti.yaml:9:35:" in err and "writer_config.colorize_instance_segmentation" in err
+
+
+def test_classes_from_a_rules_file_fix_coco_ids_and_colors(sample_scene: Path, repo_root: Path, tmp_path: Path, run):
+    import yaml
+
+    rules = repo_root / "config" / "rules" / "warehouse.yaml"
+    expected = {name: (c["id"], c["color"]) for name, c in yaml.safe_load(rules.read_text())["classes"].items()}
+    args = ["record", str(sample_scene), "--writer", "CocoWriter", "--classes", str(rules), "--frames", "1"]
+    code, _, err = run([*args, "--camera", f"{TOP}:96x72", "--out", "coco"], tmp_path)
+    assert code == 0, err
+    (annotations,) = (tmp_path / "coco").glob("coco_annotations_*.json")
+    categories = json.loads(annotations.read_text())["categories"]
+    assert {c["name"]: (c["id"], c["color"]) for c in categories if c["name"] in expected} == expected
+    manifest = check_manifest_consistent(tmp_path / "coco")
+    assert manifest["config"]["sdg_studio"]["classes"] == str(rules)
+    code, _, err = run([*args[:-2], "--classes", "missing.yaml", "--out", "x"], tmp_path)
+    assert code == 2 and "missing.yaml" in err
