@@ -242,6 +242,16 @@ def test_record_n_frames_uses_the_last_config(tmp_path: Path):
     assert [p.camera for p in factory.configs[0].render_products] == ["/World/CamA", "/World/CamB"]
 
 
+def test_a_damaged_last_config_is_reported_not_fatal(tmp_path: Path):
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "last_config.json").write_text('{"num_frames": "many"}')
+    logs: list[str] = []
+    model = RecorderModel(
+        Factory(), make_stage, last_config_path=tmp_path / "cfg" / "last_config.json", log=logs.append
+    )
+    assert model.config.frames == 0 and any("num_frames" in line for line in logs)
+
+
 def test_flags_listed_are_isaacs(tmp_path: Path):
     model, _, _ = make_model(tmp_path)
     assert list(model.basic_flags) == list(BASIC_WRITER_FLAGS)

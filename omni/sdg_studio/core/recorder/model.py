@@ -111,7 +111,10 @@ class RecorderModel:
         self._params_by_writer: dict[str, dict[str, Any]] = {}
         self._listeners: list[Callable[[], None]] = []
         if last_config_path is not None and last_config_path.is_file():
-            self.load_config(last_config_path)
+            try:
+                self.load_config(last_config_path)
+            except SdgStudioError as exc:  # a damaged last config must not keep the window from opening
+                self.log(f"[SDG Studio] last recorder config not loaded: {exc}")
 
     # -- change notification ----------------------------------------------------------------------
     def subscribe(self, callback: Callable[[], None]) -> Callable[[], None]:
