@@ -168,6 +168,13 @@ def test_ctrl_c_stops_cleanly_and_resume_completes_the_same_data(sample_scene: P
     done = [f["index"] for f in stopped["frames"]]
     assert done == list(range(len(done))) and len(done) >= 3
     total = len(done) + 3
+    # metadata.txt is rewritten (same content) by every run; frame files must not be touched
+    stamps = {
+        rel: (folder / rel).stat().st_mtime_ns
+        for frame in stopped["frames"]
+        for rel in frame["files"]
+        if rel != "metadata.txt"
+    }
 
     code, out, err = run(
         ["record", str(sample_scene), "--out", str(folder), "--resume", "--frames", str(total)], tmp_path
@@ -178,6 +185,7 @@ def test_ctrl_c_stops_cleanly_and_resume_completes_the_same_data(sample_scene: P
     assert [r["state"] for r in resumed["runs"]] == ["stopped", "finished"]
     for frame in resumed["frames"][: len(done)]:  # finished frames were not rewritten
         assert frame in stopped["frames"]
+    assert {rel: (folder / rel).stat().st_mtime_ns for rel in stamps} == stamps
 
     # byte for byte what one uninterrupted run writes (same seed, same jitter)
     whole = isaac_config(tmp_path, out_dir="whole", num_frames=total)
