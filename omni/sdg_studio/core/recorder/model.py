@@ -30,9 +30,9 @@ from omni.sdg_studio.core.recorder.isaac_format import config_to_isaac, isaac_de
 from omni.sdg_studio.core.recorder.job import FrameProgress, JobState, RecorderJob
 from omni.sdg_studio.core.recorder.loading import load_recorder_config
 from omni.sdg_studio.core.recorder.manifest import Manifest
-from omni.sdg_studio.core.recorder.output_policy import choose_output_folder, prepare_output_folder
+from omni.sdg_studio.core.recorder.output_policy import OutputFolderError, choose_output_folder, prepare_output_folder
 from omni.sdg_studio.core.recorder.precheck import PrecheckIssue, precheck
-from omni.sdg_studio.core.recorder.session import AsyncCaptureSession
+from omni.sdg_studio.core.recorder.session import AsyncCaptureSession, write_error_message
 from omni.sdg_studio.core.recorder.writer_annotators import writer_annotators
 from omni.sdg_studio.core.render_backend import RenderProduct
 
@@ -360,7 +360,10 @@ class RecorderModel:
                 ],
                 frames_requested=config.frames,
             )
-            manifest.save()
+            try:
+                manifest.save()
+            except OSError as exc:
+                raise OutputFolderError(write_error_message(exc, output_dir)) from None
         self.output_dir = output_dir
         self.progress = None
         self.message = ""

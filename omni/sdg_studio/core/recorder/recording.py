@@ -26,8 +26,13 @@ from omni.sdg_studio.core.recorder.isaac_format import config_to_isaac
 from omni.sdg_studio.core.recorder.job import RecorderJob
 from omni.sdg_studio.core.recorder.loading import parse_recorder_config
 from omni.sdg_studio.core.recorder.manifest import Manifest
-from omni.sdg_studio.core.recorder.output_policy import choose_output_folder, prepare_output_folder
+from omni.sdg_studio.core.recorder.output_policy import (
+    OutputFolderError,
+    choose_output_folder,
+    prepare_output_folder,
+)
 from omni.sdg_studio.core.recorder.precheck import PrecheckReport, precheck
+from omni.sdg_studio.core.recorder.session import write_error_message
 from omni.sdg_studio.core.render_backend import RenderBackend, RenderProduct
 from omni.sdg_studio.core.semantics.rules_file import load_class_table
 from omni.sdg_studio.core.stage_io import open_stage
@@ -205,7 +210,10 @@ def prepare_recording(
             ],
             frames_requested=config.frames,
         )
-        manifest.save()
+        try:
+            manifest.save()
+        except OSError as exc:
+            raise OutputFolderError(write_error_message(exc, output_dir)) from None
 
     randomizers = []
     if config.camera_jitter.enabled:
