@@ -81,11 +81,14 @@ def prepare_output_folder(path: Path, policy: OutputPolicy) -> None:
                 f"{path}: refusing to empty this folder (it is the root, home or current folder); "
                 "record into a subfolder"
             )
-        for entry in path.iterdir():
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry)
-            else:
-                entry.unlink()
+        try:
+            for entry in path.iterdir():
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
+        except OSError as exc:
+            raise OutputFolderError(f"{path}: cannot empty the output folder: {exc.strerror or exc}") from exc
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
