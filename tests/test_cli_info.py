@@ -21,9 +21,7 @@ def _expected(path: Path) -> dict:
     stage = Usd.Stage.Open(str(path))
     every = list(Usd.PrimRange.Stage(stage, Usd.TraverseInstanceProxies()))
     cameras = sorted(str(p.GetPath()) for p in every if p.GetTypeName() == "Camera")
-    legacy = [
-        str(p.GetPath()) for p in every if any(n.startswith("semantic:") for n in p.GetPropertyNames())
-    ]
+    legacy = [str(p.GetPath()) for p in every if any(n.startswith("semantic:") for n in p.GetPropertyNames())]
 
     def labeled(prim: Usd.Prim) -> bool:
         while prim and not prim.IsPseudoRoot():

@@ -53,8 +53,7 @@ def test_removing_a_stub_entry_is_caught(tmp_path: Path):
 
 def test_checker_sees_attribute_uses_through_aliases(tmp_path: Path):
     source = (
-        "import omni.ui as ui\nimport carb\nfrom omni.kit.app import get_app\n"
-        "ui.NoSuchWidget()\ncarb.log_warn('x')\n"
+        "import omni.ui as ui\nimport carb\nfrom omni.kit.app import get_app\nui.NoSuchWidget()\ncarb.log_warn('x')\n"
     )
     uses = kit_name_uses(tmp_path / "m.py", source)
     names = {(u.module, u.name) for u in uses}

@@ -148,21 +148,22 @@ def test_an_error_while_writing_leaves_the_layer_exactly_as_before(sample_scene,
         '            token[] semantics:labels:class = ["bed"]\n        }\n    }\n}\n'
     )
     before = labels.ExportToString()
-    real_write, calls = apply_module._write, []
+    calls = []
 
-    def failing_write(layer, op):
-        calls.append(op.path)
-        if len(calls) == 20:
-            raise RuntimeError("disk on fire")
-        real_write(layer, op)
+    def failing(write):  # both write paths (new specs, existing specs) count towards the failure
+        def wrapped(*args):
+            calls.append(args[-1].path)
+            if len(calls) == 20:
+                raise RuntimeError("disk on fire")
+            write(*args)
 
-    monkeypatch.setattr(apply_module, "_write", failing_write)
+        return wrapped
+
+    monkeypatch.setattr(apply_module, "_write", failing(apply_module._write))
+    monkeypatch.setattr(apply_module._NewSpecs, "write", failing(apply_module._NewSpecs.write))
+    rules = load_rules(repo_root / "config" / "rules" / "warehouse.yaml")
     with pytest.raises(RuntimeError, match="disk on fire"):
-        apply(
-            stage,
-            plan(stage, load_rules(repo_root / "config" / "rules" / "warehouse.yaml")),
-            LabelTarget.of_layer(labels),
-        )
+        apply(stage, plan(stage, rules), LabelTarget.of_layer(labels))
     assert len(calls) == 20
     assert labels.ExportToString() == before
 

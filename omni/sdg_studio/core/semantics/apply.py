@@ -135,6 +135,8 @@ class _PrimOps:
     first_rows: dict[str, PlanRow] = field(default_factory=dict)
     hide_tokens: set[str] = field(default_factory=set)
     hide_attrs: set[str] = field(default_factory=set)
+    #: The target layer had no spec for this prim (the usual case for a labels layer).
+    new: bool = False
 
     def touched_properties(self) -> list[str]:
         names = [labels_attr_name(t) for t in (*self.set_labels, *self.remove)]
@@ -159,7 +161,8 @@ def merge_rows(rows: Iterable[PlanRow]) -> list[_PrimOps]:
         else:
             op.remove.discard(row.taxonomy)
             op.set_labels[row.taxonomy] = row.after
-        op.legacy.extend(i for i in row.legacy_instances if i not in op.legacy)
+        if row.legacy_instances:
+            op.legacy.extend(i for i in row.legacy_instances if i not in op.legacy)
     return list(ops.values())
 
 
@@ -268,6 +271,27 @@ def _remove_property(spec: Sdf.PrimSpec, name: str, block: bool, type_name: Sdf.
         spec.RemoveProperty(prop)
 
 
+class _NewSpecs:
+    """Writes the specs of prims the target layer did not have, with shared list ops and values."""
+
+    def __init__(self) -> None:
+        self.listops: dict[tuple[str, ...], Sdf.TokenListOp] = {}
+        self.values: dict[tuple[str, ...], Vt.TokenArray] = {}
+
+    def write(self, layer: Sdf.Layer, op: _PrimOps) -> None:
+        spec = Sdf.CreatePrimInLayer(layer, op.path)
+        tokens = tuple(labels_api_token(t) for t in op.set_labels)
+        listop = self.listops.get(tokens)
+        if listop is None:
+            listop = self.listops[tokens] = Sdf.TokenListOp.Create(prependedItems=list(tokens))
+        spec.SetInfo("apiSchemas", listop)
+        for taxonomy, labels in op.set_labels.items():
+            value = self.values.get(labels)
+            if value is None:
+                value = self.values[labels] = Vt.TokenArray(list(labels))
+            Sdf.AttributeSpec(spec, labels_attr_name(taxonomy), Sdf.ValueTypeNames.TokenArray).default = value
+
+
 def _write(layer: Sdf.Layer, op: _PrimOps) -> None:
     spec = Sdf.CreatePrimInLayer(layer, op.path)
     listop = spec.GetInfo("apiSchemas") if spec.HasInfo("apiSchemas") else Sdf.TokenListOp()
@@ -311,6 +335,7 @@ def _snapshot(layer: Sdf.Layer, ops: Sequence[_PrimOps], undo: LabelUndo) -> Non
             if top not in created:
                 created.add(top)
                 undo.created.append(top)
+            op.new = True
             known[op.path] = True  # written below: later ops under it need no snapshot of their own
             for prefix in op.path.GetPrefixes():
                 known[prefix] = True
@@ -350,10 +375,14 @@ def apply(
         raise LabelApplyError(f"nothing was written; the plan does not fit the stage (re-run the preview):\n  {shown}")
     undo = LabelUndo(layer)
     _snapshot(layer, ops, undo)
+    new_specs = _NewSpecs()
     try:
         with Sdf.ChangeBlock():
             for count, op in enumerate(ops, 1):
-                _write(layer, op)
+                if op.new and not op.remove and not op.legacy:
+                    new_specs.write(layer, op)
+                else:
+                    _write(layer, op)
                 if op.hide_tokens:
                     hidden = ", ".join(sorted(op.hide_tokens))
                     undo.hidden.append(f"{op.path}: hid {hidden} of a weaker layer (delete apiSchemas, blocked values)")

@@ -8,7 +8,8 @@ from typing import Any
 
 from pxr import Usd
 
-from omni.sdg_studio.core.semantics.plan import Histogram, Planner, ProgressCallback, histogram, scope_prims
+from omni.sdg_studio.core.semantics.matching import scope_prims, scope_roots
+from omni.sdg_studio.core.semantics.plan import Histogram, Planner, ProgressCallback, histogram, no_gc
 from omni.sdg_studio.core.semantics.rules import Defaults, RuleSet
 
 
@@ -47,14 +48,16 @@ def coverage(
 ) -> Coverage:
     """Count labels (direct, both schemas), gprims without a ``taxonomy`` label, legacy and conflicts."""
     planner = Planner(stage, RuleSet(defaults=Defaults(taxonomy=taxonomy, legacy="keep")))
-    planner.visit_all(scope_prims(stage, roots, True, None), progress)
+    planner.read_ancestors(scope_roots(stage, roots)[0])
+    with no_gc():
+        planner.visit_all(scope_prims(stage, roots, True, None), progress)
     labels = {path: state.combined() for path, state in planner.states.items()}
     conflicts = []
-    for path, state in planner.states.items():
+    for state in planner.states.values():
         for item in state.legacy:
             new = state.labels.get(item.semantic_type)
             if new and item.semantic_data and item.semantic_data not in new:
-                conflicts.append(path)
+                conflicts.append(state.path)
                 break
     return Coverage(
         taxonomy=taxonomy,
@@ -62,6 +65,6 @@ def coverage(
         gprim_count=len(planner.gprims),
         histogram=histogram(labels),
         unlabeled=planner.unlabeled(labels),
-        legacy_prims=[path for path, state in planner.states.items() if state.legacy],
+        legacy_prims=[state.path for state in planner.states.values() if state.legacy],
         conflicts=conflicts,
     )

@@ -146,3 +146,27 @@ def save_labeled_root(labeled: LabeledStage, root_path: str | Path, overwrite: b
     finally:
         temp.unlink(missing_ok=True)
     return True
+
+
+def insert_sublayer(stage: Usd.Stage, path: str | Path) -> Sdf.Layer:
+    """Open (or create) ``path`` and make it the strongest sublayer of the stage's root layer.
+
+    This is Kit's Layer-panel convention: the root layer's own opinions stay stronger, and saving
+    the stage saves the sublayer. Returns the layer (unchanged if it is already in the stack).
+    """
+    file = _usd_path(Path(path), "labels sublayer")
+    existing = Sdf.Layer.Find(str(file))
+    if existing is not None and existing in stage.GetLayerStack(includeSessionLayers=False):
+        return existing
+    try:
+        layer = Sdf.Layer.FindOrOpen(str(file)) if file.exists() else Sdf.Layer.CreateNew(str(file))
+    except Exception as exc:  # pxr raises Tf.ErrorException
+        raise LabelLayerError(f"{file}: cannot be opened or created: {exc}") from None
+    if layer is None:
+        raise LabelLayerError(f"{file}: cannot be opened or created")
+    root = stage.GetRootLayer()
+    entry = str(file)
+    if not root.anonymous and root.realPath:
+        entry = Path(os.path.relpath(file, Path(root.realPath).parent)).as_posix()
+    root.subLayerPaths.insert(0, entry)
+    return layer

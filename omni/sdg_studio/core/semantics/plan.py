@@ -12,36 +12,59 @@ wins and ties go to the earlier rule in the file. ``mode`` then meets the labels
 
 from __future__ import annotations
 
+import gc
 import itertools
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
-from pathlib import PurePosixPath
 from typing import Any
 
-from pxr import Pcp, Sdf, Tf, Usd, UsdShade
+from pxr import Sdf, Usd
 
 from omni.sdg_studio.core.errors import SdgStudioError
+from omni.sdg_studio.core.semantics.matching import (
+    ExcludeFilter,
+    PrimFields,
+    RuleMatch,
+    RuleMatcher,
+    is_gprim_type,
+    scope_prims,
+    scope_roots,
+)
+from omni.sdg_studio.core.semantics.prim_labels import (
+    PrimLabels,
+    dedupe,
+    has_label_tokens,
+    instance_root,
+    prim_has_label_tokens,
+)
 from omni.sdg_studio.core.semantics.rules import ALL_TAXONOMIES, Rule, RuleSet
 from omni.sdg_studio.core.semantics.schema import (
-    LABELS_API_PREFIX,
-    LEGACY_API_PREFIX,
     LegacySemantics,
     label_problem,
-    labels_api_labels,
     labels_attr_name,
-    legacy_attr_names,
     legacy_semantics,
     taxonomy_problem,
 )
 
-#: Prims the rules see: active, loaded, defined, not abstract, including instance proxies.
-TRAVERSAL = Usd.TraverseInstanceProxies(Usd.PrimDefaultPredicate)
-_GPRIM = Tf.Type.FindByName("UsdGeomGprim")
-
 ProgressCallback = Callable[[int], None]
+#: Decisions between two progress callbacks.
+PROGRESS_STEP = 4096
+
+
+@contextmanager
+def no_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while many small objects are made (plan, apply)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class LabelPlanError(SdgStudioError):
@@ -168,220 +191,6 @@ class LabelPlan:
         return json.dumps(self.to_json(), indent=2)
 
 
-# --- what one prim carries now -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PrimLabels:
-    """The labels a prim carries now (its own opinions, both schemas), as plan rows need them."""
-
-    path: str
-    type_name: str
-    labels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    legacy: tuple[LegacySemantics, ...] = ()
-    time_sampled: frozenset[str] = frozenset()
-    legacy_time_sampled: frozenset[str] = frozenset()
-
-    @classmethod
-    def read(cls, prim: Usd.Prim) -> PrimLabels:
-        labels = labels_api_labels(prim)
-        legacy = tuple(legacy_semantics(prim))
-        sampled = frozenset(t for t in labels if prim.GetAttribute(labels_attr_name(t)).GetNumTimeSamples() > 0)
-        legacy_sampled = frozenset(
-            item.instance
-            for item in legacy
-            if any(prim.GetAttribute(name).GetNumTimeSamples() > 0 for name in legacy_attr_names(item.instance))
-        )
-        return cls(str(prim.GetPath()), prim.GetTypeName(), labels, legacy, sampled, legacy_sampled)
-
-    def combined(self) -> dict[str, tuple[str, ...]]:
-        """Both schemas merged per taxonomy (legacy type is the taxonomy), like ``direct_labels``."""
-        out = {tax: list(labels) for tax, labels in self.labels.items()}
-        for item in self.legacy:
-            if item.semantic_type and item.semantic_data:
-                bucket = out.setdefault(item.semantic_type, [])
-                if item.semantic_data not in bucket:
-                    bucket.append(item.semantic_data)
-        return {tax: tuple(labels) for tax, labels in out.items()}
-
-    def legacy_of(self, taxonomy: str) -> list[LegacySemantics]:
-        return [item for item in self.legacy if item.semantic_type == taxonomy]
-
-
-def dedupe(labels: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(labels))
-
-
-def has_label_tokens(tokens: Sequence[str]) -> bool:
-    """True when applied-schema ``tokens`` include either label schema."""
-    return any(t.startswith((LABELS_API_PREFIX, LEGACY_API_PREFIX)) for t in tokens)
-
-
-def instance_root(prim: Usd.Prim) -> Usd.Prim | None:
-    """The nearest writable instance prim above an instance proxy (``None`` if there is none)."""
-    current = prim.GetParent()
-    while current and (current.IsInstanceProxy() or not current.IsInstance()):
-        current = current.GetParent()
-    return current if current and current.IsInstance() else None
-
-
-# --- prim fields rules can match on --------------------------------------------------------------
-
-
-def referenced_asset(prim: Usd.Prim) -> str:
-    """Layer path of the strongest reference/payload arc that leaves the stage's own layers."""
-    own = {layer.identifier for layer in prim.GetStage().GetLayerStack()}
-    query = Usd.PrimCompositionQuery(prim)
-    for arc in query.GetCompositionArcs():
-        if arc.GetArcType() not in (Pcp.ArcTypeReference, Pcp.ArcTypePayload):
-            continue
-        layer = arc.GetTargetLayer()
-        if layer is not None and layer.identifier not in own:
-            return layer.realPath or layer.identifier
-    return ""
-
-
-def bound_material_name(prim: Usd.Prim) -> str:
-    material, _ = UsdShade.MaterialBindingAPI(prim).ComputeBoundMaterial()
-    return material.GetPrim().GetName() if material else ""
-
-
-class PrimFields:
-    """Lazily computed match/template fields of one prim."""
-
-    def __init__(self, prim: Usd.Prim, name: str, type_name: str, ruleset: RuleSet) -> None:
-        self.prim, self.ruleset = prim, ruleset
-        self._values: dict[str, str] = {"name": name, "type": type_name}
-
-    def get(self, key: str) -> str:
-        if key not in self._values:
-            self._values[key] = self._compute(key)
-        return self._values[key]
-
-    def _compute(self, key: str) -> str:
-        prim = self.prim
-        if key == "path":
-            return str(prim.GetPath())
-        if key == "parent":
-            return prim.GetPath().GetParentPath().name
-        if key == "norm":
-            return self.ruleset.normalizer.normalize(self.get("name"))
-        if key == "asset":
-            return PurePosixPath(referenced_asset(prim).replace("\\", "/")).name
-        if key == "folder":
-            asset = referenced_asset(prim).replace("\\", "/")
-            return PurePosixPath(asset).parent.name if asset else ""
-        if key == "material":
-            return bound_material_name(prim)
-        raise KeyError(key)
-
-
-RuleMatch = tuple[Rule, dict[str, str]]
-
-
-class RuleMatcher:
-    """Evaluates the rules on prims; results for rules reading only name and type are cached."""
-
-    def __init__(self, ruleset: RuleSet) -> None:
-        self.ruleset = ruleset
-        self.ranked = ruleset.ranked_rules()
-        self._type_ok: dict[tuple[int, str], bool] = {}
-        self._cache: dict[tuple[str, str], list[RuleMatch]] = {}
-        self._cheap = [r for r in self.ranked if r.fields <= {"name", "type"}]
-        self._costly = [r for r in self.ranked if not r.fields <= {"name", "type"}]
-
-    def _type_passes(self, rule: Rule, type_name: str) -> bool:
-        key = (rule.order, type_name)
-        found = self._type_ok.get(key)
-        if found is None:
-            found = (not rule.prim_types or type_name in rule.prim_types) and (
-                not rule.isa or _isa(type_name, rule.isa)
-            )
-            self._type_ok[key] = found
-        return found
-
-    def _test(self, rule: Rule, fields: PrimFields) -> dict[str, str] | None:
-        if not self._type_passes(rule, fields.get("type")):
-            return None
-        groups: dict[str, str] = {}
-        for match in rule.matches:
-            found = match.test(fields.get(match.on))
-            if found is None:
-                return None
-            groups.update(found.groupdict())
-        if any(m.test(fields.get(m.on)) is not None for m in rule.unless):
-            return None
-        return groups
-
-    def matches(self, prim: Usd.Prim, name: str, type_name: str) -> tuple[list[RuleMatch], PrimFields | None]:
-        """Matching rules in precedence order, and the prim's fields if they were needed."""
-        key = (name, type_name)
-        cheap = self._cache.get(key)
-        fields = None
-        if cheap is None:
-            fields = PrimFields(prim, name, type_name, self.ruleset)
-            cheap = [(r, g) for r in self._cheap if (g := self._test(r, fields)) is not None]
-            self._cache[key] = cheap
-        if not self._costly:
-            return cheap, fields
-        fields = fields or PrimFields(prim, name, type_name, self.ruleset)
-        costly = [(r, g) for r in self._costly if (g := self._test(r, fields)) is not None]
-        found = sorted([*cheap, *costly], key=lambda m: (-m[0].priority, m[0].order))
-        return found, fields
-
-
-def _isa(type_name: str, bases: Sequence[str]) -> bool:
-    prim_type = Usd.SchemaRegistry.GetTypeFromName(type_name)
-    return any(prim_type.IsA(Usd.SchemaRegistry.GetTypeFromName(base)) for base in bases)
-
-
-def is_gprim_type(type_name: str, _cache: dict[str, bool] = {}) -> bool:  # noqa: B006 - a deliberate memo
-    found = _cache.get(type_name)
-    if found is None:
-        found = _cache[type_name] = bool(type_name) and Usd.SchemaRegistry.GetTypeFromName(type_name).IsA(_GPRIM)
-    return found
-
-
-# --- scope ---------------------------------------------------------------------------------------
-
-
-def scope_roots(stage: Usd.Stage, roots: Sequence[str]) -> tuple[list[Usd.Prim], list[str]]:
-    """Existing root prims (nested roots dropped) and the roots that are missing."""
-    paths = sorted({Sdf.Path(r) for r in roots})
-    kept: list[Sdf.Path] = []
-    for path in paths:
-        if not any(path.HasPrefix(k) for k in kept):
-            kept.append(path)
-    prims, missing = [], []
-    for path in kept:
-        prim = stage.GetPrimAtPath(path)
-        (prims.append(prim) if prim else missing.append(str(path)))
-    return prims, missing
-
-
-def scope_prims(stage: Usd.Stage, roots: Sequence[str], include_descendants: bool, exclude: Any) -> Iterator[Usd.Prim]:
-    """Prims under ``roots`` in pre-order (``exclude``: a compiled path regex pruning subtrees)."""
-    prims, _ = scope_roots(stage, roots)
-    for root in prims:
-        if not include_descendants:
-            if not root.IsPseudoRoot() and not (exclude and exclude.fullmatch(str(root.GetPath()))):
-                yield root
-            continue
-        walk = Usd.PrimRange.Stage(stage, TRAVERSAL) if root.IsPseudoRoot() else Usd.PrimRange(root, TRAVERSAL)
-        if exclude is None:
-            yield from walk
-            continue
-        iterator = iter(walk)
-        for prim in iterator:
-            if exclude.fullmatch(str(prim.GetPath())):
-                iterator.PruneChildren()
-                continue
-            yield prim
-
-
-# --- the planner ---------------------------------------------------------------------------------
-
-
 @dataclass
 class Intent:
     """What the rules want for one (prim, taxonomy).
@@ -400,9 +209,6 @@ class Intent:
         return (-self.rule.priority, self.rule.order)
 
 
-Pending = tuple[Usd.Prim, list[RuleMatch], "PrimFields | None"]
-
-
 class Planner:
     """Collects per-prim decisions in traversal order and turns them into a :class:`LabelPlan`."""
 
@@ -411,129 +217,131 @@ class Planner:
         self.defaults = ruleset.defaults
         self.taxonomy = ruleset.defaults.taxonomy
         self.allowed = {c.name for c in ruleset.classes}
-        #: Prims the plan reports on (in scope, labeled or matched), in traversal order.
-        self.states: dict[str, PrimLabels] = {}
-        #: Prims read only to answer hierarchy questions (ancestors, outside the scope too).
-        self.outside: dict[str, PrimLabels] = {}
-        self.proxies: set[str] = set()
-        self.intents: dict[str, dict[str, Intent]] = {}
-        self.notes: dict[str, list[PlanRow]] = {}
+        #: Prims the plan reports on (labeled or given an intent), in traversal order.
+        self.states: dict[Sdf.Path, PrimLabels] = {}
+        #: Labeled ancestors above the scope roots (they count for hierarchy and coverage).
+        self.outside: dict[Sdf.Path, PrimLabels] = {}
+        self.proxies: set[Sdf.Path] = set()
+        self.intents: dict[Sdf.Path, dict[str, Intent]] = {}
+        self.notes: dict[Sdf.Path, list[PlanRow]] = {}
+        #: Per taxonomy, the prims that carry it now or are given it by this plan (for ``topmost``).
+        self.holders: dict[str, set[Sdf.Path]] = {}
         self.gprims: list[Sdf.Path] = []
         self.prim_count = 0
         self.hits = {rule.id: 0 for rule in ruleset.rules}
 
     # state -------------------------------------------------------------------------------------
 
-    def record(self, prim: Usd.Prim) -> PrimLabels:
-        """The current labels of ``prim``, which the plan reports on."""
-        key = str(prim.GetPath())
-        found = self.states.get(key)
+    def read_ancestors(self, roots: Sequence[Usd.Prim]) -> None:
+        """Record the labels of the prims above the scope roots: descendants inherit them."""
+        for root in roots:
+            for path in root.GetPath().GetParentPath().GetPrefixes():
+                prim = self.stage.GetPrimAtPath(path)
+                if path not in self.outside and prim and prim_has_label_tokens(prim):
+                    state = self.outside[path] = PrimLabels.read(prim)
+                    for taxonomy in state.combined():
+                        self.holders.setdefault(taxonomy, set()).add(path)
+
+    def record(self, prim: Usd.Prim, path: Sdf.Path | None = None, has_tokens: bool | None = None) -> PrimLabels:
+        """The current labels of ``prim``, which the plan reports on (read only if it has label schemas)."""
+        path = path or prim.GetPath()
+        found = self.states.get(path)
         if found is None:
-            found = self.states[key] = self.outside.pop(key, None) or PrimLabels.read(prim)
+            if has_tokens is None:
+                has_tokens = prim_has_label_tokens(prim)
+            found = PrimLabels.read(prim) if has_tokens else PrimLabels(str(path), prim.GetTypeName())
+            self.states[path] = found
+            for taxonomy in found.combined():
+                self.holders.setdefault(taxonomy, set()).add(path)
             if prim.IsInstanceProxy():
-                self.proxies.add(key)
+                self.proxies.add(path)
         return found
 
     def note(self, row: PlanRow) -> None:
         """An informational row (REDIRECT, WARN) reported with the prim's other rows."""
-        self.notes.setdefault(row.path, []).append(row)
-        if row.path not in self.states:
-            prim = self.stage.GetPrimAtPath(row.path) if Sdf.Path.IsValidPathString(row.path) else None
-            self.states[row.path] = PrimLabels.read(prim) if prim else PrimLabels(row.path, row.prim_type)
-
-    def labels_of(self, path: Sdf.Path) -> PrimLabels | None:
-        key = str(path)
-        found = self.states.get(key) or self.outside.get(key)
-        if found is None:
-            prim = self.stage.GetPrimAtPath(path)
-            if not prim:
-                return None
-            found = self.outside[key] = PrimLabels.read(prim)
-        return found
+        path = Sdf.Path(row.path)
+        self.notes.setdefault(path, []).append(row)
+        if path not in self.states:
+            prim = self.stage.GetPrimAtPath(path) if Sdf.Path.IsValidPathString(row.path) else None
+            self.states[path] = PrimLabels.read(prim) if prim else PrimLabels(row.path, row.prim_type)
 
     def ancestor_has(self, path: Sdf.Path, taxonomy: str) -> bool:
         """Whether an ancestor carries ``taxonomy`` now or is given it by this plan."""
-        for parent in path.GetParentPath().GetPrefixes():
-            state = self.labels_of(parent)
-            now = state.combined().get(taxonomy) if state is not None else None
-            intent = self.intents.get(str(parent), {}).get(taxonomy)
-            if intent is None:
-                if now is not None:
-                    return True
-            elif intent.remove is None or (intent.remove and set(now or ()) - set(intent.remove)):
-                return True
-        return False
+        holders = self.holders.get(taxonomy)
+        return bool(holders) and any(p in holders for p in path.GetParentPath().GetPrefixes())
 
     # traversal ---------------------------------------------------------------------------------
 
-    def visit_all(self, prims: Iterable[Usd.Prim], progress: ProgressCallback | None = None) -> None:
-        """Match every prim, then decide the matched and labeled ones in traversal order."""
-        matcher = RuleMatcher(self.ruleset)
-        pending: list[Pending] = []
-        count = 0
-        for count, prim in enumerate(prims, 1):
-            name, type_name = prim.GetName(), prim.GetTypeName()
-            found, fields = matcher.matches(prim, name, type_name)
-            if is_gprim_type(type_name):
-                self.gprims.append(prim.GetPath())
-            if found or has_label_tokens(prim.GetPrimTypeInfo().GetAppliedAPISchemas()):
-                pending.append((prim, found, fields))
-            if progress is not None and count % 4096 == 0:
-                progress(count)
-        self.prim_count = count
-        if progress is not None:
-            progress(count)
-        dropped = leaf_drops(pending)
-        for prim, found, fields in pending:
-            key = str(prim.GetPath())
-            kept = [(rule, groups) for rule, groups in found if (rule.order, key) not in dropped]
-            self.decide(prim, kept, fields)
+    def visit_all(self, prims: Sequence[Usd.Prim], progress: ProgressCallback | None = None) -> None:
+        """Match every prim (column by column), then decide the matched and labeled ones in order.
 
-    def decide(self, prim: Usd.Prim, found: list[RuleMatch], fields: PrimFields | None) -> None:
+        ``progress`` gets a count that reaches ``len(prims)`` when done.
+        """
+        self.prim_count = len(prims)
+        names = list(map(Usd.Prim.GetName, prims))
+        types = list(map(Usd.Prim.GetTypeName, prims))
+        applied = map(Usd.PrimTypeInfo.GetAppliedAPISchemas, map(Usd.Prim.GetPrimTypeInfo, prims))
+        labeled = {i for i, tokens in enumerate(applied) if tokens and has_label_tokens(tokens)}
+        geometry = {t for t in set(types) if is_gprim_type(t)}
+        self.gprims = [prims[i].GetPath() for i, t in enumerate(types) if t in geometry]
+        matched = RuleMatcher(self.ruleset).match_all(prims, names, types)
+        pending = sorted(labeled.union(matched))
+        paths = {i: prims[i].GetPath() for i in pending}
+        dropped = leaf_drops([(paths[i], matched.get(i, ())) for i in pending])
+        for done, i in enumerate(pending, 1):
+            found = matched.get(i, [])
+            if dropped and found:
+                found = [(rule, groups) for rule, groups in found if (rule.order, paths[i]) not in dropped]
+            self.decide(prims[i], paths[i], found, i in labeled)
+            if progress is not None and done % PROGRESS_STEP == 0:
+                progress(done * self.prim_count // len(pending))
+        if progress is not None:
+            progress(self.prim_count)
+
+    def decide(self, prim: Usd.Prim, path: Sdf.Path, found: Sequence[RuleMatch], has_tokens: bool) -> None:
         """Turn one prim's matching rules (in precedence order) into intents and notes."""
         for rule, _ in found:
             self.hits[rule.id] += 1
-        if self.defaults.legacy == "fail" and legacy_semantics(prim):
-            raise LabelPlanError(
-                f"{prim.GetPath()} carries the legacy SemanticsAPI (defaults.legacy: fail); "
-                "set defaults.legacy to upgrade (convert to LabelsAPI) or keep"
-            )
-        state = self.record(prim)
-        if prim.IsInstanceProxy() and state.legacy and self.defaults.legacy == "upgrade":
-            message = (
-                "legacy labels inside an instance prototype cannot be upgraded here; upgrade the prototype's asset"
-            )
-            self.note(_row(prim, "", Action.WARN, message))
-        labeling = [] if any(rule.action == "exclude" for rule, _ in found) else found
-        if not labeling:
+        is_proxy = prim.IsInstanceProxy()
+        if has_tokens:
+            if self.defaults.legacy == "fail" and legacy_semantics(prim):
+                raise LabelPlanError(
+                    f"{path} carries the legacy SemanticsAPI (defaults.legacy: fail); "
+                    "set defaults.legacy to upgrade (convert to LabelsAPI) or keep"
+                )
+            state = self.record(prim, path, True)
+            if is_proxy and state.legacy and self.defaults.legacy == "upgrade":
+                message = "legacy labels inside an instance prototype cannot be upgraded here; upgrade its asset"
+                self.note(_row(prim, "", Action.WARN, message))
+        if not found or any(rule.action == "exclude" for rule, _ in found):
             return
-        target = self.redirect(prim, labeling[0][0].id) if prim.IsInstanceProxy() else prim
+        target = self.redirect(prim, found[0][0].id) if is_proxy else prim
         if target is None:
             return
-        state = self.record(target)
-        source = str(prim.GetPath()) if target != prim else ""
-        # A remove-all rule decides every taxonomy the prim has or any matching rule would give it.
-        present = {*state.labels, *(i.semantic_type for i in state.legacy)}
-        present.update(t for rule, _ in labeling for t in rule.taxonomies if t != ALL_TAXONOMIES)
+        target_path = target.GetPath() if is_proxy else path
+        source = [str(path)] if is_proxy else []
         decided: dict[str, RuleMatch] = {}
-        for rule, groups in labeling:
+        for rule, groups in found:
             taxonomies = rule.taxonomies
-            if ALL_TAXONOMIES in taxonomies:
+            if ALL_TAXONOMIES in taxonomies:  # every taxonomy the prim has or a matching rule gives it
+                present = self.record(target, target_path).taxonomies()
+                present.update(t for r, _ in found for t in r.taxonomies if t != ALL_TAXONOMIES)
                 taxonomies = tuple(sorted(present))
             for taxonomy in taxonomies:
                 decided.setdefault(taxonomy, (rule, groups))
-        fields = fields or PrimFields(prim, prim.GetName(), prim.GetTypeName(), self.ruleset)
+        fields: PrimFields | None = None
         for taxonomy, (rule, groups) in decided.items():
             # For a redirected proxy the instance root is an ancestor, so its labels count here.
-            if rule.hierarchy == "topmost" and self.ancestor_has(prim.GetPath(), taxonomy):
+            if rule.hierarchy == "topmost" and self.ancestor_has(path, taxonomy):
                 continue
             if rule.action == "remove":
                 specific = tuple(t.text for tax, templates in rule.labels if tax == taxonomy for t in templates)
-                self.intend(target, taxonomy, Intent(rule, [], specific, [source] if source else []))
+                self.intend(target, taxonomy, Intent(rule, [], specific, list(source)), target_path)
                 continue
+            fields = fields or PrimFields(prim, prim.GetName(), prim.GetTypeName(), self.ruleset)
             labels = self._render(prim, target, rule, taxonomy, groups, fields)
             if labels:
-                self.intend(target, taxonomy, Intent(rule, labels, None, [source] if source else []))
+                self.intend(target, taxonomy, Intent(rule, labels, None, list(source)), target_path)
 
     def redirect(self, proxy: Usd.Prim, rule_id: str) -> Usd.Prim | None:
         """Where a rule matching an instance proxy writes, per ``defaults.instances``."""
@@ -547,7 +355,6 @@ class Planner:
         if root is None:
             why = "skipped (defaults.instances: skip)" if policy == "skip" else "no writable instance root"
             self.note(_row(proxy, rule_id, Action.WARN, f"instance proxy: {why}"))
-            return None
         return root
 
     def _render(
@@ -562,7 +369,8 @@ class Planner:
         """The rule's labels for ``prim``; invalid ones become WARN rows instead."""
 
         def lookup(key: str) -> str:
-            return groups[key] if groups.get(key) is not None else fields.get(key)
+            value = groups.get(key)
+            return value if value is not None else fields.get(key)
 
         out = []
         for tax, templates in rule.labels:
@@ -580,23 +388,30 @@ class Planner:
                 out.append(label)
         return list(dedupe(out))
 
-    def intend(self, target: Usd.Prim, taxonomy: str, intent: Intent) -> None:
+    def intend(self, target: Usd.Prim, taxonomy: str, intent: Intent, path: Sdf.Path | None = None) -> None:
         """Record what a rule wants for (``target``, ``taxonomy``); the better-ranked rule wins."""
-        self.record(target)
-        per_prim = self.intents.setdefault(str(target.GetPath()), {})
+        path = path or target.GetPath()
+        state = self.record(target, path)
+        per_prim = self.intents.setdefault(path, {})
         current = per_prim.get(taxonomy)
         if current is None or intent.rank < current.rank:
-            per_prim[taxonomy] = intent
+            per_prim[taxonomy] = current = intent
         elif current.rule is intent.rule:  # several proxies of one instance: their labels merge
             current.labels = list(dedupe([*current.labels, *intent.labels]))
             current.sources.extend(intent.sources)
+        holders = self.holders.setdefault(taxonomy, set())
+        left = set(state.combined().get(taxonomy, ())) - set(current.remove or ())
+        if current.remove is None or (current.remove and left):
+            holders.add(path)
+        else:
+            holders.discard(path)
 
     # rows --------------------------------------------------------------------------------------
 
-    def rows_for(self, state: PrimLabels) -> list[PlanRow]:
+    def rows_for(self, path: Sdf.Path, state: PrimLabels) -> list[PlanRow]:
         """Rows of one prim: its notes, legacy upgrades, then each taxonomy's rule decision."""
-        rows: list[PlanRow] = list(self.notes.get(state.path, []))
-        if state.path in self.proxies:
+        rows: list[PlanRow] = list(self.notes.get(path, []))
+        if path in self.proxies:
             return rows
         current = {tax: tuple(labels) for tax, labels in state.labels.items()}
         legacy_left = list(state.legacy)
@@ -612,26 +427,37 @@ class Planner:
                 current[row.taxonomy] = row.after
             legacy_left = [item for item in legacy_left if item.instance not in row.legacy_instances]
 
-        if self.defaults.legacy == "upgrade":
+        conflicts: list[PlanRow] = []
+        if self.defaults.legacy == "upgrade" and state.legacy:
             for row in upgrade_rows(state, current):
-                take(row)
-        for taxonomy, intent in self.intents.get(state.path, {}).items():
+                if row.action == Action.CONFLICT:
+                    conflicts.append(row)
+                else:
+                    take(row)
+        for taxonomy, intent in self.intents.get(path, {}).items():
             row = intent_row(state, taxonomy, intent, current, legacy_left)
             if row is not None:
                 take(row)
                 if row.writes:
                     rows.extend(redirect_rows(state, row, intent))
+        for row in conflicts:  # a rule may have given LabelsAPI the legacy labels: then it is an upgrade
+            labels = current.get(row.taxonomy, ())
+            legacy = {i.semantic_data for i in legacy_left if i.instance in row.legacy_instances}
+            if labels and legacy <= set(labels):
+                take(replace(row, action=Action.UPGRADE, before=labels, after=labels, message=""))
+            else:
+                rows.append(row)
         return rows
 
     def finish(self) -> LabelPlan:
         rows: list[PlanRow] = []
-        before: dict[str, dict[str, tuple[str, ...]]] = {}
-        after: dict[str, dict[str, tuple[str, ...]]] = {}
+        before: dict[Sdf.Path, Mapping[str, tuple[str, ...]]] = {}
+        after: dict[Sdf.Path, Mapping[str, tuple[str, ...]]] = {}
         for path, state in self.states.items():
-            prim_rows = self.rows_for(state)
+            prim_rows = self.rows_for(path, state)
             rows.extend(prim_rows)
             before[path] = state.combined()
-            after[path] = labels_after(state, prim_rows)
+            after[path] = labels_after(state, prim_rows) if prim_rows else before[path]
         rows.sort(key=lambda row: row.path)  # stable: a prim's rows keep the order above
         return LabelPlan(
             rows=rows,
@@ -645,22 +471,18 @@ class Planner:
             rule_hits=dict(self.hits),
         )
 
-    def unlabeled(self, labels: Mapping[str, Mapping[str, tuple[str, ...]]]) -> list[str]:
+    def unlabeled(self, labels: Mapping[Sdf.Path, Mapping[str, tuple[str, ...]]]) -> list[str]:
         """Gprims in scope without a label of the default taxonomy, their own or inherited."""
-        labeled = {Sdf.Path(p) for p, per_tax in labels.items() if per_tax.get(self.taxonomy)}
+        labeled = {p for p, per_tax in labels.items() if per_tax.get(self.taxonomy)}
+        labeled.update(p for p, state in self.outside.items() if state.combined().get(self.taxonomy))
+        if not labeled:
+            return [str(path) for path in self.gprims]
         memo: dict[Sdf.Path, bool] = {Sdf.Path.absoluteRootPath: False}
 
         def covered(path: Sdf.Path) -> bool:
             found = memo.get(path)
             if found is None:
-                if path in labeled:
-                    found = True
-                elif str(path) in self.states:
-                    found = covered(path.GetParentPath())
-                else:  # not reported on: unlabeled in scope, or an ancestor above the scope roots
-                    state = self.labels_of(path)
-                    found = bool(state and state.combined().get(self.taxonomy)) or covered(path.GetParentPath())
-                memo[path] = found
+                found = memo[path] = path in labeled or covered(path.GetParentPath())
             return found
 
         return [str(path) for path in self.gprims if not covered(path)]
@@ -679,18 +501,18 @@ def redirect_rows(state: PrimLabels, row: PlanRow, intent: Intent) -> list[PlanR
     ]
 
 
-def leaf_drops(pending: Sequence[Pending]) -> set[tuple[int, str]]:
+def leaf_drops(matches: Sequence[tuple[Sdf.Path, Sequence[RuleMatch]]]) -> set[tuple[int, Sdf.Path]]:
     """(rule order, path) pairs a ``hierarchy: leaf`` rule drops because it also matched a descendant."""
     by_rule: dict[int, list[Sdf.Path]] = {}
-    for prim, found, _ in pending:
+    for path, found in matches:
         for rule, _ in found:
             if rule.hierarchy == "leaf":
-                by_rule.setdefault(rule.order, []).append(prim.GetPath())
+                by_rule.setdefault(rule.order, []).append(path)
     dropped = set()
     for order, paths in by_rule.items():
         for here, following in itertools.pairwise(paths):  # pre-order: a descendant comes right after
             if following.HasPrefix(here):
-                dropped.add((order, str(here)))
+                dropped.add((order, here))
     return dropped
 
 
@@ -737,7 +559,7 @@ def intent_row(
     before = current.get(taxonomy, ())
     source = intent.sources[0] if intent.sources else ""
     row = PlanRow(state.path, state.type_name, intent.rule.id, Action.SKIP, taxonomy, before, before, (), source)
-    legacy = [item for item in legacy_left if item.semantic_type == taxonomy]
+    legacy = [item for item in legacy_left if item.semantic_type == taxonomy] if legacy_left else []
     if taxonomy in state.time_sampled:
         return replace(
             row, action=Action.WARN, message=f"'{labels_attr_name(taxonomy)}' is time-sampled; left untouched"
@@ -758,10 +580,10 @@ def intent_row(
     if after == before and taxonomy in current:
         return None
     action = Action.REPLACE if intent.rule.mode == "replace" and before else Action.ADD
-    return replace(row, action=action, after=after)
+    return PlanRow(state.path, state.type_name, intent.rule.id, action, taxonomy, before, after, (), source)
 
 
-def labels_after(state: PrimLabels, rows: Sequence[PlanRow]) -> dict[str, tuple[str, ...]]:
+def labels_after(state: PrimLabels, rows: Sequence[PlanRow]) -> Mapping[str, tuple[str, ...]]:
     """Both schemas merged after the prim's write rows are applied."""
     labels = {tax: tuple(values) for tax, values in state.labels.items()}
     removed: set[str] = set()
@@ -799,9 +621,11 @@ def plan(
     """
     roots = tuple(scope) if scope is not None else rules.scope.roots
     planner = Planner(stage, rules)
-    _, missing = scope_roots(stage, roots)
+    found, missing = scope_roots(stage, roots)
     for path in missing:
         planner.note(PlanRow(path, "", "", Action.WARN, "", message="scope root is not on the stage"))
-    exclude = rules.scope.exclude_regex(rules.defaults.ignore_case)
-    planner.visit_all(scope_prims(stage, roots, rules.scope.include_descendants, exclude), progress)
-    return planner.finish()
+    planner.read_ancestors(found)
+    exclude = ExcludeFilter(rules.scope.exclude, rules.defaults.ignore_case) if rules.scope.exclude else None
+    with no_gc():
+        planner.visit_all(scope_prims(stage, roots, rules.scope.include_descendants, exclude), progress)
+        return planner.finish()

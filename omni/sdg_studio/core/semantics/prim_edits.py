@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 from pxr import Usd
 
 from omni.sdg_studio.core.errors import SdgStudioError
-from omni.sdg_studio.core.semantics.plan import Action, Intent, LabelPlan, Planner, PlanRow, dedupe, plan
+from omni.sdg_studio.core.semantics.plan import Action, Intent, LabelPlan, Planner, PlanRow, plan
+from omni.sdg_studio.core.semantics.prim_labels import dedupe
 from omni.sdg_studio.core.semantics.rules import Defaults, InstancePolicy, Mode, Rule, RuleSet, Scope
 from omni.sdg_studio.core.semantics.schema import label_problem, taxonomy_problem
 
@@ -108,7 +109,7 @@ def remove_labels(
         if target is None:
             continue
         state = planner.record(target)
-        taxonomies = [taxonomy] if taxonomy else sorted({*state.labels, *(i.semantic_type for i in state.legacy)})
+        taxonomies = [taxonomy] if taxonomy else sorted(state.taxonomies())
         for tax in taxonomies:
             planner.intend(target, tax, Intent(rule, [], tuple(labels), [source] if source else []))
     return planner.finish()

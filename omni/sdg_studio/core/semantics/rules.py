@@ -209,13 +209,6 @@ class Scope:
     include_descendants: bool = True
     exclude: tuple[str, ...] = ()
 
-    def exclude_regex(self, ignore_case: bool) -> re.Pattern[str] | None:
-        """One regex fully matching any excluded path, or ``None``."""
-        if not self.exclude:
-            return None
-        source = "|".join(f"(?:{glob_to_regex(p.rstrip('/') or '/')})" for p in self.exclude)
-        return re.compile(source, re.IGNORECASE if ignore_case else 0)
-
 
 @dataclass(frozen=True)
 class RuleSet:

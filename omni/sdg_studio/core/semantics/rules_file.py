@@ -89,6 +89,20 @@ def load_rules(path: str | Path) -> RuleSet:
     return parse_rules(load_document(path))
 
 
+def load_rules_data(path: str | Path) -> tuple[Any, RuleSet]:
+    """The rules file's data (for editing, with YAML's ``on: true`` keys named ``on`` again) and its rules."""
+    doc = load_document(path)
+    rules = parse_rules(doc)
+    data = doc.data
+    for rule in data.get("rules") or []:
+        for key in ("match", "unless"):
+            clauses = rule.get(key) if isinstance(rule, dict) else None
+            for clause in clauses if isinstance(clauses, list) else [clauses]:
+                if isinstance(clause, dict) and True in clause:
+                    clause["on"] = clause.pop(True)
+    return data, rules
+
+
 def parse_rules_text(text: str, path: str | Path | None = None) -> RuleSet:
     """Validate rules given as YAML/JSON text (``path`` only names the source in errors)."""
     return parse_rules(parse_document(text, path))

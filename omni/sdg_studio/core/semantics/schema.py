@@ -5,7 +5,7 @@
 * Legacy ``SemanticsAPI`` (multiple-apply, any instance name):
   ``string semantic:<instance>:params:semanticType`` / ``semanticData``, applied token
   ``SemanticsAPI:<instance>``. usd-core does not register it, so it is detected through
-  ``GetPrimTypeInfo().GetAppliedAPISchemas()`` and the property names.
+  ``GetPrimTypeInfo().GetAppliedAPISchemas()`` (``GetAppliedSchemas()`` omits it).
 """
 
 from __future__ import annotations
@@ -76,22 +76,17 @@ def legacy_attr_names(instance: str) -> tuple[str, str]:
 
 
 def legacy_instances(prim: Usd.Prim) -> list[str]:
-    """Names of the legacy ``SemanticsAPI`` instances on ``prim`` (applied token or attributes).
+    """Names of the legacy ``SemanticsAPI`` instances applied to ``prim``.
 
-    An instance known only from its attributes counts when its ``semanticType`` has a value
-    (a blocked attribute, as written to hide a weaker layer's legacy label, does not).
+    An instance exists when its ``SemanticsAPI:<instance>`` token is applied (as Isaac Sim's editor
+    and recorder see it); ``GetPrimTypeInfo().GetAppliedAPISchemas()`` lists it even though usd-core
+    does not register the schema. Stray ``semantic:*`` attributes without the token are no label.
     """
-    names = [
+    return [
         token[len(LEGACY_API_PREFIX) :]
         for token in prim.GetPrimTypeInfo().GetAppliedAPISchemas()
         if token.startswith(LEGACY_API_PREFIX)
     ]
-    for prop_name in prim.GetPropertyNames():
-        if prop_name.startswith(LEGACY_ATTR_PREFIX) and prop_name.endswith(LEGACY_TYPE_SUFFIX):
-            instance = prop_name[len(LEGACY_ATTR_PREFIX) : -len(LEGACY_TYPE_SUFFIX)]
-            if instance not in names and prim.GetAttribute(prop_name).HasAuthoredValue():
-                names.append(instance)
-    return names
 
 
 def legacy_semantics(prim: Usd.Prim, time: Usd.TimeCode | float | None = None) -> list[LegacySemantics]:

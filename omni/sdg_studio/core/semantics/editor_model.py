@@ -1,0 +1,498 @@
+"""State and actions of the Semantic Schema Editor panel, host-neutral (the Kit window only binds to it).
+
+The model holds the rules being edited (as rules-file data, validated on every edit), the stage
+selection, the preview rows with their filter, and the labels of the selected prims for
+click-to-label. Every change to the stage goes through a :class:`LabelEditRunner`: the default one
+applies and keeps an undo stack here; in Kit each apply is an ``omni.kit.commands`` command, so
+Ctrl+Z undoes it as one step.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from pxr import Usd
+
+from omni.sdg_studio.core.errors import SdgStudioError
+from omni.sdg_studio.core.semantics.apply import LabelTarget, LabelUndo, apply
+from omni.sdg_studio.core.semantics.layers import insert_sublayer
+from omni.sdg_studio.core.semantics.plan import Action, LabelPlan, plan
+from omni.sdg_studio.core.semantics.prim_edits import label_prims, remove_labels, set_labels
+from omni.sdg_studio.core.semantics.rules import MATCH_KINDS, RuleSet, Scope
+from omni.sdg_studio.core.semantics.rules_file import dump_rules_data, load_rules_data, rules_from_data
+from omni.sdg_studio.core.semantics.schema import (
+    inherited_labels,
+    labels_api_labels,
+    legacy_semantics,
+)
+
+TargetKind = Literal["edit_target", "session", "sublayer"]
+#: Rule columns the table edits as text.
+RULE_COLUMNS = ("id", "action", "on", "kind", "pattern", "labels", "priority", "mode", "hierarchy")
+
+DEFAULT_RULES: dict[str, Any] = {
+    "version": 1,
+    "defaults": {"taxonomy": "class", "mode": "add", "hierarchy": "topmost"},
+    "rules": [{"id": "by-name", "auto": True, "isa": ["Gprim"]}],
+}
+
+
+class LabelEditRunner(Protocol):
+    """Applies a plan as one undoable step (Kit: an omni.kit.commands command)."""
+
+    def run(self, stage: Usd.Stage, plan: LabelPlan, target: LabelTarget) -> LabelUndo: ...
+
+    def undo(self) -> bool: ...
+
+    def can_undo(self) -> bool: ...
+
+
+@dataclass
+class LocalRunner:
+    """Applies directly and keeps the undo records (outside Kit, and in tests)."""
+
+    history: list[LabelUndo] = field(default_factory=list)
+
+    def run(self, stage: Usd.Stage, plan: LabelPlan, target: LabelTarget) -> LabelUndo:
+        undo = apply(stage, plan, target)
+        self.history.append(undo)
+        return undo
+
+    def undo(self) -> bool:
+        if not self.history:
+            return False
+        self.history.pop().revert()
+        return True
+
+    def can_undo(self) -> bool:
+        return bool(self.history)
+
+
+@dataclass(frozen=True)
+class RuleRow:
+    """One rule as the table shows it; ``editable`` is False for rules with several match clauses."""
+
+    index: int
+    id: str
+    action: str
+    on: str
+    kind: str
+    pattern: str
+    labels: str
+    priority: str
+    mode: str
+    hierarchy: str
+    editable: bool
+    hits: int | None = None
+
+    def cell(self, column: str) -> str:
+        return str(getattr(self, column))
+
+
+@dataclass(frozen=True)
+class LegacyView:
+    instance: str
+    semantic_type: str
+    semantic_data: str
+
+
+@dataclass(frozen=True)
+class PrimLabelView:
+    """What the "Selected prims" section shows for one prim: both schemas, own and inherited."""
+
+    path: str
+    type_name: str
+    labels: dict[str, tuple[str, ...]]
+    legacy: tuple[LegacyView, ...]
+    inherited: dict[str, tuple[str, ...]]
+    note: str = ""
+
+
+def labels_to_text(labels: Any, default_taxonomy: str) -> str:
+    """``{class: [a, b], size: c}`` -> ``class: a, b; size: c``; the default taxonomy alone -> ``a, b``."""
+    if labels is None:
+        return ""
+    if isinstance(labels, (str, list)):
+        labels = {default_taxonomy: labels}
+    parts = []
+    for taxonomy, values in labels.items():
+        items = ", ".join([values] if isinstance(values, str) else values)
+        parts.append(items if len(labels) == 1 and taxonomy == default_taxonomy else f"{taxonomy}: {items}")
+    return "; ".join(parts)
+
+
+def text_to_labels(text: str, default_taxonomy: str) -> dict[str, list[str]]:
+    """The inverse of :func:`labels_to_text` (commas separate labels, ``;`` taxonomies)."""
+    out: dict[str, list[str]] = {}
+    for part in (p.strip() for p in text.split(";")):
+        if not part:
+            continue
+        taxonomy, _, values = part.rpartition(":") if ":" in part.split(",")[0] else ("", "", part)
+        items = [v.strip() for v in values.split(",") if v.strip()]
+        out.setdefault(taxonomy.strip() or default_taxonomy, []).extend(items)
+    return out
+
+
+class SemanticEditorModel:
+    """Everything the Semantic Schema Editor panel shows and does."""
+
+    def __init__(self, runner: LabelEditRunner | None = None) -> None:
+        self.runner: LabelEditRunner = runner or LocalRunner()
+        self.stage: Usd.Stage | None = None
+        self.rules_data: dict[str, Any] = copy.deepcopy(DEFAULT_RULES)
+        self.rules_path: Path | None = None
+        self.rules_dirty = False
+        self.ruleset: RuleSet | None = rules_from_data(self.rules_data)
+        self.rules_error = ""
+        self.selection: list[str] = []
+        self.scope_selection = False
+        self.target_kind: TargetKind = "edit_target"
+        self.sublayer_path = ""
+        self.plan: LabelPlan | None = None
+        self.filter_text = ""
+        self.filter_actions: set[Action] = set(Action)
+        self.log: list[str] = []
+        self.message = ""
+        self._listeners: list[Callable[[], None]] = []
+
+    # observers ---------------------------------------------------------------------------------
+
+    def subscribe(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback`` after every change; returns the function that unsubscribes."""
+        self._listeners.append(callback)
+        return lambda: self._listeners.remove(callback) if callback in self._listeners else None
+
+    def _changed(self) -> None:
+        for callback in list(self._listeners):
+            callback()
+
+    def _fail(self, error: Exception) -> bool:
+        self.message = f"error: {error}"
+        self._changed()
+        return False
+
+    # stage and selection -----------------------------------------------------------------------
+
+    def attach(self, stage: Usd.Stage | None) -> None:
+        """Work on ``stage`` (``None`` when the host has no stage); drops a preview of another stage."""
+        self.stage, self.plan, self.selection = stage, None, []
+        self._changed()
+
+    def set_selection(self, paths: Sequence[str]) -> None:
+        self.selection = list(dict.fromkeys(paths))
+        self._changed()
+
+    # rules -------------------------------------------------------------------------------------
+
+    @property
+    def default_taxonomy(self) -> str:
+        return str(self.rules_data.get("defaults", {}).get("taxonomy", "class"))
+
+    def _revalidate(self) -> None:
+        self.plan = None
+        try:
+            self.ruleset = rules_from_data(self.rules_data, str(self.rules_path) if self.rules_path else None)
+            self.rules_error = ""
+        except SdgStudioError as exc:
+            self.ruleset, self.rules_error = None, str(exc)
+        self._changed()
+
+    def load_rules_file(self, path: str | Path) -> bool:
+        """Replace the edited rules by a file's (validated; on error the current rules stay)."""
+        try:
+            self.rules_data, _ = load_rules_data(path)
+        except SdgStudioError as exc:
+            return self._fail(exc)
+        self.rules_path, self.rules_dirty = Path(path), False
+        self.message = f"loaded {path}"
+        self._revalidate()
+        return True
+
+    def save_rules_file(self, path: str | Path | None = None) -> bool:
+        """Write the rules as YAML (to a temporary file renamed into place)."""
+        target = Path(path) if path else self.rules_path
+        if target is None:
+            return self._fail(SdgStudioError("choose a file to save the rules to"))
+        temp = target.with_name(f".{target.name}.tmp")
+        try:
+            temp.write_text(dump_rules_data(self.rules_data), encoding="utf-8")
+            os.replace(temp, target)
+        except OSError as exc:
+            temp.unlink(missing_ok=True)
+            return self._fail(SdgStudioError(f"{target}: cannot be written: {exc}"))
+        self.rules_path, self.rules_dirty = target, False
+        self.message = f"saved {target}"
+        self._changed()
+        return True
+
+    def rule_rows(self) -> list[RuleRow]:
+        hits = self.plan.rule_hits if self.plan else {}
+        rows = []
+        for index, rule in enumerate(self.rules_data.get("rules", [])):
+            match = rule.get("match")
+            clauses = match if isinstance(match, list) else ([match] if match is not None else [])
+            clause = clauses[0] if len(clauses) == 1 else {}
+            if isinstance(clause, str):
+                clause = {"glob": clause}
+            kind = next((k for k in MATCH_KINDS if k in clause), "")
+            rows.append(
+                RuleRow(
+                    index=index,
+                    id=str(rule.get("id", "")),
+                    action="auto" if rule.get("auto") else str(rule.get("action", "label")),
+                    on=str(clause.get("on", "name")) if clauses else "",
+                    kind=kind,
+                    pattern=str(clause.get(kind, "")) if kind else ("(all prims)" if not clauses else "(several)"),
+                    labels=labels_to_text(rule.get("labels"), self.default_taxonomy),
+                    priority=str(rule.get("priority", 0)),
+                    mode=str(rule.get("mode", "")),
+                    hierarchy=str(rule.get("hierarchy", "")),
+                    editable=len(clauses) <= 1 and "unless" not in rule,
+                    hits=hits.get(str(rule.get("id", ""))),
+                )
+            )
+        return rows
+
+    def set_rule_cell(self, index: int, column: str, text: str) -> None:
+        """Edit one table cell; the rules are re-validated (``rules_error`` says what is wrong)."""
+        rule = self.rules_data["rules"][index]
+        text = text.strip()
+        if column in ("on", "kind", "pattern"):
+            self._set_match(rule, column, text)
+        elif column == "labels":
+            if text:
+                rule["labels"] = text_to_labels(text, self.default_taxonomy)
+            else:
+                rule.pop("labels", None)
+            rule.pop("auto", None)
+        elif column == "action":
+            rule.pop("auto", None)
+            if text == "auto":
+                rule["auto"], rule["action"] = True, "label"
+                rule.pop("labels", None)
+            else:
+                rule["action"] = text
+        elif column == "priority":
+            rule["priority"] = int(text) if text.lstrip("-").isdigit() else text
+        elif column in ("id", "mode", "hierarchy"):
+            if text or column == "id":
+                rule[column] = text
+            else:
+                rule.pop(column, None)
+        else:
+            raise KeyError(column)
+        self.rules_dirty = True
+        self._revalidate()
+
+    @staticmethod
+    def _set_match(rule: dict[str, Any], column: str, text: str) -> None:
+        """Edit the single match clause; an invalid kind or field shows up as a validation error."""
+        match = rule.get("match")
+        clause = dict(match) if isinstance(match, dict) else ({"glob": match} if isinstance(match, str) else {})
+        kind = next((k for k in MATCH_KINDS if k in clause), "glob")
+        pattern = clause.pop(kind, "")
+        on = clause.pop("on", "name")
+        if column == "kind":
+            kind = text or kind
+        elif column == "pattern":
+            pattern = text
+        else:
+            on = text or "name"
+        if not pattern:  # no pattern: the rule matches every prim (its type filters still apply)
+            rule.pop("match", None)
+            return
+        clause[kind] = pattern
+        if on != "name":
+            clause["on"] = on
+        rule["match"] = clause
+
+    def add_rule(self) -> int:
+        rules = self.rules_data.setdefault("rules", [])
+        taken = {str(r.get("id")) for r in rules}
+        number = len(rules) + 1
+        while f"rule-{number}" in taken:
+            number += 1
+        rules.append({"id": f"rule-{number}", "match": {"glob": "*"}, "labels": "label"})
+        self.rules_dirty = True
+        self._revalidate()
+        return len(rules) - 1
+
+    def remove_rule(self, index: int) -> None:
+        del self.rules_data["rules"][index]
+        self.rules_dirty = True
+        self._revalidate()
+
+    def move_rule(self, index: int, offset: int) -> None:
+        """Move a rule up (-1) or down (+1): earlier rules win ties."""
+        rules = self.rules_data["rules"]
+        other = index + offset
+        if 0 <= other < len(rules):
+            rules[index], rules[other] = rules[other], rules[index]
+            self.rules_dirty = True
+            self._revalidate()
+
+    def set_default(self, key: str, value: Any) -> None:
+        self.rules_data.setdefault("defaults", {})[key] = value
+        self.rules_dirty = True
+        self._revalidate()
+
+    # preview and apply -------------------------------------------------------------------------
+
+    def target(self) -> LabelTarget:
+        """The write target chosen in the panel (a sublayer is created/inserted on first use)."""
+        if self.stage is None:
+            raise SdgStudioError("no stage is open")
+        if self.target_kind == "session":
+            return LabelTarget.session()
+        if self.target_kind == "sublayer":
+            if not self.sublayer_path:
+                raise SdgStudioError("choose a *_labels.usda file for the sublayer target")
+            return LabelTarget.of_layer(insert_sublayer(self.stage, self.sublayer_path))
+        return LabelTarget.edit_target()
+
+    def preview(self) -> bool:
+        """Plan the rules on the stage (or the selection); nothing is written."""
+        if self.stage is None:
+            return self._fail(SdgStudioError("no stage is open"))
+        if self.ruleset is None:
+            return self._fail(SdgStudioError(f"the rules are invalid: {self.rules_error}"))
+        if self.scope_selection and not self.selection:
+            return self._fail(SdgStudioError("scope is the selection, but nothing is selected"))
+        try:
+            self.plan = plan(self.stage, self.ruleset, self.selection if self.scope_selection else None)
+        except SdgStudioError as exc:
+            return self._fail(exc)
+        self.log = self.plan.log_lines(preview=True)
+        counts = ", ".join(f"{a} {n}" for a, n in self.plan.counts().items()) or "no rows"
+        self.message = f"preview: {len(self.plan.changes)} changes ({counts})"
+        self._changed()
+        return True
+
+    def visible_rows(self) -> list[Any]:
+        """Preview rows passing the action filter and the text filter (path, rule, taxonomy, labels)."""
+        if self.plan is None:
+            return []
+        needle = self.filter_text.strip().lower()
+        out = []
+        for row in self.plan.rows:
+            if row.action not in self.filter_actions:
+                continue
+            text = " ".join((row.path, row.rule_id, row.taxonomy, *row.before, *row.after, row.message)).lower()
+            if needle and needle not in text:
+                continue
+            out.append(row)
+        return out
+
+    def set_filter(self, text: str | None = None, actions: set[Action] | None = None) -> None:
+        if text is not None:
+            self.filter_text = text
+        if actions is not None:
+            self.filter_actions = set(actions)
+        self._changed()
+
+    def _run(self, result: LabelPlan, done: str) -> bool:
+        if self.stage is None:
+            return self._fail(SdgStudioError("no stage is open"))
+        if not result.changes:
+            self.message = "nothing to change"
+            self.log = result.log_lines(preview=False)
+            self._changed()
+            return True
+        try:
+            undo = self.runner.run(self.stage, result, self.target())
+        except SdgStudioError as exc:
+            return self._fail(exc)
+        self.log = result.log_lines(preview=False) + undo.hidden
+        self.message = f"{done}: {len(result.changes)} changes on {undo.written} prims"
+        self.plan = None
+        self._changed()
+        return True
+
+    def apply(self) -> bool:
+        """Write the previewed plan as one undoable step (preview first when there is none)."""
+        if self.plan is None and not self.preview():
+            return False
+        assert self.plan is not None
+        return self._run(self.plan, "applied")
+
+    def can_undo(self) -> bool:
+        return self.runner.can_undo()
+
+    def undo(self) -> bool:
+        """Undo the last apply or click-to-label edit."""
+        if not self.runner.undo():
+            self.message = "nothing to undo"
+            self._changed()
+            return False
+        self.plan = None
+        self.message = "undone"
+        self._changed()
+        return True
+
+    # click-to-label ----------------------------------------------------------------------------
+
+    def selected_prims(self) -> list[PrimLabelView]:
+        """Both schemas of every selected prim, and what it inherits from its ancestors."""
+        if self.stage is None:
+            return []
+        views = []
+        for path in self.selection:
+            prim = self.stage.GetPrimAtPath(path)
+            if not prim:
+                continue
+            parent = prim.GetParent()
+            inherited = inherited_labels(parent) if parent and not parent.IsPseudoRoot() else {}
+            legacy = tuple(LegacyView(i.instance, i.semantic_type, i.semantic_data) for i in legacy_semantics(prim))
+            note = "instance proxy: edits go to the instance root" if prim.IsInstanceProxy() else ""
+            views.append(PrimLabelView(path, prim.GetTypeName(), labels_api_labels(prim), legacy, inherited, note))
+        return views
+
+    def add_labels(self, taxonomy: str, text: str) -> bool:
+        """Add comma-separated labels of ``taxonomy`` to every selected prim (the Enter key)."""
+        if self.stage is None or not self.selection:
+            return self._fail(SdgStudioError("select prims first"))
+        labels = [label.strip() for label in text.split(",") if label.strip()]
+        try:
+            result = label_prims(self.stage, self.selection, {taxonomy.strip(): labels})
+        except SdgStudioError as exc:
+            return self._fail(exc)
+        return self._run(result, "labeled")
+
+    def rename_label(self, path: str, taxonomy: str, old: str, new: str) -> bool:
+        """Replace one label of one prim by another (empty ``new`` deletes it)."""
+        if self.stage is None:
+            return self._fail(SdgStudioError("no stage is open"))
+        prim = self.stage.GetPrimAtPath(path)
+        current = list(labels_api_labels(prim).get(taxonomy, ())) if prim else []
+        if old not in current:
+            return self._fail(SdgStudioError(f"{path} has no '{taxonomy}' label {old!r}"))
+        updated = [new.strip() if label == old else label for label in current]
+        updated = [label for label in dict.fromkeys(updated) if label]
+        try:
+            result = set_labels(self.stage, {path: {taxonomy: updated}})
+        except SdgStudioError as exc:
+            return self._fail(exc)
+        return self._run(result, "edited")
+
+    def delete_label(self, path: str, taxonomy: str, label: str | None = None) -> bool:
+        """Delete one label (or the whole taxonomy, legacy instances of it included) from one prim."""
+        if self.stage is None:
+            return self._fail(SdgStudioError("no stage is open"))
+        result = remove_labels(self.stage, [path], taxonomy, [label] if label else ())
+        return self._run(result, "deleted")
+
+    def upgrade_selected(self) -> bool:
+        """Convert the selected prims' legacy labels to LabelsAPI."""
+        if self.stage is None or not self.selection:
+            return self._fail(SdgStudioError("select prims first"))
+        rules = RuleSet(scope=Scope(include_descendants=False))
+        try:
+            result = plan(self.stage, rules, self.selection)
+        except SdgStudioError as exc:
+            return self._fail(exc)
+        return self._run(result, "upgraded")
