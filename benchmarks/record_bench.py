@@ -4,9 +4,13 @@ Sample scene, its 3 cameras at 512x512 (jittered per frame so every frame casts 
 with rgb, both depths, semantic, instance, bbox 2D tight, bbox 3D and normals. Rounds alternate
 render-only (the same annotators rendered, handed to a writer that drops them) and render+write
 (the real BasicWriter through a RecorderJob, manifest included), so both see the same machine load.
+A render+write round is timed from the moment the warm-up frame is on disk until every file of the
+round is on disk (the job has finished), so the write queue cannot hide frames still being written.
+Each round also reports the process CPU time per frame (all threads): on a loaded machine the wall
+clock mostly measures the other processes, the CPU time what writing really costs.
 Then one long render+write run samples the process RSS to show memory stays flat.
 
-    python benchmarks/record_bench.py [--frames 20] [--rounds 3] [--memory-frames 500]
+    python benchmarks/record_bench.py [--frames 20] [--rounds 3] [--memory-frames 500] [--out DIR]
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import os
 import statistics
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from omni.sdg_studio.core.recorder.backend_session import BackendCaptureSession
@@ -26,6 +31,7 @@ from omni.sdg_studio.core.recorder.recording import default_backend, prepare_rec
 from omni.sdg_studio.core.render_backend import RenderProduct
 from omni.sdg_studio.core.stage_io import open_stage
 from omni.sdg_studio.core.writers.base import AnnotatorRequest, FrameBatch
+from omni.sdg_studio.core.writers.file_writer import FileWriter
 from omni.sdg_studio.resources import SAMPLE_SCENE
 
 CAMERAS = ["/World/Cameras/TopCam", "/World/Cameras/DriverCam", "/World/Cameras/PalletCam"]
@@ -72,8 +78,20 @@ class DroppingWriter:
         return []
 
 
-def render_only(frames: int, start: int, annotators: tuple[AnnotatorRequest, ...]) -> float:
-    """Frames per second rendering the annotators without writing."""
+@dataclass(frozen=True)
+class Rate:
+    """Frames per second and process CPU milliseconds per frame over a timed stretch."""
+
+    fps: float
+    cpu_ms: float
+
+    @classmethod
+    def measure(cls, frames: int, wall: float, cpu: float) -> Rate:
+        return cls(frames / wall, cpu / frames * 1000)
+
+
+def render_only(frames: int, start: int, annotators: tuple[AnnotatorRequest, ...]) -> Rate:
+    """Rendering the annotators without writing."""
     stage = open_stage(SAMPLE_SCENE)
     products = [RenderProduct(c, 512, 512) for c in CAMERAS]
     session = BackendCaptureSession(
@@ -83,21 +101,30 @@ def render_only(frames: int, start: int, annotators: tuple[AnnotatorRequest, ...
         randomizers=[CameraJitterRandomizer(stage, CAMERAS, JITTER, 1)],
     )
     session.capture(start)  # warm-up: scene extraction and ray-engine build
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), time.process_time()
     for index in range(start + 1, start + 1 + frames):
         session.capture(index)
-    elapsed = time.perf_counter() - began
+    rate = Rate.measure(frames, time.perf_counter() - began, time.process_time() - cpu)
     session.close(True)
-    return frames / elapsed
+    return rate
 
 
-def render_and_write(frames: int, out: Path) -> tuple[float, tuple[AnnotatorRequest, ...]]:
-    """Frames per second of a full recording (job, BasicWriter, manifest), warm-up frame excluded."""
+def render_and_write(frames: int, out: Path) -> tuple[Rate, tuple[AnnotatorRequest, ...]]:
+    """A full recording (job, BasicWriter, manifest) after a warm-up frame, until all files are on disk."""
     recording = prepare_recording(SAMPLE_SCENE, bench_config(out, frames + 1))
-    times: list[float] = []
-    recording.job.subscribe_progress(lambda p: times.append(time.perf_counter()))
+    writer = recording.writer
+    assert isinstance(writer, FileWriter)
+    began: list[float] = []
+
+    def start_clock(progress: FrameProgress) -> None:
+        if progress.done == 1:  # the warm-up frame: wait until it is written, then start timing
+            writer.flush()
+            began.extend((time.perf_counter(), time.process_time()))
+
+    recording.job.subscribe_progress(start_clock)
     recording.job.run()
-    return frames / (times[-1] - times[0]), recording.writer.annotators
+    rate = Rate.measure(frames, time.perf_counter() - began[0], time.process_time() - began[1])
+    return rate, writer.annotators
 
 
 def rss_mb() -> float:
@@ -126,22 +153,30 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=20, help="frames per timed round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--memory-frames", type=int, default=500, help="frames of the memory run (0 = skip)")
+    parser.add_argument("--out", type=Path, help="folder to write into (default: a temporary folder, see TMPDIR)")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="record_bench_") as tmp:
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="record_bench_", dir=args.out) as tmp:
         out = Path(tmp) / "out"
-        write_fps: list[float] = []
-        render_fps: list[float] = []
+        writes: list[Rate] = []
+        renders: list[Rate] = []
         for round_ in range(args.rounds):
-            fps, annotators = render_and_write(args.frames, out)
-            write_fps.append(fps)
-            render_fps.append(render_only(args.frames, 1000 * (round_ + 1), annotators))
-            print(f"round {round_ + 1}: render-only {render_fps[-1]:.2f} fps, render+write {write_fps[-1]:.2f} fps")
-        render_median, write_median = statistics.median(render_fps), statistics.median(write_fps)
-        overhead = render_median / write_median - 1
+            rate, annotators = render_and_write(args.frames, out)
+            writes.append(rate)
+            renders.append(render_only(args.frames, 1000 * (round_ + 1), annotators))
+            print(
+                f"round {round_ + 1}: render-only {renders[-1].fps:.2f} fps ({renders[-1].cpu_ms:.0f} CPU ms/frame), "
+                f"render+write {writes[-1].fps:.2f} fps ({writes[-1].cpu_ms:.0f} CPU ms/frame)"
+            )
+        render_fps, write_fps = (statistics.median(r.fps for r in rates) for rates in (renders, writes))
+        render_cpu, write_cpu = (statistics.median(r.cpu_ms for r in rates) for rates in (renders, writes))
         print(f"3 cameras at 512x512, {len(ANNOTATORS)} annotators, {args.frames} frames x {args.rounds} rounds")
-        print(f"render-only  : {render_median:.2f} frames/s (median)")
-        print(f"render+write : {write_median:.2f} frames/s (median)")
-        print(f"writing costs {overhead * 100:+.1f}% over render-only (target <= +15%)")
+        print(f"written under {tmp}")
+        print(f"render-only  : {render_fps:.2f} frames/s, {render_cpu:.0f} CPU ms/frame (medians)")
+        print(f"render+write : {write_fps:.2f} frames/s, {write_cpu:.0f} CPU ms/frame (medians)")
+        print(f"writing costs {(render_fps / write_fps - 1) * 100:+.1f}% over render-only (target <= +15%)")
+        print(f"writing costs {(write_cpu / render_cpu - 1) * 100:+.1f}% CPU time over render-only")
         if args.memory_frames:
             samples = memory_run(args.memory_frames, out)
             print("RSS over the run: " + ", ".join(f"frame {f}: {mb:.0f} MB" for f, mb in samples))
