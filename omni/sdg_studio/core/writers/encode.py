@@ -1,11 +1,11 @@
-"""Encode arrays and label maps to file bytes (PNG/JPEG via pillow, ``.npy``, JSON)."""
+"""Encode arrays and label maps to file contents (PNG/JPEG via pillow, ``.npy``, JSON)."""
 
 from __future__ import annotations
 
 import io
 import json
 import zlib
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 from PIL import Image
@@ -60,11 +60,12 @@ def image_bytes(data: np.ndarray, fmt: str = "png") -> bytes:
     return buffer.getvalue()
 
 
-def npy_bytes(data: np.ndarray) -> bytes:
-    """The ``.npy`` file ``numpy.save`` writes for ``data`` (structured dtypes kept, no pickles)."""
-    buffer = io.BytesIO()
-    np.save(buffer, np.asarray(data), allow_pickle=False)
-    return buffer.getvalue()
+def write_npy(handle: BinaryIO, data: np.ndarray) -> None:
+    """Write the ``.npy`` file ``numpy.save`` writes for ``data`` (structured dtypes kept, no pickles).
+
+    Into an open file numpy writes the array's memory directly, with no in-memory copy of the file.
+    """
+    np.save(handle, np.asarray(data), allow_pickle=False)
 
 
 def to_jsonable(value: Any) -> Any:
