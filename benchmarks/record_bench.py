@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import tempfile
 import time
@@ -189,6 +190,8 @@ def main() -> None:
             print("RSS over the run: " + ", ".join(f"frame {f}: {mb:.0f} MB" for f, mb in samples))
             first = next(mb for f, mb in samples if f >= args.memory_frames // 10)
             print(f"growth from frame {args.memory_frames // 10} to {samples[-1][0]}: {samples[-1][1] - first:+.0f} MB")
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+            print(f"peak RSS: {max(mb for _, mb in samples):.0f} MB sampled in the run, {peak:.0f} MB for the process")
 
 
 if __name__ == "__main__":
