@@ -4,7 +4,8 @@ BasicWriter with rgb, both depths, semantic, instance, bbox 2D tight, bbox 3D an
 render products at 512x512, fed with synthetic Replicator-format frames. A stand-in renderer
 sleeps ``--render-ms`` per step (a real renderer releases the GIL while it casts rays), so the
 run shows how much the write pool slows the loop compared with rendering alone, measured in the
-same run, plus the cost of encoding on the render thread instead, and memory over the run.
+same run, plus the cost of encoding on the render thread instead, the CPU time writing takes
+per step, and memory over the run.
 
     python benchmarks/writer_bench.py [--frames 500] [--render-ms 100]
 """
@@ -63,11 +64,13 @@ def textured_batches(size: int) -> list[FrameBatch]:
     return batches
 
 
-def run(frames: int, render_s: float, batches: list[FrameBatch], out: Path, write: bool) -> tuple[float, list[float]]:
-    """Frames per second of the render loop, and memory samples every 50 frames."""
+def run(
+    frames: int, render_s: float, batches: list[FrameBatch], out: Path, write: bool
+) -> tuple[float, float, list[float]]:
+    """Frames per second of the render loop, process CPU ms per frame, and memory samples every 50 frames."""
     writer = BasicWriter(out, **FLAGS) if write else None
     memory = []
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for index in range(frames):
         time.sleep(render_s)  # stand-in renderer
         if writer is not None:
@@ -79,20 +82,20 @@ def run(frames: int, render_s: float, batches: list[FrameBatch], out: Path, writ
             memory.append(rss_mib())
     if writer is not None:
         writer.finish()
-    return frames / (time.perf_counter() - start), memory
+    return frames / (time.perf_counter() - start), (time.process_time() - cpu) / frames * 1000, memory
 
 
-def inline_encode_ms(batches: list[FrameBatch], out: Path, repeats: int = 5) -> float:
-    """Per-step time to encode and write everything on the calling thread (no pool overlap)."""
+def inline_encode_ms(batches: list[FrameBatch], out: Path, repeats: int = 8) -> tuple[float, float]:
+    """Per-step wall and CPU milliseconds to encode and write everything, one file at a time (no overlap)."""
     writer = BasicWriter(out, **FLAGS, workers=1, max_frames_in_flight=1)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for index in range(repeats):
         batch = batches[index % len(batches)]
         batch.index = index
         writer.write(batch)
         writer.flush()
     writer.finish()
-    return (time.perf_counter() - start) / repeats * 1000
+    return (time.perf_counter() - start) / repeats * 1000, (time.process_time() - cpu) / repeats * 1000
 
 
 def main() -> None:
@@ -103,14 +106,17 @@ def main() -> None:
     args = parser.parse_args()
     batches = textured_batches(args.size)
     with tempfile.TemporaryDirectory() as tmp:
-        encode_ms = inline_encode_ms(batches, Path(tmp) / "inline")
-        render_fps, _ = run(args.frames, args.render_ms / 1000, batches, Path(tmp) / "none", write=False)
-        write_fps, memory = run(args.frames, args.render_ms / 1000, batches, Path(tmp) / "pool", write=True)
+        encode_ms, encode_cpu_ms = inline_encode_ms(batches, Path(tmp) / "inline")
+        render_fps, _, _ = run(args.frames, args.render_ms / 1000, batches, Path(tmp) / "none", write=False)
+        write_fps, write_cpu_ms, memory = run(
+            args.frames, args.render_ms / 1000, batches, Path(tmp) / "pool", write=True
+        )
         files = sum(1 for p in (Path(tmp) / "pool").rglob("*") if p.is_file())
     print(f"{len(RPS)} render products at {args.size}x{args.size}, {len(FLAGS)} annotators, {args.frames} steps")
-    print(f"encode+write one step on the render thread:  {encode_ms:7.1f} ms")
+    print(f"encode+write one step, one file at a time:   {encode_ms:7.1f} ms ({encode_cpu_ms:.1f} ms CPU)")
     print(f"render only (stand-in {args.render_ms:.0f} ms/step):         {render_fps:7.2f} steps/s")
     print(f"render + BasicWriter on the write pool:       {write_fps:7.2f} steps/s  ({files} files)")
+    print(f"CPU per step on the write pool (the stand-in renderer sleeps): {write_cpu_ms:.1f} ms")
     print(f"writing overhead: {100 * (render_fps / write_fps - 1):.1f}% (target <= 15%)")
     print(f"inline-encoding overhead would be: {100 * encode_ms / args.render_ms:.1f}%")
     if memory:

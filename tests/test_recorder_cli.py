@@ -48,10 +48,18 @@ def sdg(args: list[str], cwd: Path, **popen) -> subprocess.Popen:
     return subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
 
 
-def run(args: list[str], cwd: Path) -> tuple[int, str, str]:
-    proc = sdg(args, cwd)
-    out, err = proc.communicate(timeout=300)
-    return proc.returncode, out, err
+@pytest.fixture
+def run(capsys, monkeypatch):
+    """Run ``sdg-studio`` in this process from a folder; returns (exit code, stdout, stderr)."""
+    from omni.sdg_studio.cli import main
+
+    def invoke(args: list[str], cwd: Path) -> tuple[int, str, str]:
+        monkeypatch.chdir(cwd)
+        code = main(args)
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return invoke
 
 
 def files_under(folder: Path) -> set[str]:
@@ -80,7 +88,7 @@ def check_manifest_consistent(folder: Path) -> dict:
     return manifest
 
 
-def test_records_the_basic_writer_layout(sample_scene: Path, tmp_path: Path):
+def test_records_the_basic_writer_layout(sample_scene: Path, tmp_path: Path, run):
     args = ["record", str(sample_scene), "--camera", f"{TOP}:64x48:top", "--camera", f"{DRIVER}:48x32"]
     args += ["--frames", "2", "--annotators", "rgb,distance_to_image_plane,camera_params", "--out", "o", "--seed", "9"]
     code, out, err = run(args, tmp_path)
@@ -105,7 +113,7 @@ def test_records_the_basic_writer_layout(sample_scene: Path, tmp_path: Path):
 
     # the same folder again: refused, untouched; increment picks a new folder
     code, _, err = run(args, tmp_path)
-    assert code == 2 and "not empty" in err and "resume it" in err
+    assert code == 2 and "not empty" in err and "increment" in err
     code, out, err = run([*args, "--policy", "increment"], tmp_path)
     assert code == 0, err
     assert (tmp_path / "o_0001" / "top" / "rgb" / "rgb_0000.png").is_file()
@@ -146,7 +154,7 @@ def wait_for_frames(folder: Path, count: int, proc: subprocess.Popen, timeout: f
     raise AssertionError(f"fewer than {count} frames after {timeout} s")
 
 
-def test_ctrl_c_stops_cleanly_and_resume_completes_the_same_data(sample_scene: Path, tmp_path: Path):
+def test_ctrl_c_stops_cleanly_and_resume_completes_the_same_data(sample_scene: Path, tmp_path: Path, run):
     config = isaac_config(tmp_path)  # num_frames 0: records until stopped
     folder = tmp_path / "isaac_out"
     proc = sdg(["record", str(sample_scene), "--config", str(config)], tmp_path)
@@ -160,6 +168,13 @@ def test_ctrl_c_stops_cleanly_and_resume_completes_the_same_data(sample_scene: P
     done = [f["index"] for f in stopped["frames"]]
     assert done == list(range(len(done))) and len(done) >= 3
     total = len(done) + 3
+    # metadata.txt is rewritten (same content) by every run; frame files must not be touched
+    stamps = {
+        rel: (folder / rel).stat().st_mtime_ns
+        for frame in stopped["frames"]
+        for rel in frame["files"]
+        if rel != "metadata.txt"
+    }
 
     code, out, err = run(
         ["record", str(sample_scene), "--out", str(folder), "--resume", "--frames", str(total)], tmp_path
@@ -170,6 +185,7 @@ def test_ctrl_c_stops_cleanly_and_resume_completes_the_same_data(sample_scene: P
     assert [r["state"] for r in resumed["runs"]] == ["stopped", "finished"]
     for frame in resumed["frames"][: len(done)]:  # finished frames were not rewritten
         assert frame in stopped["frames"]
+    assert {rel: (folder / rel).stat().st_mtime_ns for rel in stamps} == stamps
 
     # byte for byte what one uninterrupted run writes (same seed, same jitter)
     whole = isaac_config(tmp_path, out_dir="whole", num_frames=total)
@@ -183,7 +199,7 @@ def test_ctrl_c_stops_cleanly_and_resume_completes_the_same_data(sample_scene: P
     assert not np.array_equal(*jittered)
 
 
-def test_isaac_default_config_needs_a_camera_outside_kit(sample_scene: Path, tmp_path: Path):
+def test_isaac_default_config_needs_a_camera_outside_kit(sample_scene: Path, tmp_path: Path, run):
     default = {
         "writer_name": "BasicWriter",
         "custom_writer_name": "MyCustomWriter",
@@ -233,7 +249,7 @@ OFFLINE = {
 
 
 @pytest.mark.parametrize("name", sorted(OFFLINE))
-def test_offline_generation_configs_record(sample_scene: Path, tmp_path: Path, name: str):
+def test_offline_generation_configs_record(sample_scene: Path, tmp_path: Path, name: str, run):
     text, out_dir = OFFLINE[name]
     (tmp_path / name).write_text(text)
     code, _out, err = run(["record", str(sample_scene), "--config", name, "--frames", "2"], tmp_path)
@@ -244,7 +260,7 @@ def test_offline_generation_configs_record(sample_scene: Path, tmp_path: Path, n
     assert manifest["config"]["writer_name"] == name.split("_")[1].capitalize() + "Writer"
 
 
-def test_strict_fails_before_writing_on_an_unlabeled_stage(tmp_path: Path):
+def test_strict_fails_before_writing_on_an_unlabeled_stage(tmp_path: Path, run):
     from pxr import Usd, UsdGeom
 
     stage = Usd.Stage.CreateNew(str(tmp_path / "bare.usda"))
@@ -256,22 +272,31 @@ def test_strict_fails_before_writing_on_an_unlabeled_stage(tmp_path: Path):
     code, _, err = run([*args, "--strict"], tmp_path)
     assert code == 2 and "no prim on the stage carries semantic labels" in err and "sdg-studio label" in err
     assert not (tmp_path / "o").exists()
-    code, _, err = run(args, tmp_path)
+    from omni.sdg_studio.backends.embedded import RenderWarning
+
+    with pytest.warns(RenderWarning, match="no prim carries labels"):
+        code, _, err = run(args, tmp_path)
     assert code == 0 and "warning:" in err and "sdg-studio label" in err
 
 
-def test_option_errors(sample_scene: Path, tmp_path: Path):
-    code, _, err = run(["record", str(sample_scene), "--camera", "World/Cam:1x1"], tmp_path)
-    assert code == 2 and "--camera 'World/Cam:1x1'" in err
-    code, _, err = run(["record", str(sample_scene), "--writer", "KittiWriter", "--annotators", "rgb"], tmp_path)
-    assert code == 2 and "fixed set of annotators" in err
-    code, _, err = run(["record", str(sample_scene), "--annotators", "rgb,semantic"], tmp_path)
-    assert code == 2 and "unknown 'semantic'" in err
-    code, _, err = run(["record", str(sample_scene), "--resume"], tmp_path)
-    assert code == 2 and "--resume needs --out" in err
+def test_option_errors(sample_scene: Path, tmp_path: Path, capsys, monkeypatch):
+    from omni.sdg_studio.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    cases = [
+        (["--camera", "World/Cam:1x1"], "--camera 'World/Cam:1x1'"),
+        (["--writer", "KittiWriter", "--annotators", "rgb"], "fixed set of annotators"),
+        (["--annotators", "rgb,semantic"], "unknown 'semantic'"),
+        (["--resume"], "--resume needs --out"),
+        (["--frames", "-1"], "--frames -1: must be >= 0"),
+    ]
+    for args, needle in cases:
+        assert main(["record", str(sample_scene), *args]) == 2, args
+        assert needle in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
 
 
-def test_bad_writer_parameters_name_the_file_line_and_field(sample_scene: Path, tmp_path: Path):
+def test_bad_writer_parameters_name_the_file_line_and_field(sample_scene: Path, tmp_path: Path, run):
     config = isaac_config(tmp_path, sdg_studio={"writer_params": {"frame_pading": 3}})
     code, _, err = run(["record", str(sample_scene), "--config", str(config), "--frames", "1"], tmp_path)
     assert code == 2
@@ -283,3 +308,20 @@ def test_bad_writer_parameters_name_the_file_line_and_field(sample_scene: Path, 
     (tmp_path / "kitti.yaml").write_text(text)
     code, _, err = run(["record", str(sample_scene), "--config", "kitti.yaml", "--frames", "1"], tmp_path)
     assert code == 2 and "kitti.yaml:9:35:" in err and "writer_config.colorize_instance_segmentation" in err
+
+
+def test_classes_from_a_rules_file_fix_coco_ids_and_colors(sample_scene: Path, repo_root: Path, tmp_path: Path, run):
+    import yaml
+
+    rules = repo_root / "config" / "rules" / "warehouse.yaml"
+    expected = {name: (c["id"], c["color"]) for name, c in yaml.safe_load(rules.read_text())["classes"].items()}
+    args = ["record", str(sample_scene), "--writer", "CocoWriter", "--classes", str(rules), "--frames", "1"]
+    code, _, err = run([*args, "--camera", f"{TOP}:96x72", "--out", "coco"], tmp_path)
+    assert code == 0, err
+    (annotations,) = (tmp_path / "coco").glob("coco_annotations_*.json")
+    categories = json.loads(annotations.read_text())["categories"]
+    assert {c["name"]: (c["id"], c["color"]) for c in categories if c["name"] in expected} == expected
+    manifest = check_manifest_consistent(tmp_path / "coco")
+    assert manifest["config"]["sdg_studio"]["classes"] == str(rules)
+    code, _, err = run([*args[:-2], "--classes", "missing.yaml", "--out", "x"], tmp_path)
+    assert code == 2 and "missing.yaml" in err

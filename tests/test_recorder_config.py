@@ -116,6 +116,7 @@ def test_save_writes_the_recorder_keys_in_its_order(tmp_path: Path):
     config.output.working_dir = "/data"
     config.output.folder = "run"
     config.seed = 42
+    config.classes = "rules/warehouse.yaml"
     path = save_isaac_config(config, tmp_path / "cfg" / "saved.json")
     text = path.read_text()
     saved = json.loads(text)
@@ -139,7 +140,12 @@ def test_save_writes_the_recorder_keys_in_its_order(tmp_path: Path):
     assert saved["rp_data"] == [["/World/Cameras/TopCam", 640, 480, "top"]]
     assert saved["backend_params"] == {"output_dir": "/data/run"}
     assert saved["s3_params"] == {"s3_bucket": "", "s3_region": "", "s3_endpoint": ""}
-    assert saved["sdg_studio"] == {"policy": "refuse", "backend": "embedded", "seed": 42}
+    assert saved["sdg_studio"] == {
+        "policy": "refuse",
+        "backend": "embedded",
+        "seed": 42,
+        "classes": "rules/warehouse.yaml",
+    }
     again = load_recorder_config(path)
     assert again.warnings == []
     assert config_to_isaac(again.config) == saved

@@ -126,6 +126,9 @@ def test_pause_and_resume_keep_numbering(tmp_path: Path):
     assert writer.batches == [0, 1, 2, 3]
     with pytest.raises(JobStateError, match="cannot resume a finished recording"):
         job.resume()
+    with pytest.raises(JobStateError, match="cannot start again"):
+        job.run()
+    assert job.state is JobState.FINISHED
 
 
 def test_until_stopped_runs_until_stop(tmp_path: Path):

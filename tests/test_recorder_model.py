@@ -19,6 +19,7 @@ from omni.sdg_studio.core.recorder.job import JobState
 from omni.sdg_studio.core.recorder.model import RecorderModel
 from omni.sdg_studio.core.recorder.output_policy import OutputFolderError
 from omni.sdg_studio.core.render_backend import RenderProduct
+from omni.sdg_studio.core.writers.registry import WRITERS
 
 
 def make_stage(labeled: bool = True) -> Usd.Stage:
@@ -93,13 +94,18 @@ def test_writer_choice_flags_and_typed_params(tmp_path: Path):
         kind: str
         default: Any
         help: str = ""
+        compat: bool = False
 
         def parse(self, text: str, writer: str) -> Any:
             return int(text) if self.kind == "int" else text
 
     specs = {
         "KittiWriter": [Spec("bbox_height_threshold", "int", 25)],
-        "BasicWriter": [Spec("rgb", "bool", False), Spec("frame_padding", "int", 4)],
+        "BasicWriter": [
+            Spec("rgb", "bool", False),
+            Spec("frame_padding", "int", 4),
+            Spec("s3_bucket", "str", None, compat=True),
+        ],
     }
     model, _, _ = make_model(tmp_path, param_specs=lambda name: specs.get(name, []), writer_names=lambda: ["MyWriter"])
     assert model.writer_names() == ["BasicWriter", "KittiWriter", "CocoWriter", "MyWriter"]
@@ -122,6 +128,21 @@ def test_writer_choice_flags_and_typed_params(tmp_path: Path):
     assert model.config.writer_params == {}
     with pytest.raises(SdgStudioError, match="no parameter 'nope'"):
         model.set_param("nope", "1")
+
+
+def test_typed_params_from_the_writer_registry(tmp_path: Path):
+    model, _, _ = make_model(tmp_path, param_specs=lambda name: WRITERS.get(name).params)
+    shown = [s.name for s in model.param_specs()]
+    assert "frame_padding" in shown and "rgb" not in shown and "s3_bucket" not in shown
+    model.set_param("semantic_types", "class,category")
+    model.set_writer("KittiWriter")
+    model.set_param("bbox_height_threshold", "10")
+    model.set_param("omit_semantic_type", "true")
+    assert model.config.effective_writer_params() == {"bbox_height_threshold": 10, "omit_semantic_type": True}
+    with pytest.raises(SdgStudioError, match="bbox_height_threshold"):
+        model.set_param("bbox_height_threshold", "ten")
+    model.set_writer("BasicWriter")
+    assert model.config.writer_params == {"semantic_types": ["class", "category"]}
 
 
 def test_control_validation(tmp_path: Path):
@@ -219,6 +240,16 @@ def test_record_n_frames_uses_the_last_config(tmp_path: Path):
     assert asyncio.run(fresh.record_last_config_async()) is JobState.FINISHED
     assert factory.configs[0].frames == 2 and factory.writers[0].batches == [0, 1]
     assert [p.camera for p in factory.configs[0].render_products] == ["/World/CamA", "/World/CamB"]
+
+
+def test_a_damaged_last_config_is_reported_not_fatal(tmp_path: Path):
+    (tmp_path / "cfg").mkdir()
+    (tmp_path / "cfg" / "last_config.json").write_text('{"num_frames": "many"}')
+    logs: list[str] = []
+    model = RecorderModel(
+        Factory(), make_stage, last_config_path=tmp_path / "cfg" / "last_config.json", log=logs.append
+    )
+    assert model.config.frames == 0 and any("num_frames" in line for line in logs)
 
 
 def test_flags_listed_are_isaacs(tmp_path: Path):

@@ -36,9 +36,13 @@ def test_refuse_is_the_default_and_names_the_ways_out(tmp_path: Path):
     filled(base)
     with pytest.raises(OutputFolderError, match=r"not empty \(1 entries\).*overwrite, increment or timestamp"):
         choose_output_folder(base, OutputPolicy.REFUSE)
-    (base / "sdg_manifest.json").write_text("{}")
+    (base / "sdg_manifest.json").write_text('{"state": "stopped"}')
     with pytest.raises(OutputFolderError, match="resume it"):
         choose_output_folder(base, OutputPolicy.REFUSE)
+    (base / "sdg_manifest.json").write_text('{"state": "finished"}')
+    with pytest.raises(OutputFolderError) as info:
+        choose_output_folder(base, OutputPolicy.REFUSE)
+    assert "resume" not in str(info.value)
 
 
 def test_increment_picks_the_first_free_numbered_folder(tmp_path: Path):

@@ -125,6 +125,17 @@ def test_resume_checks_it_continues_the_same_recording(sample_scene: Path, tmp_p
     assert resumed.writer.batches == [2, 3]
 
 
+def test_an_unwritable_output_folder_is_a_clear_error(sample_scene: Path, tmp_path: Path, monkeypatch):
+    from omni.sdg_studio.core.recorder import manifest
+
+    def read_only(path, text):
+        raise OSError(30, "Read-only file system", str(path))
+
+    monkeypatch.setattr(manifest, "atomic_write_text", read_only)
+    with pytest.raises(OutputFolderError, match="the file system is read-only"):
+        prepare(sample_scene, config_for(tmp_path / "ro"))
+
+
 def test_kit_only_settings_are_refused_outside_kit(sample_scene: Path, tmp_path: Path):
     with pytest.raises(RecordingSetupError, match="S3Backend needs Replicator"):
         prepare(sample_scene, config_for(tmp_path / "a", storage="S3Backend"))

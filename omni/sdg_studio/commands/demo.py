@@ -61,7 +61,7 @@ def demo(
     console.rule("[bold]3. One frame of each camera (embedded renderer)")
     render_every_camera(labeled, out / "render")
     console.rule("[bold]4. Record 10 frames from the three cameras (jittered per frame, BasicWriter)")
-    record_demo(labeled, out / "recording", seed)
+    record_demo(labeled, out / "recording", seed, classes=shipped_file(WAREHOUSE_RULES))
     console.rule("[bold]5. A contact sheet of what the demo recorded")
     contact_sheet_step(out, out / "recording")
     console.print(f"\n[green]demo finished[/green]; outputs go under {out}/")

@@ -124,11 +124,13 @@ def print_output_folders(recording: Recording) -> None:
     console.print(table)
 
 
-def record_demo(stage: Path, out: Path, seed: int) -> Recording:
-    """The demo's recording: the demo preset (three cameras, per-frame jitter, BasicWriter) into ``out``."""
+def record_demo(stage: Path, out: Path, seed: int, classes: Path | None = None) -> Recording:
+    """The demo's recording: the demo preset (three cameras, per-frame jitter, BasicWriter) into ``out``,
+    label colors from the ``classes`` of the rules file ``classes``."""
     config = load_recorder_config(DEMO_PRESET).config
     config.output.folder = str(out)
     config.seed = seed
+    config.classes = str(classes) if classes else ""
     recording = prepare_recording(stage, config)
     for issue in recording.report.issues:
         err_console.print(f"[yellow]warning:[/yellow] {issue}", soft_wrap=True)
@@ -169,13 +171,17 @@ def record(
         bool, typer.Option("--resume", help="Continue the stopped recording in --out; finished frames are kept.")
     ] = False,
     seed: Annotated[int | None, typer.Option("--seed", help="Randomization seed (default: drawn).")] = None,
+    classes: Annotated[
+        Path | None,
+        typer.Option("--classes", help="Rules file whose 'classes' give label ids and colors (COCO ids, PNG colors)."),
+    ] = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="Fail when the pre-record check finds anything that would be empty.")
     ] = False,
 ) -> None:
     """Record annotated frames of STAGE with the embedded renderer, in Replicator writers' formats."""
     loaded = base_config(config, out, resume)
-    options = RecordOptions(camera or [], frames, writer, annotators, out, policy, seed)
+    options = RecordOptions(camera or [], frames, writer, annotators, out, policy, seed, classes)
     for note in options.apply(loaded.config):
         err_console.print(f"[yellow]note:[/yellow] {note}", soft_wrap=True)
     try:

@@ -45,7 +45,8 @@ class AbstractValueModel:
     def get_value_as_int(self) -> int: ...
     def set_value(self, value: Any) -> None: ...
     def add_value_changed_fn(self, fn: Callable[[AbstractValueModel], None]) -> int: ...
-    # IS:source/extensions/isaacsim.asset.gen.conveyor.ui/isaacsim/asset/gen/conveyor/ui/impl/preferences.py
+    # https://docs.omniverse.nvidia.com/kit/docs/omni.ui/latest/omni.ui/omni.ui.AbstractValueModel.html (add_end_edit_fn);
+    # usage IS:source/extensions/isaacsim.asset.gen.conveyor.ui/isaacsim/asset/gen/conveyor/ui/impl/preferences.py
     # (widget.model.add_end_edit_fn(lambda a: a.get_value_as_string())): called when editing ends (Enter, focus loss).
     def get_value_as_string(self) -> str: ...
     def add_end_edit_fn(self, fn: Callable[[AbstractValueModel], None]) -> int: ...
@@ -78,7 +79,9 @@ class ScrollingFrame(Frame):
 
 class CollapsableFrame(Frame):
     # IS:source/extensions/isaacsim.replicator.synthetic_recorder/isaacsim/replicator/synthetic_recorder/synthetic_recorder_window.py
-    # (ui.CollapsableFrame(title, height=0, collapsed=...)).
+    # (ui.CollapsableFrame(title, height=0, collapsed=...)); used as a context manager in
+    # IS:source/extensions/isaacsim.asset.transformer.ui/isaacsim/asset/transformer/ui/window.py
+    # (with ui.CollapsableFrame("Profile Settings", collapsed=True, height=0):).
     def __init__(self, title: str = "", *, height: float | None = None, collapsed: bool = False) -> None: ...
 
 class Stack(Container): ...
@@ -139,17 +142,27 @@ class FloatField(Widget):
     def model(self) -> AbstractValueModel: ...
 
 class StringField(Widget):
-    # IS:source/extensions/isaacsim.asset.gen.conveyor.ui/isaacsim/asset/gen/conveyor/ui/impl/preferences.py
-    # (ui.StringField(height=20); field.model); `identifier` finds it in tests:
-    # IS:source/extensions/isaacsim.asset.importer.mjcf.ui/python/tests/test_ui.py (StringField[*].identifier=='...').
+    # IS:.../synthetic_recorder_window.py (ui.StringField(width=200).model, ui.StringField(tooltip=...).model,
+    # model.as_string, set_value, add_value_changed_fn); ui.StringField(height=20) in
+    # IS:source/extensions/isaacsim.asset.gen.conveyor.ui/isaacsim/asset/gen/conveyor/ui/impl/preferences.py;
+    # `identifier` finds it in tests: IS:source/extensions/isaacsim.asset.importer.mjcf.ui/python/tests/test_ui.py
+    # (StringField[*].identifier=='...').
     def __init__(
         self,
         *,
         width: float | None = None,
         height: float | None = None,
         tooltip: str = "",
+        read_only: bool = False,
         identifier: str = "",
     ) -> None: ...
+    @property
+    def model(self) -> AbstractValueModel: ...
+
+class ProgressBar(Widget):
+    # IS:source/extensions/isaacsim.gui.components/isaacsim/gui/components/ui_utils.py (model = ui.ProgressBar().model;
+    # model.set_value(fraction in 0..1)); https://docs.omniverse.nvidia.com/kit/docs/omni.ui/latest/omni.ui/omni.ui.ProgressBar.html
+    def __init__(self, *, width: float | None = None, height: float | None = None) -> None: ...
     @property
     def model(self) -> AbstractValueModel: ...
 

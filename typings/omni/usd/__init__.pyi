@@ -15,8 +15,10 @@ class StageEventType:
     SELECTION_CHANGED: StageEventType
 
 class Selection:
-    # TY:typings/omni/usd/_usd.pyi (Selection.get_selected_prim_paths() -> list[str];
-    # set_selected_prim_paths(paths: list[str], expand_in_stage: bool)); usage in
+    # TY:typings/omni/usd/_usd.pyi (Selection.get_selected_prim_paths(self, source=...) -> list[str]); usage
+    # IS:source/extensions/isaacsim.replicator.synthetic_recorder/isaacsim/replicator/synthetic_recorder/synthetic_recorder_window.py
+    # (context.get_selection().get_selected_prim_paths()).
+    # set_selected_prim_paths(paths: list[str], expand_in_stage: bool): TY:typings/omni/usd/_usd.pyi; usage
     # IS:source/extensions/isaacsim.asset.gen.conveyor.ui/isaacsim/asset/gen/conveyor/ui/impl/conveyor_builder_widget.py.
     def get_selected_prim_paths(self) -> list[str]: ...
     def set_selected_prim_paths(self, paths: list[str], expand_in_stage: bool) -> bool: ...

@@ -24,6 +24,7 @@ import omni.kit.app
 import omni.replicator.core as rep
 import omni.timeline
 
+from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.recorder.backend_session import FrameRandomizer
 from omni.sdg_studio.core.recorder.camera_jitter import CameraJitterRandomizer
 from omni.sdg_studio.core.recorder.config import DISK_BACKEND, RecorderConfig
@@ -32,7 +33,7 @@ from omni.sdg_studio.core.recorder.isaac_format import backend_params
 CAPTURE_ON_PLAY_SETTING = "/omni/replicator/captureOnPlay"
 
 
-class ReplicatorSetupError(RuntimeError):
+class ReplicatorSetupError(SdgStudioError):
     """Replicator refused the writer, backend or render products; the message says which."""
 
 

@@ -42,6 +42,7 @@ class RecordOptions:
     out: Path | None = None
     policy: OutputPolicy | None = None
     seed: int | None = None
+    classes: Path | None = None
 
     def apply(self, config: RecorderConfig) -> list[str]:
         """Change ``config`` in place; return notes about values the options made irrelevant."""
@@ -68,6 +69,8 @@ class RecordOptions:
             config.output.folder = str(self.out)
         if self.policy is not None:
             config.output.policy = self.policy
+        if self.classes is not None:
+            config.classes = str(self.classes)
         if self.seed is not None:
             if self.seed < 0:
                 raise OptionError(f"--seed {self.seed}: must be >= 0")

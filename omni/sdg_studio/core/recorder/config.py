@@ -126,6 +126,7 @@ class RecorderConfig:
     seed: int | None = None
     resolution: tuple[int, int] = DEFAULT_RESOLUTION  # for cameras given without one
     camera_jitter: CameraJitter = field(default_factory=CameraJitter)
+    classes: str = ""  # rules file whose ``classes`` give label ids and colors to the writers ("" = hashed colors)
     custom_writer_name: str = "MyCustomWriter"
     custom_params_path: str = ""
     config_file: str = "custom_config.json"

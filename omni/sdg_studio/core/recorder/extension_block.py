@@ -1,8 +1,9 @@
 """The ``sdg_studio`` block SDG Studio adds to recorder configs (Isaac Sim's recorder ignores unknown keys).
 
 Keys: ``policy`` (refuse / overwrite / increment / timestamp), ``seed`` (int), ``backend`` (embedded /
-replicator), ``camera_jitter`` (``{position: units, rotation: degrees}``) and ``writer_params`` (keyword
-arguments of the writer that the recorder JSON has no place for).
+replicator), ``camera_jitter`` (``{position: units, rotation: degrees}``), ``classes`` (a rules file whose
+``classes`` fix label ids and colors) and ``writer_params`` (keyword arguments of the writer that the
+recorder JSON has no place for).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from omni.sdg_studio.core.recorder.config import (
 from omni.sdg_studio.core.recorder.fields import FieldReader
 
 BLOCK_KEY = "sdg_studio"
-BLOCK_KEYS = ("policy", "seed", "backend", "camera_jitter", "writer_params")
+BLOCK_KEYS = ("policy", "seed", "backend", "camera_jitter", "classes", "writer_params")
 
 
 def read_extension_block(reader: FieldReader, data: dict[str, Any], config: RecorderConfig) -> bool:
@@ -43,6 +44,8 @@ def read_extension_block(reader: FieldReader, data: dict[str, Any], config: Reco
             position=reader.as_number((*jitter_path, "position"), jitter.get("position", 0.0), minimum=0.0),
             rotation=reader.as_number((*jitter_path, "rotation"), jitter.get("rotation", 0.0), minimum=0.0),
         )
+    if "classes" in block:
+        config.classes = reader.as_str((*path, "classes"), block["classes"])
     if "writer_params" in block:
         config.writer_params = dict(reader.as_mapping((*path, "writer_params"), block["writer_params"]))
         return True
@@ -56,6 +59,8 @@ def extension_block(config: RecorderConfig) -> dict[str, Any]:
         block["seed"] = config.seed
     if config.camera_jitter.enabled:
         block["camera_jitter"] = {"position": config.camera_jitter.position, "rotation": config.camera_jitter.rotation}
+    if config.classes:
+        block["classes"] = config.classes
     if config.writer_params:
         block["writer_params"] = config.writer_params
     return block

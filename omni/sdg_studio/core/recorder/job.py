@@ -154,8 +154,8 @@ class RecorderJob:
         if isinstance(self.session, AsyncCaptureSession):
             raise TypeError("this session is asynchronous: use run_async()")
         session = cast(CaptureSession, self.session)
+        self._begin()
         try:
-            self._begin()
             session.open()
             self._set_state(JobState.RUNNING)
             for index in self.pending_frames():
@@ -181,8 +181,8 @@ class RecorderJob:
         if not isinstance(self.session, AsyncCaptureSession):
             raise TypeError("this session is synchronous: use run()")
         session = self.session
+        self._begin()
         try:
-            self._begin()
             await session.open_async()
             self._set_state(JobState.RUNNING)
             for index in self.pending_frames():

@@ -30,9 +30,9 @@ from omni.sdg_studio.core.recorder.isaac_format import config_to_isaac, isaac_de
 from omni.sdg_studio.core.recorder.job import FrameProgress, JobState, RecorderJob
 from omni.sdg_studio.core.recorder.loading import load_recorder_config
 from omni.sdg_studio.core.recorder.manifest import Manifest
-from omni.sdg_studio.core.recorder.output_policy import choose_output_folder, prepare_output_folder
+from omni.sdg_studio.core.recorder.output_policy import OutputFolderError, choose_output_folder, prepare_output_folder
 from omni.sdg_studio.core.recorder.precheck import PrecheckIssue, precheck
-from omni.sdg_studio.core.recorder.session import AsyncCaptureSession
+from omni.sdg_studio.core.recorder.session import AsyncCaptureSession, write_error_message
 from omni.sdg_studio.core.recorder.writer_annotators import writer_annotators
 from omni.sdg_studio.core.render_backend import RenderProduct
 
@@ -44,10 +44,22 @@ BUILTIN_WRITERS = ("BasicWriter", "KittiWriter", "CocoWriter")
 class ParamSpec(Protocol):
     """A writer parameter as the writer registry describes it (name, kind, default, help, parsing)."""
 
-    name: str
-    kind: str
-    default: Any
-    help: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def default(self) -> Any: ...
+
+    @property
+    def help(self) -> str: ...
+
+    @property
+    def compat(self) -> bool:
+        """Accepted only for Replicator configs (e.g. ``s3_bucket``): not shown."""
+        ...
 
     def parse(self, text: str, writer: str) -> Any: ...
 
@@ -99,7 +111,10 @@ class RecorderModel:
         self._params_by_writer: dict[str, dict[str, Any]] = {}
         self._listeners: list[Callable[[], None]] = []
         if last_config_path is not None and last_config_path.is_file():
-            self.load_config(last_config_path)
+            try:
+                self.load_config(last_config_path)
+            except SdgStudioError as exc:  # a damaged last config must not keep the window from opening
+                self.log(f"[SDG Studio] last recorder config not loaded: {exc}")
 
     # -- change notification ----------------------------------------------------------------------
     def subscribe(self, callback: Callable[[], None]) -> Callable[[], None]:
@@ -204,10 +219,10 @@ class RecorderModel:
 
     def param_specs(self) -> list[ParamSpec]:
         """Typed parameters of the chosen writer (BasicWriter's flags excluded: they have their checkboxes)."""
-        specs = self._param_specs(self.config.writer_name)
+        specs = [s for s in self._param_specs(self.config.writer_name) if not s.compat]
         if self.config.writer_name == BASIC_WRITER:
             return [s for s in specs if s.name not in BASIC_WRITER_FLAGS]
-        return list(specs)
+        return specs
 
     def param_text(self, name: str) -> str:
         """The value of a parameter as shown in its text field (its default when unset)."""
@@ -345,7 +360,10 @@ class RecorderModel:
                 ],
                 frames_requested=config.frames,
             )
-            manifest.save()
+            try:
+                manifest.save()
+            except OSError as exc:
+                raise OutputFolderError(write_error_message(exc, output_dir)) from None
         self.output_dir = output_dir
         self.progress = None
         self.message = ""

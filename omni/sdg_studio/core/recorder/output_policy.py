@@ -6,6 +6,7 @@ the first free ``<folder>_0001``, ``<folder>_0002``, ... and ``timestamp`` ``<fo
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import datetime
 from pathlib import Path
@@ -49,12 +50,20 @@ def choose_output_folder(base: Path, policy: OutputPolicy, now: datetime | None 
         return candidate
     if policy is OutputPolicy.REFUSE and not is_empty_folder(base):
         entries = sum(1 for _ in base.iterdir())
-        hint = "resume it, " if (base / MANIFEST_NAME).is_file() else ""
+        hint = "resume it, " if _unfinished_recording(base) else ""
         raise OutputFolderError(
             f"{base}: folder is not empty ({entries} entries) and nothing is overwritten unless asked; "
             f"{hint}choose the policy overwrite, increment or timestamp, or another output folder"
         )
     return base
+
+
+def _unfinished_recording(folder: Path) -> bool:
+    """True if ``folder`` holds the manifest of a recording that did not finish (so it can be resumed)."""
+    try:
+        return json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8")).get("state") != "finished"
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _protected(path: Path) -> bool:
@@ -72,11 +81,14 @@ def prepare_output_folder(path: Path, policy: OutputPolicy) -> None:
                 f"{path}: refusing to empty this folder (it is the root, home or current folder); "
                 "record into a subfolder"
             )
-        for entry in path.iterdir():
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry)
-            else:
-                entry.unlink()
+        try:
+            for entry in path.iterdir():
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry)
+                else:
+                    entry.unlink()
+        except OSError as exc:
+            raise OutputFolderError(f"{path}: cannot empty the output folder: {exc.strerror or exc}") from exc
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -16,6 +16,7 @@ from typing import Any
 
 from pxr import Usd, UsdGeom
 
+from omni.sdg_studio.core.classes import ClassTable
 from omni.sdg_studio.core.config_document import ConfigDocument
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.recorder.backend_session import BackendCaptureSession, FrameTimeline, render_product_names
@@ -25,9 +26,15 @@ from omni.sdg_studio.core.recorder.isaac_format import config_to_isaac
 from omni.sdg_studio.core.recorder.job import RecorderJob
 from omni.sdg_studio.core.recorder.loading import parse_recorder_config
 from omni.sdg_studio.core.recorder.manifest import Manifest
-from omni.sdg_studio.core.recorder.output_policy import choose_output_folder, prepare_output_folder
+from omni.sdg_studio.core.recorder.output_policy import (
+    OutputFolderError,
+    choose_output_folder,
+    prepare_output_folder,
+)
 from omni.sdg_studio.core.recorder.precheck import PrecheckReport, precheck
+from omni.sdg_studio.core.recorder.session import write_error_message
 from omni.sdg_studio.core.render_backend import RenderBackend, RenderProduct
+from omni.sdg_studio.core.semantics.rules_file import load_class_table
 from omni.sdg_studio.core.stage_io import open_stage
 from omni.sdg_studio.core.writers.base import Writer
 
@@ -45,6 +52,7 @@ class WriterRequest:
     params: dict[str, Any]
     seed: int
     resume: bool
+    classes: ClassTable | None = None
 
 
 WriterFactory = Callable[[WriterRequest], Writer]
@@ -89,7 +97,7 @@ def manifest_config(manifest: Manifest) -> RecorderConfig:
 
 
 #: Fields a resumed recording must share with the recording it continues.
-RESUME_FIELDS = ("render_products", "writer_name", "camera_jitter", "control_timeline")
+RESUME_FIELDS = ("render_products", "writer_name", "camera_jitter", "control_timeline", "classes")
 
 
 def check_resumable(previous: RecorderConfig, config: RecorderConfig, where: Path) -> None:
@@ -125,7 +133,11 @@ def default_writer_factory(request: WriterRequest) -> Writer:
     from omni.sdg_studio.core.writers.registry import get_writer
 
     return get_writer(request.name).create(
-        request.params, output_dir=request.output_dir, seed=request.seed, resume=request.resume
+        request.params,
+        output_dir=request.output_dir,
+        seed=request.seed,
+        resume=request.resume,
+        classes=request.classes,
     )
 
 
@@ -166,8 +178,9 @@ def prepare_recording(
             config.seed = secrets.randbelow(2**31)
     assert config.seed is not None
 
+    classes = load_class_table(config.classes) if config.classes else None
     writer = writer_factory(
-        WriterRequest(config.writer_name, output_dir, config.effective_writer_params(), config.seed, resume)
+        WriterRequest(config.writer_name, output_dir, config.effective_writer_params(), config.seed, resume, classes)
     )
     if supported_annotators is None and backend_factory is default_backend:
         supported_annotators = embedded_annotators()
@@ -197,7 +210,10 @@ def prepare_recording(
             ],
             frames_requested=config.frames,
         )
-        manifest.save()
+        try:
+            manifest.save()
+        except OSError as exc:
+            raise OutputFolderError(write_error_message(exc, output_dir)) from None
 
     randomizers = []
     if config.camera_jitter.enabled:

@@ -10,7 +10,9 @@ import contextlib
 import errno
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from omni.sdg_studio.core.errors import SdgStudioError
 
@@ -43,11 +45,13 @@ class WriteError(SdgStudioError, OSError):
         return (type(self), (self.path, self.cause))
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, durable: bool = False) -> Path:
-    """Write ``data`` to ``path`` through a temporary sibling and a rename; create parent folders.
+def atomic_write(path: str | os.PathLike[str], fill: Callable[[BinaryIO], object], *, durable: bool = False) -> Path:
+    """Write what ``fill(handle)`` writes to ``path`` through a temporary sibling and a rename.
 
-    ``durable`` also fsyncs the file before the rename (slower; for manifests and checkpoints).
-    Raises :class:`WriteError` naming ``path`` on any OS error.
+    Streaming into the file spares large outputs (a depth ``.npy``) the copies of an in-memory
+    buffer. Parent folders are created; ``durable`` also fsyncs the file before the rename (slower;
+    for manifests and checkpoints). Raises :class:`WriteError` naming ``path`` on any OS error;
+    another error raised by ``fill`` propagates as it is. Either way no temporary file is left.
     """
     target = Path(path)
     tmp_name: str | None = None
@@ -57,7 +61,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, durable: bo
         # O_EXCL: the temporary name is ours alone; mode 0o666 lets the umask decide, like a plain open().
         fd = os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            fill(handle)
             if durable:
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -70,6 +74,11 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, durable: bo
             with contextlib.suppress(OSError):
                 os.unlink(tmp_name)
     return target
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes, *, durable: bool = False) -> Path:
+    """:func:`atomic_write` of ``data``."""
+    return atomic_write(path, lambda handle: handle.write(data), durable=durable)
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str, *, durable: bool = False) -> Path:

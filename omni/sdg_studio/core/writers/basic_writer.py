@@ -26,7 +26,7 @@ from omni.sdg_studio.core.writers.colorize import (
     rgba_key,
     semantic_palette,
 )
-from omni.sdg_studio.core.writers.encode import image_bytes, json_bytes, npy_bytes
+from omni.sdg_studio.core.writers.encode import image_bytes, json_bytes, write_npy
 from omni.sdg_studio.core.writers.file_writer import FileWriter, FrameDataError, resolve_semantic_types
 from omni.sdg_studio.core.writers.params import WriterParamError
 
@@ -248,16 +248,19 @@ class BasicWriter(FileWriter):
     def _file(self, prefix: str, stem: str, stamp: str, ext: str, produce: Callable[[], bytes]) -> None:
         self.schedule_file(f"{prefix}{stem}_{stamp}.{ext}", produce)
 
+    def _npy(self, prefix: str, stem: str, stamp: str, data: np.ndarray) -> None:
+        self.schedule_stream(f"{prefix}{stem}_{stamp}.npy", lambda handle: write_npy(handle, data))
+
     def _write_rgb(self, data: np.ndarray, prefix: str, stamp: str, name: str) -> None:
         fmt = self.image_output_format
         self._file(prefix, name, stamp, fmt, lambda: image_bytes(data, fmt))
 
     def _write_npy(self, value: Any, prefix: str, stamp: str, name: str) -> None:
         data = value["data"] if isinstance(value, Mapping) else value
-        self._file(prefix, name, stamp, "npy", lambda: npy_bytes(data))
+        self._npy(prefix, name, stamp, data)
 
     def _write_depth(self, data: np.ndarray, prefix: str, stamp: str, name: str) -> None:
-        self._file(prefix, name, stamp, "npy", lambda: npy_bytes(data))
+        self._npy(prefix, name, stamp, data)
         if self.colorize_depth:
             self._file(prefix, name, stamp, "png", lambda: image_bytes(depth_to_gray(data)))
 
@@ -271,7 +274,7 @@ class BasicWriter(FileWriter):
     def _write_boxes(self, value: Mapping[str, Any], prefix: str, stamp: str, name: str) -> None:
         info = _info(value)
         data, labels, paths = value["data"], info["idToLabels"], list(info["primPaths"])
-        self._file(prefix, name, stamp, "npy", lambda: npy_bytes(data))
+        self._npy(prefix, name, stamp, data)
         self._file(prefix, f"{name}_labels", stamp, "json", lambda: json_bytes(labels))
         self._file(prefix, f"{name}_prim_paths", stamp, "json", lambda: json_bytes(paths))
 
@@ -327,8 +330,8 @@ class BasicWriter(FileWriter):
         if missing:
             raise FrameDataError(f"pointcloud: info lacks {missing}")
         points = value["data"]
-        self._file(prefix, name, stamp, "npy", lambda: npy_bytes(points))
+        self._npy(prefix, name, stamp, points)
         for suffix, key, four_wide in _POINTCLOUD_PARTS:
             part = np.asarray(info[key])
             part = part.reshape(-1, 4) if four_wide else part
-            self._file(prefix, f"{name}_{suffix}", stamp, "npy", lambda part=part: npy_bytes(part))
+            self._npy(prefix, f"{name}_{suffix}", stamp, part)

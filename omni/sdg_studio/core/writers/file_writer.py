@@ -13,12 +13,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, BinaryIO, ClassVar
 
 from omni.sdg_studio.core.annotators.formats import check_annotator_output
 from omni.sdg_studio.core.classes import ClassTable
 from omni.sdg_studio.core.errors import SdgStudioError
-from omni.sdg_studio.core.writers.atomic import atomic_write_bytes
+from omni.sdg_studio.core.writers.atomic import atomic_write, atomic_write_bytes
 from omni.sdg_studio.core.writers.base import AnnotatorRequest, FrameBatch
 from omni.sdg_studio.core.writers.params import WriterParamError
 from omni.sdg_studio.core.writers.pool import CompletedFrame, WritePool
@@ -127,6 +127,13 @@ class FileWriter:
         """Write ``produce()`` to ``output_dir / relpath`` on a worker (atomically); return the path."""
         path = self.output_dir / relpath
         self._pool.submit(lambda: atomic_write_bytes(path, produce()), frame=self._frame)
+        self._scheduled.append(path)
+        return path
+
+    def schedule_stream(self, relpath: str, fill: Callable[[BinaryIO], object]) -> Path:
+        """Like :meth:`schedule_file`, for large contents ``fill(handle)`` streams into the file."""
+        path = self.output_dir / relpath
+        self._pool.submit(lambda: atomic_write(path, fill), frame=self._frame)
         self._scheduled.append(path)
         return path
 

@@ -46,3 +46,8 @@ class Writer:
 class WriterRegistry:
     @staticmethod
     def get(writer_name: str, init_params: dict[str, Any] | None = None, render_products: Any = None) -> Writer: ...
+    # IS:source/extensions/isaacsim.replicator.examples/python/tests/test_scene_based_sdg.py
+    # (`writer_type not in rep.WriterRegistry.get_writers()`), IS:source/extensions/isaacsim.hsb.nodes/python/extension.py
+    # (`for writer in rep.WriterRegistry.get_writers(category=...)`): a collection of registered names.
+    @staticmethod
+    def get_writers(category: str | None = None) -> dict[str, Any]: ...
