@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from pxr import Sdf, Usd, UsdGeom
 
+from omni.sdg_studio.core.semantics.apply import apply
 from omni.sdg_studio.core.semantics.plan import Action, LabelPlanError, plan
 from omni.sdg_studio.core.semantics.rules_file import load_rules, parse_rules_text
 from omni.sdg_studio.core.semantics.schema import inherited_labels
@@ -213,6 +214,13 @@ def test_time_sampled_labels_are_left_alone_with_a_warning():
     result = plan(stage, rules("  - {id: r, match: '*', labels: lamp, mode: replace}\n"))
     (row,) = result.rows
     assert row.action == Action.WARN and "time-sampled" in row.message and not result.changes
+    UsdGeom.Mesh.Define(stage, "/Steady")
+    attr = stage.GetPrimAtPath("/Blinking").GetAttribute("semantics:labels:class")
+    samples = {t: list(attr.Get(t)) for t in attr.GetTimeSamples()}
+    both = plan(stage, rules("  - {id: r, match: '*', labels: lamp, mode: replace}\n"))
+    apply(stage, both)
+    assert [r.path for r in both.changes] == ["/Steady"]
+    assert {t: list(attr.Get(t)) for t in attr.GetTimeSamples()} == samples == {0.0: ["on"], 10.0: ["off"]}
 
 
 def test_legacy_upgrade_conflict_and_warnings():
