@@ -178,13 +178,16 @@ def names_and_types(stage: Usd.Stage) -> None:
 
 
 def naive(stage: Usd.Stage) -> int:
-    """For each rule: traverse, and per match LabelsAPI.Apply + Set, outside any ChangeBlock."""
+    """What scripts do today: for each rule, traverse the stage and, per match, add the labels the way Isaac Sim's
+    ``add_labels`` helper does (``LabelsAPI.Apply``, read the labels, append, ``Set``), outside any ChangeBlock."""
     written = 0
     for pattern, taxonomy, labels in NAIVE_RULES:
         compiled = re.compile(pattern, re.IGNORECASE)
         for prim in stage.Traverse():
             if compiled.fullmatch(prim.GetName()):
-                UsdSemantics.LabelsAPI.Apply(prim, taxonomy).CreateLabelsAttr().Set(labels)
+                attr = UsdSemantics.LabelsAPI.Apply(prim, taxonomy).GetLabelsAttr()
+                existing = list(attr.Get() or [])
+                attr.Set(existing + [label for label in labels if label not in existing])
                 written += 1
     return written
 

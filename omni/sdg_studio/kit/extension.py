@@ -13,9 +13,10 @@ from omni.kit.menu.utils import MenuHelperExtensionFull, MenuItemDescription, ad
 
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.recorder.model import RecorderModel
-from omni.sdg_studio.kit.placeholder_window import PlaceholderWindow
 from omni.sdg_studio.kit.recorder_setup import make_recorder_model
 from omni.sdg_studio.kit.recorder_window import RecorderWindow
+from omni.sdg_studio.kit.semantic_commands import register_commands, unregister_commands
+from omni.sdg_studio.kit.semantic_editor_window import SemanticEditorWindow
 from omni.sdg_studio.kit.visualizer_window import VisualizerWindow
 
 MENU_ROOT = "Tools"
@@ -30,7 +31,7 @@ VISUALIZER = "Annotator Visualizer"
 def _window_factories(recorder: RecorderModel) -> list[tuple[str, Callable[[], ui.Window]]]:
     """Title and constructor of each panel, in menu order."""
     return [
-        (SEMANTIC_EDITOR, lambda: PlaceholderWindow(SEMANTIC_EDITOR, "Label prims by rules on name, path and type.")),
+        (SEMANTIC_EDITOR, lambda: SemanticEditorWindow(SEMANTIC_EDITOR)),
         (RECORDER, lambda: RecorderWindow(RECORDER, recorder)),
         (VISUALIZER, lambda: VisualizerWindow(VISUALIZER)),
     ]
@@ -54,6 +55,7 @@ class SdgStudioExtension(omni.ext.IExt, MenuHelperExtensionFull):
 
     def on_startup(self, ext_id: str) -> None:
         self._ext_id = ext_id
+        register_commands()
         self._recorder = make_recorder_model(ext_id)
         for title, factory in _window_factories(self._recorder):
             self.menu_startup(factory, title, title, MENU_GROUP)
@@ -81,3 +83,4 @@ class SdgStudioExtension(omni.ext.IExt, MenuHelperExtensionFull):
         self.menu_shutdown()
         self._recorder.stop()
         self._recorder.save_last_config()
+        unregister_commands()

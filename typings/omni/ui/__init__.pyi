@@ -47,6 +47,9 @@ class AbstractValueModel:
     def add_value_changed_fn(self, fn: Callable[[AbstractValueModel], None]) -> int: ...
     # https://docs.omniverse.nvidia.com/kit/docs/omni.ui/latest/omni.ui/omni.ui.AbstractValueModel.html (add_end_edit_fn);
     # usage IS:source/extensions/isaacsim.asset.gen.conveyor.ui/isaacsim/asset/gen/conveyor/ui/impl/preferences.py.
+    # IS:source/extensions/isaacsim.asset.gen.conveyor.ui/isaacsim/asset/gen/conveyor/ui/impl/preferences.py
+    # (widget.model.add_end_edit_fn(lambda a: a.get_value_as_string())): called when editing ends (Enter, focus loss).
+    def get_value_as_string(self) -> str: ...
     def add_end_edit_fn(self, fn: Callable[[AbstractValueModel], None]) -> int: ...
 
 class AbstractItem: ...
@@ -142,8 +145,17 @@ class FloatField(Widget):
 class StringField(Widget):
     # IS:.../synthetic_recorder_window.py (ui.StringField(width=200).model, ui.StringField(tooltip=...).model,
     # model.as_string, set_value, add_value_changed_fn).
+    # IS:source/extensions/isaacsim.asset.gen.conveyor.ui/isaacsim/asset/gen/conveyor/ui/impl/preferences.py
+    # (ui.StringField(height=20); field.model); `identifier` finds it in tests:
+    # IS:source/extensions/isaacsim.asset.importer.mjcf.ui/python/tests/test_ui.py (StringField[*].identifier=='...').
     def __init__(
-        self, *, width: float | None = None, height: float | None = None, tooltip: str = "", read_only: bool = False
+        self,
+        *,
+        width: float | None = None,
+        height: float | None = None,
+        tooltip: str = "",
+        read_only: bool = False,
+        identifier: str = "",
     ) -> None: ...
     @property
     def model(self) -> AbstractValueModel: ...

@@ -10,15 +10,23 @@ class StageEventType:
     OPENED: StageEventType
     CLOSING: StageEventType
     CLOSED: StageEventType
+    # IS:source/extensions/isaacsim.asset.gen.conveyor.ui/isaacsim/asset/gen/conveyor/ui/impl/conveyor_builder_widget.py
+    # (stage_event_name(omni.usd.StageEventType.SELECTION_CHANGED)).
+    SELECTION_CHANGED: StageEventType
 
 class Selection:
     # TY:typings/omni/usd/_usd.pyi (Selection.get_selected_prim_paths(self, source=...) -> list[str]); usage
     # IS:source/extensions/isaacsim.replicator.synthetic_recorder/isaacsim/replicator/synthetic_recorder/synthetic_recorder_window.py
     # (context.get_selection().get_selected_prim_paths()).
+    # TY:typings/omni/usd/_usd.pyi (Selection.get_selected_prim_paths() -> list[str];
+    # set_selected_prim_paths(paths: list[str], expand_in_stage: bool)); usage in
+    # IS:source/extensions/isaacsim.asset.gen.conveyor.ui/isaacsim/asset/gen/conveyor/ui/impl/conveyor_builder_widget.py.
     def get_selected_prim_paths(self) -> list[str]: ...
+    def set_selected_prim_paths(self, paths: list[str], expand_in_stage: bool) -> bool: ...
 
 class UsdContext:
     def get_stage(self) -> Usd.Stage | None: ...
+    # IS:source/extensions/isaacsim.asset.gen.conveyor/python/commands/commands.py (get_context().get_selection()).
     def get_selection(self) -> Selection: ...
     def stage_event_name(self, event: StageEventType) -> str: ...
     async def new_stage_async(self) -> tuple[bool, str]: ...

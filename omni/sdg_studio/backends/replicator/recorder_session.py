@@ -151,4 +151,3 @@ class ReplicatorCaptureSession:
             self._capture_on_play = None
         for randomizer in self.randomizers:
             randomizer.restore()
-

@@ -196,6 +196,8 @@ def _check_layers(
     prim: Usd.Prim, op: _PrimOps, layer: Sdf.Layer, stronger: Sequence[Sdf.Layer], problems: list[str]
 ) -> None:
     """Refuse opinions of stronger layers that would hide the write; find weaker ones to hide."""
+    if not stronger and not op.remove and not op.legacy:
+        return  # nothing can hide the write, and nothing weaker has to be hidden
     names = op.touched_properties()
     for strong in stronger:
         spec = strong.GetPrimAtPath(op.path)
@@ -325,6 +327,11 @@ def _snapshot(layer: Sdf.Layer, ops: Sequence[_PrimOps], undo: LabelUndo) -> Non
             found = known[path] = path == Sdf.Path.absoluteRootPath or layer.GetPrimAtPath(path) is not None
         return found
 
+    if not layer.rootPrims:  # an empty layer (a new labels layer): every op creates its prim
+        for op in ops:
+            op.new = True
+        undo.created = sorted({op.path.GetPrefixes()[0] for op in ops})
+        return
     created: set[Sdf.Path] = set()
     for op in ops:
         spec = layer.GetPrimAtPath(op.path)

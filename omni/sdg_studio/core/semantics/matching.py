@@ -112,7 +112,8 @@ def _filter(hits: Hits, match: Match, column: Column, keep: bool) -> Hits:
     test = match.regex.search if match.kind == "contains" else match.regex.fullmatch
     rows = list(hits)
     out: Hits = {}
-    for row, found in zip(rows, map(test, [column[r] for r in rows]), strict=True):
+    values = column.take(rows) if isinstance(column, PathColumn) else [column[r] for r in rows]
+    for row, found in zip(rows, map(test, values), strict=True):
         if (found is not None) != keep:
             continue
         groups = hits[row]
@@ -137,11 +138,14 @@ class PathColumn:
         self.prims = prims
         self._cache: dict[int, str] = {}
 
-    def __getitem__(self, row: int) -> str:
-        found = self._cache.get(row)
-        if found is None:
-            found = self._cache[row] = str(self.prims[row].GetPath())
-        return found
+    def take(self, rows: Sequence[int]) -> list[str]:
+        """The paths of ``rows``; missing ones are computed in one pass."""
+        missing = [r for r in rows if r not in self._cache]
+        if missing:
+            prims = self.prims
+            self._cache.update(zip(missing, map(str, map(Usd.Prim.GetPath, [prims[r] for r in missing])), strict=True))
+        cache = self._cache
+        return [cache[r] for r in rows]
 
 
 class RuleMatcher:

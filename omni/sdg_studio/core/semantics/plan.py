@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import gc
 import itertools
-import json
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -186,9 +185,6 @@ class LabelPlan:
             "rule_hits": self.rule_hits,
             "unmatched_rules": self.unmatched_rules,
         }
-
-    def to_json_text(self) -> str:
-        return json.dumps(self.to_json(), indent=2)
 
 
 @dataclass
