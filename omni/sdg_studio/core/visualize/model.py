@@ -17,32 +17,13 @@ from typing import Any
 
 import numpy as np
 
+from omni.sdg_studio.core.annotators import ANNOTATORS
 from omni.sdg_studio.core.visualize.colorize import DepthRange
 from omni.sdg_studio.core.visualize.layout import compose, fit_layout
 from omni.sdg_studio.core.visualize.tiles import Tile, TileStatus, ViewOptions, default_order, render_tiles, viewable
 
 #: Annotators offered when nothing else is known (Replicator's names, all with a tile).
-DEFAULT_ANNOTATORS: tuple[str, ...] = tuple(
-    name
-    for name in default_order(
-        [
-            "rgb",
-            "distance_to_camera",
-            "distance_to_image_plane",
-            "semantic_segmentation",
-            "instance_segmentation",
-            "instance_id_segmentation",
-            "bounding_box_2d_tight",
-            "bounding_box_2d_loose",
-            "bounding_box_3d",
-            "occlusion",
-            "normals",
-            "motion_vectors",
-            "pointcloud",
-        ]
-    )
-    if viewable(name)
-)
+DEFAULT_ANNOTATORS: tuple[str, ...] = tuple(name for name in default_order(ANNOTATORS) if viewable(name))
 MAX_REFRESH_HZ = 60.0
 #: After this many all-empty frames the status line suggests what may be wrong.
 STALL_FRAMES = 120
