@@ -6,26 +6,14 @@ BasicWriter attaches one annotator per enabled flag; KittiWriter and CocoWriter 
 
 from __future__ import annotations
 
-from omni.sdg_studio.core.recorder.config import BASIC_WRITER, RecorderConfig
+from omni.sdg_studio.core.recorder.config import BASIC_WRITER, BASIC_WRITER_FLAGS, RecorderConfig
 from omni.sdg_studio.core.writers.base import AnnotatorRequest
 
-#: BasicWriter flags that attach an annotator of the same name.
-BASIC_ANNOTATOR_FLAGS = (
-    "rgb",
-    "bounding_box_2d_tight",
-    "bounding_box_2d_loose",
-    "semantic_segmentation",
-    "instance_id_segmentation",
-    "instance_segmentation",
-    "distance_to_camera",
-    "distance_to_image_plane",
-    "bounding_box_3d",
-    "occlusion",
-    "normals",
-    "motion_vectors",
-    "camera_params",
-    "pointcloud",
-    "skeleton_data",
+#: BasicWriter flags that attach an annotator of the same name: the recorder's flags less the options.
+BASIC_ANNOTATOR_FLAGS = tuple(
+    flag
+    for flag in BASIC_WRITER_FLAGS
+    if not flag.startswith("colorize_") and flag != "pointcloud_include_unlabelled"
 )
 FIXED_ANNOTATORS: dict[str, tuple[str, ...]] = {
     "KittiWriter": (

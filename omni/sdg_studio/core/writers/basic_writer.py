@@ -155,9 +155,8 @@ class BasicWriter(FileWriter):
             resume=resume,
             workers=workers,
             max_frames_in_flight=max_frames_in_flight,
+            s3_bucket=s3_bucket,
         )
-        if s3_bucket:
-            raise WriterParamError(self.name, "s3_bucket", "S3 output is not supported here; write to disk")
         if skeleton_data:
             raise WriterParamError(
                 self.name, "skeleton_data", "skeleton annotations are not available in the embedded backend"

@@ -99,9 +99,8 @@ class CocoWriter(FileWriter):
             resume=resume,
             workers=workers,
             max_frames_in_flight=max_frames_in_flight,
+            s3_bucket=s3_bucket,
         )
-        if s3_bucket:
-            raise WriterParamError(self.name, "s3_bucket", "S3 output is not supported here; write to disk")
         if isinstance(frame_padding, bool) or not isinstance(frame_padding, int) or frame_padding < 0:
             raise WriterParamError(self.name, "frame_padding", f"must be an integer >= 0, got {frame_padding!r}")
         if image_output_format.lower() not in ImageFormat.__args__:  # type: ignore[attr-defined]

@@ -50,9 +50,12 @@ class FileWriter:
         resume: bool = False,
         workers: int | None = None,
         max_frames_in_flight: int = 4,
+        s3_bucket: str | None = None,
     ) -> None:
         if output_dir is None or str(output_dir) == "":
             raise WriterParamError(self.name, "output_dir", "is required (the folder to write into)")
+        if s3_bucket:
+            raise WriterParamError(self.name, "s3_bucket", "S3 output is not supported here; write to disk")
         self.output_dir = Path(output_dir)
         self.seed = seed
         self.classes = classes if classes is not None else ClassTable()

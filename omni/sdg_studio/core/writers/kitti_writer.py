@@ -230,9 +230,8 @@ class KittiWriter(FileWriter):
             resume=resume,
             workers=workers,
             max_frames_in_flight=max_frames_in_flight,
+            s3_bucket=s3_bucket,
         )
-        if s3_bucket:
-            raise WriterParamError(self.name, "s3_bucket", "S3 output is not supported here; write to disk")
         if mapping_path and mapping_dict:
             raise WriterParamError(self.name, "mapping_dict", "cannot be combined with mapping_path; choose one")
         if bbox_height_threshold < 0:
