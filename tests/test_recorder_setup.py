@@ -128,7 +128,7 @@ def test_resume_checks_it_continues_the_same_recording(sample_scene: Path, tmp_p
 def test_an_unwritable_output_folder_is_a_clear_error(sample_scene: Path, tmp_path: Path, monkeypatch):
     from omni.sdg_studio.core.recorder import manifest
 
-    def read_only(path, text):
+    def read_only(path, text, durable=False):
         raise OSError(30, "Read-only file system", str(path))
 
     monkeypatch.setattr(manifest, "atomic_write_text", read_only)

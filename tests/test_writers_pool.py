@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from frames import make_batch
 
+from omni.sdg_studio.core import atomic
+from omni.sdg_studio.core.atomic import TEMP_PREFIX, WriteError, atomic_write_bytes, sweep_temp_files
 from omni.sdg_studio.core.errors import SdgStudioError
-from omni.sdg_studio.core.writers import atomic
-from omni.sdg_studio.core.writers.atomic import TEMP_PREFIX, WriteError, atomic_write_bytes, sweep_temp_files
 from omni.sdg_studio.core.writers.basic_writer import BasicWriter
 from omni.sdg_studio.core.writers.pool import WritePool
 

@@ -16,8 +16,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from omni.sdg_studio.core.atomic import atomic_write_text
 from omni.sdg_studio.core.config_document import ConfigDocument, load_document
-from omni.sdg_studio.core.recorder.atomic import atomic_write_text
 from omni.sdg_studio.core.recorder.config import (
     BASIC_WRITER,
     BASIC_WRITER_FLAGS,
@@ -216,5 +216,5 @@ def config_to_isaac(config: RecorderConfig) -> dict[str, Any]:
 def save_isaac_config(config: RecorderConfig, path: str | Path) -> Path:
     """Write ``config`` as recorder JSON (indent 4, as the window saves), atomically."""
     path = Path(path)
-    atomic_write_text(path, json.dumps(config_to_isaac(config), indent=4) + "\n")
+    atomic_write_text(path, json.dumps(config_to_isaac(config), indent=4) + "\n", durable=True)
     return path

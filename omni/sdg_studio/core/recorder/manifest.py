@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from omni.sdg_studio import __version__
+from omni.sdg_studio.core.atomic import atomic_write_text
 from omni.sdg_studio.core.errors import SdgStudioError
-from omni.sdg_studio.core.recorder.atomic import atomic_write_text
 from omni.sdg_studio.core.recorder.output_policy import MANIFEST_NAME
 
 FORMAT = "sdg_studio.recording"
@@ -146,7 +146,7 @@ class Manifest:
     def save(self) -> None:
         """Replace the manifest on disk atomically (an OSError leaves the previous one in place)."""
         self.updated = now_iso()
-        atomic_write_text(self.path, json.dumps(self.to_json(), indent=2) + "\n")
+        atomic_write_text(self.path, json.dumps(self.to_json(), indent=2) + "\n", durable=True)
 
     @classmethod
     def load(cls, output_dir: Path) -> Manifest:

@@ -6,9 +6,10 @@ Python) and :class:`AsyncCaptureSession` awaits Kit's event loop (Replicator's `
 
 from __future__ import annotations
 
-import errno
 from pathlib import Path
 from typing import Protocol, runtime_checkable
+
+from omni.sdg_studio.core.atomic import write_error_reason
 
 
 class CaptureSession(Protocol):
@@ -74,13 +75,5 @@ class AsyncCaptureSession(Protocol):
 
 def write_error_message(exc: OSError, output_dir: Path) -> str:
     """A one-line explanation of a write failure (full disk, read-only, no permission, ...)."""
-    reasons = {
-        errno.ENOSPC: "the disk is full",
-        errno.EDQUOT: "the disk quota is exhausted",
-        errno.EROFS: "the file system is read-only",
-        errno.EACCES: "permission denied",
-        errno.EPERM: "operation not permitted",
-    }
-    reason = reasons.get(exc.errno or -1, exc.strerror or str(exc))
     where = f" ({exc.filename})" if exc.filename else ""
-    return f"writing to {output_dir} failed: {reason}{where}"
+    return f"writing to {output_dir} failed: {write_error_reason(exc)}{where}"

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from omni.sdg_studio.core.atomic import atomic_path
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.visualize.layout import to_image
 
@@ -18,13 +17,6 @@ def save_png(image: np.ndarray, path: Path, *, overwrite: bool = False) -> Path:
         raise SdgStudioError(f"{path}: the output must be a .png file")
     if path.exists() and not overwrite:
         raise SdgStudioError(f"{path}: already exists; pass --overwrite to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".png", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            to_image(image).save(stream, format="PNG")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_path(path, durable=False) as temporary:
+        to_image(image).save(temporary, format="PNG")
     return path

@@ -6,7 +6,7 @@
 and writes end-of-run files. See docs/writers.md.
 """
 
-from omni.sdg_studio.core.writers.atomic import WriteError, atomic_write_bytes, atomic_write_text, sweep_temp_files
+from omni.sdg_studio.core.atomic import WriteError, atomic_write_bytes, atomic_write_text, sweep_temp_files
 from omni.sdg_studio.core.writers.base import AnnotatorRequest, FrameBatch, Writer
 from omni.sdg_studio.core.writers.basic_writer import BasicWriter
 from omni.sdg_studio.core.writers.coco_writer import CocoWriter

@@ -24,8 +24,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from omni.sdg_studio.core.atomic import atomic_write_bytes
 from omni.sdg_studio.core.classes import ClassTable, LabelClass
-from omni.sdg_studio.core.writers.atomic import atomic_write_bytes
 from omni.sdg_studio.core.writers.base import AnnotatorRequest, FrameBatch
 from omni.sdg_studio.core.writers.colorize import label_text, paint
 from omni.sdg_studio.core.writers.encode import image_bytes, json_bytes

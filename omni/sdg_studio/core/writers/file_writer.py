@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any, BinaryIO, ClassVar
 
 from omni.sdg_studio.core.annotators.formats import check_annotator_output
+from omni.sdg_studio.core.atomic import atomic_write, atomic_write_bytes
 from omni.sdg_studio.core.classes import ClassTable
 from omni.sdg_studio.core.errors import SdgStudioError
-from omni.sdg_studio.core.writers.atomic import atomic_write, atomic_write_bytes
 from omni.sdg_studio.core.writers.base import AnnotatorRequest, FrameBatch
 from omni.sdg_studio.core.writers.params import WriterParamError
 from omni.sdg_studio.core.writers.pool import CompletedFrame, WritePool

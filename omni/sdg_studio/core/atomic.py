@@ -1,7 +1,8 @@
-"""Atomic file writes: bytes go to a temporary name in the target folder, then ``os.replace``.
+"""Atomic file writes, the one place they live: bytes go to a temporary name in the target folder, then ``os.replace``.
 
 A reader (or a resumed run) therefore sees either the previous file or the complete new one,
-never a half-written file; a failed write leaves no temporary file behind.
+never a half-written file; a failed write leaves no temporary file behind. :func:`atomic_path` serves
+writers that need a file name rather than a handle (``Sdf.Layer.Export``, Pillow's ``save``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import contextlib
 import errno
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -19,7 +20,7 @@ from omni.sdg_studio.core.errors import SdgStudioError
 #: Prefix of temporary files; a crashed run may leave such files, never under a final name.
 TEMP_PREFIX = ".sdg-tmp-"
 
-_REASONS = {
+REASONS = {
     errno.ENOSPC: "the disk is full",
     errno.EDQUOT: "the disk quota is exceeded",
     errno.EROFS: "the file system is read-only",
@@ -29,20 +30,62 @@ _REASONS = {
 }
 
 
+def write_error_reason(exc: OSError) -> str:
+    """Why a write failed, in words (\"the disk is full\", \"the file system is read-only\", ...)."""
+    return REASONS.get(exc.errno or 0) or exc.strerror or str(exc)
+
+
 class WriteError(SdgStudioError, OSError):
     """A file could not be written; the message names the file and the reason (full disk, read-only, ...)."""
 
     def __init__(self, path: Path, cause: OSError) -> None:
         self.path = Path(path)
         self.cause = cause
-        reason = _REASONS.get(cause.errno or 0) or cause.strerror or str(cause)
-        super().__init__(cause.errno, f"cannot write {self.path}: {reason}")
+        super().__init__(cause.errno, f"cannot write {self.path}: {write_error_reason(cause)}")
 
     def __str__(self) -> str:
         return str(self.args[1])
 
     def __reduce__(self):  # keep pickling (e.g. across processes) working with the custom signature
         return (type(self), (self.path, self.cause))
+
+
+def _temporary_sibling(target: Path) -> str:
+    return str(target.parent / f"{TEMP_PREFIX}{secrets.token_hex(6)}-{target.name}")
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str], *, durable: bool = True) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; when the block ends normally it is renamed over ``path``.
+
+    The block writes the temporary file by name (``layer.Export(str(tmp))``, ``image.save(tmp)``). On any
+    error, or when the block wrote nothing, the target is left as it was and the temporary file is removed;
+    OS errors are raised as :class:`WriteError` naming ``path``. ``durable`` fsyncs the file before the rename.
+    """
+    target = Path(path)
+    tmp: Path | None = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(_temporary_sibling(target))
+        yield tmp
+        if not tmp.is_file():
+            raise WriteError(target, OSError(errno.EIO, "nothing was written"))
+        if durable:
+            fd = os.open(tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        os.replace(tmp, target)
+        tmp = None
+    except WriteError:
+        raise
+    except OSError as exc:
+        raise WriteError(target, exc) from exc
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
 
 
 def atomic_write(path: str | os.PathLike[str], fill: Callable[[BinaryIO], object], *, durable: bool = False) -> Path:
@@ -57,7 +100,7 @@ def atomic_write(path: str | os.PathLike[str], fill: Callable[[BinaryIO], object
     tmp_name: str | None = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp_name = str(target.parent / f"{TEMP_PREFIX}{secrets.token_hex(6)}-{target.name}")
+        tmp_name = _temporary_sibling(target)
         # O_EXCL: the temporary name is ours alone; mode 0o666 lets the umask decide, like a plain open().
         fd = os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
         with os.fdopen(fd, "wb") as handle:
