@@ -493,12 +493,12 @@ class SemanticEditorModel:
 
     # click-to-label ----------------------------------------------------------------------------
 
-    def selected_prims(self) -> list[PrimLabelView]:
-        """Both schemas of every selected prim, and what it inherits from its ancestors."""
+    def selected_prims(self, limit: int | None = None) -> list[PrimLabelView]:
+        """Both schemas of every selected prim (the first ``limit`` ones), and what it inherits from its ancestors."""
         if self.stage is None:
             return []
         views = []
-        for path in self.selection:
+        for path in self.selection[:limit]:
             prim = self.stage.GetPrimAtPath(path)
             if not prim:
                 continue
