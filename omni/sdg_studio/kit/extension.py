@@ -20,7 +20,7 @@ import omni.ui as ui
 import omni.usd
 from omni.kit.menu.utils import MenuHelperExtensionFull, MenuItemDescription, add_menu_items, remove_menu_items
 
-from omni.sdg_studio.backends.replicator.writer_output import isaac_sim_line
+from omni.sdg_studio.backends.replicator.writer_output import ISAAC_SIM_6_0, ReplicatorSetupError, isaac_sim_line
 from omni.sdg_studio.core.task_keeper import TaskKeeper
 from omni.sdg_studio.core.visualize.model import VisualizerModel
 from omni.sdg_studio.kit.names import (
@@ -57,7 +57,12 @@ class SdgStudioExtension(omni.ext.IExt, MenuHelperExtensionFull):
         self.ext_id = ext_id
         self.tasks = TaskKeeper()
         register_commands()
-        line = isaac_sim_line(omni.kit.app.get_app().get_build_version())
+        build = omni.kit.app.get_app().get_build_version()
+        try:
+            line = isaac_sim_line(build)
+        except ReplicatorSetupError:
+            line = ISAAC_SIM_6_0
+            logger.warning("[SDG Studio] unknown Kit version %r: using the %s conventions", build, line.name)
         logger.info("[SDG Studio] writing with the %s conventions (Kit %s)", line.name, line.kit)
         self.recorder = RecorderHost(line, self.tasks)
         self.semantic_editor = SemanticEditorHost(self.tasks)

@@ -12,7 +12,6 @@ after the panel shows what it is doing.
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable
 
 import carb.eventdispatcher
@@ -24,8 +23,6 @@ from omni.sdg_studio.core.semantics.editor_model import SemanticEditorModel
 from omni.sdg_studio.core.stage_edits import StageEdits
 from omni.sdg_studio.core.task_keeper import TaskKeeper
 from omni.sdg_studio.kit.semantic_commands import KitCommandRunner
-
-logger = logging.getLogger(__name__)
 
 
 class SemanticEditorHost:
@@ -102,6 +99,7 @@ class SemanticEditorHost:
         stage = self.model.stage
         if stage is None or omni.timeline.get_timeline_interface().is_playing():
             return self.model.preview()
+        rules = self.model.ruleset
         self._set_busy("planning the rules on the stage ...")
         edits = StageEdits(stage)
         try:
@@ -109,10 +107,10 @@ class SemanticEditorHost:
         finally:
             edits.stop()
             self._set_busy("")
-        if planned and edits.changed:
-            self.model.attach(stage)  # drops the stale preview
+        if planned and (edits.changed or self.model.stage is not stage or self.model.ruleset is not rules):
+            self.model.attach(self.model.stage)  # drops the stale preview
             self.follow_selection()
-            self.model.message = "the stage changed while planning; press Preview again"
+            self.model.message = "the stage or the rules changed while planning; press Preview again"
             self._set_busy("")
             return False
         return planned

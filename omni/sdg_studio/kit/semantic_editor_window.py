@@ -66,6 +66,7 @@ class SemanticEditorWindow(MenuHelperWindow):
         self._alive = True
         self._refresh_pending = False
         self._shown: dict[str, Any] = {}
+        self._shown_objects: tuple[object, ...] = ()
         self._new_taxonomy = "class"
         self._actions: list[ui.Button] = []
         self._build()
@@ -113,6 +114,8 @@ class SemanticEditorWindow(MenuHelperWindow):
             if name not in self._shown or self._shown[name] != shown:
                 self._shown[name] = shown
                 frame.rebuild()
+        # The sections compare these by id: keep them alive so that no new object can reuse an id shown.
+        self._shown_objects = (self.model.plan, self.model.log, self.model.stage)
 
     # -- widgets -----------------------------------------------------------------------------------
     def _build(self) -> None:

@@ -48,6 +48,7 @@ class VisualizerWindow(MenuHelperWindow):
         self._loop = asyncio.get_event_loop()
         self._alive = True
         self._working = False
+        self._generation = 0  # bumped when the stage closes: a frame fetched before is dropped
         self._uploaded: np.ndarray | None = None
         self._input_problem = ""
         depth = model.options.depth  # the model outlives earlier windows: show what it holds
@@ -207,8 +208,12 @@ class VisualizerWindow(MenuHelperWindow):
 
     async def _process(self, frame: dict[str, Any]) -> None:
         """Colorize the frame into tiles and compose the grid off the main thread, then upload it."""
+        generation = self._generation
         try:
             await self._loop.run_in_executor(None, self.model.submit, frame)
+            if generation != self._generation:  # the stage closed meanwhile: not this frame
+                self.model.clear()
+                return
             await self._compose_and_upload()
         finally:
             self._working = False
@@ -222,6 +227,7 @@ class VisualizerWindow(MenuHelperWindow):
             self.source.release()
 
     def _on_stage_closing(self) -> None:
+        self._generation += 1
         self.source.release()
         self.model.clear()
         self.model.set_cameras([])

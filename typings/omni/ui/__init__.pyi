@@ -9,6 +9,13 @@
 # or an int only; https://docs.omniverse.nvidia.com/kit/docs/omni.kit.documentation.ui.style/latest/units.html:
 # "If a number is not specified to be a certain unit, it is Pixel"; Fraction shares the parent's free space).
 # So no `width=None` here: tests/test_kit_contract.py runs pyright on a `width=None` call and expects an error.
+# Isaac Sim 5.1 uses the same widgets (IS@5.1 files): ui.Frame(build_fn=) isaacsim.gui.components element_wrappers/
+# ui_widget_wrappers.py; ui.ComboBox, add_end_edit_fn isaacsim.app.selector selector_window.py; ui.FloatField,
+# ui.ProgressBar isaacsim.asset.importer.urdf python/impl/ui/ui_utils.py; ui.ImageWithProvider isaacsim.asset.browser
+# delegate.py; ui.ByteImageProvider isaacsim.asset.gen.omap.ui extension.py; ui.Workspace.get_window isaacsim.app.selector
+# create_selector.py; ui.Fraction isaacsim.asset.gen.conveyor.ui impl/preferences.py; set_computed_content_size_changed_fn
+# isaacsim.asset.browser prop_property_delegate.py; identifier= isaacsim.gui.property namespace.py; CheckBox, IntField,
+# StringField, CollapsableFrame isaacsim.replicator.synthetic_recorder synthetic_recorder_window.py.
 from collections.abc import Callable, Sequence
 from typing import Any
 
