@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-import carb.eventdispatcher
 import omni.ext
 import omni.kit.actions.core
 import omni.kit.app
@@ -23,6 +22,7 @@ from omni.kit.menu.utils import MenuHelperExtensionFull, MenuItemDescription, ad
 from omni.sdg_studio.backends.replicator.writer_output import ISAAC_SIM_6_0, ReplicatorSetupError, isaac_sim_line
 from omni.sdg_studio.core.task_keeper import TaskKeeper
 from omni.sdg_studio.core.visualize.model import VisualizerModel
+from omni.sdg_studio.kit.events import observe_stage
 from omni.sdg_studio.kit.names import (
     MENU_GROUP,
     MENU_ROOT,
@@ -67,10 +67,8 @@ class SdgStudioExtension(omni.ext.IExt, MenuHelperExtensionFull):
         self.recorder = RecorderHost(line, self.tasks)
         self.semantic_editor = SemanticEditorHost(self.tasks)
         self.visualizer = VisualizerModel()
-        self._stage_closing = carb.eventdispatcher.get_eventdispatcher().observe_event(
-            event_name=omni.usd.get_context().stage_event_name(omni.usd.StageEventType.CLOSING),
-            on_event=lambda _: self.visualizer.clear(),
-            observer_name="omni.sdg_studio.visualizer_model.stage_closing",
+        self._stage_closing = observe_stage(
+            omni.usd.StageEventType.CLOSING, self.visualizer.clear, "omni.sdg_studio.visualizer_model.stage_closing"
         )
         for title, factory in self._window_factories():
             self.menu_startup(factory, title, title, MENU_GROUP)

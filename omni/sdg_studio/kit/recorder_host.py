@@ -14,7 +14,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import carb.eventdispatcher
 import carb.tokens
 import omni.kit.app
 import omni.replicator.core as rep
@@ -29,6 +28,7 @@ from omni.sdg_studio.core.task_keeper import TaskKeeper
 from omni.sdg_studio.core.user_state import user_state_dir
 from omni.sdg_studio.core.writers.params import WriterParam, declared_params
 from omni.sdg_studio.core.writers.registry import WRITERS, python_writer_names
+from omni.sdg_studio.kit.events import observe, observe_stage
 
 logger = logging.getLogger(__name__)
 
@@ -68,20 +68,9 @@ class RecorderHost:
             param_specs=self.param_specs,
             log=logger.info,
         )
-        context = omni.usd.get_context()
-        dispatcher = carb.eventdispatcher.get_eventdispatcher()
         self._subscriptions = [
-            dispatcher.observe_event(
-                event_name=context.stage_event_name(omni.usd.StageEventType.CLOSING),
-                on_event=lambda _: self.abort(),
-                observer_name="omni.sdg_studio.recorder.stage_closing",
-            ),
-            dispatcher.observe_event(
-                event_name=omni.kit.app.GLOBAL_EVENT_POST_QUIT,
-                on_event=lambda _: self.close(),
-                observer_name="omni.sdg_studio.recorder.post_quit",
-                order=0,
-            ),
+            observe_stage(omni.usd.StageEventType.CLOSING, self.abort, "omni.sdg_studio.recorder.stage_closing"),
+            observe(omni.kit.app.GLOBAL_EVENT_POST_QUIT, self.close, "omni.sdg_studio.recorder.post_quit"),
         ]
 
     def _open_session(self, config: RecorderConfig, output_dir: Path, stage: Any) -> ReplicatorCaptureSession:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-import carb.eventdispatcher
 import omni.kit.app
 import omni.timeline
 import omni.usd
@@ -22,6 +21,7 @@ import omni.usd
 from omni.sdg_studio.core.semantics.editor_model import SemanticEditorModel
 from omni.sdg_studio.core.stage_edits import StageEdits
 from omni.sdg_studio.core.task_keeper import TaskKeeper
+from omni.sdg_studio.kit.events import observe_stage
 from omni.sdg_studio.kit.semantic_commands import KitCommandRunner
 
 
@@ -35,24 +35,12 @@ class SemanticEditorHost:
         #: What runs now ("planning", "applying ..."); empty when the panel may edit.
         self.busy = ""
         self._listeners: list[Callable[[], None]] = []
-        context = omni.usd.get_context()
-        dispatcher = carb.eventdispatcher.get_eventdispatcher()
         self._subscriptions = [
-            dispatcher.observe_event(
-                event_name=context.stage_event_name(omni.usd.StageEventType.SELECTION_CHANGED),
-                on_event=lambda _: self.follow_selection(),
-                observer_name="omni.sdg_studio.semantic_editor.selection",
+            observe_stage(
+                omni.usd.StageEventType.SELECTION_CHANGED, self.follow_selection, "omni.sdg_studio.editor.selection"
             ),
-            dispatcher.observe_event(
-                event_name=context.stage_event_name(omni.usd.StageEventType.OPENED),
-                on_event=lambda _: self.follow_stage(),
-                observer_name="omni.sdg_studio.semantic_editor.stage_opened",
-            ),
-            dispatcher.observe_event(
-                event_name=context.stage_event_name(omni.usd.StageEventType.CLOSING),
-                on_event=lambda _: self._stage_closing(),
-                observer_name="omni.sdg_studio.semantic_editor.stage_closing",
-            ),
+            observe_stage(omni.usd.StageEventType.OPENED, self.follow_stage, "omni.sdg_studio.editor.stage_opened"),
+            observe_stage(omni.usd.StageEventType.CLOSING, self._stage_closing, "omni.sdg_studio.editor.stage_closing"),
         ]
         self.follow_stage()
 

@@ -15,7 +15,6 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-import carb.eventdispatcher
 import numpy as np
 import omni.kit.app
 import omni.timeline
@@ -27,6 +26,7 @@ from omni.sdg_studio.core.task_keeper import TaskKeeper
 from omni.sdg_studio.core.visualize.cameras import stage_cameras
 from omni.sdg_studio.core.visualize.colorize import DepthMode, DepthRange
 from omni.sdg_studio.core.visualize.model import VisualizerModel
+from omni.sdg_studio.kit.events import observe, observe_stage
 from omni.sdg_studio.kit.visualizer_source import AnnotatorSource
 
 ACTIVE_VIEWPORT = "Active viewport"
@@ -55,24 +55,12 @@ class VisualizerWindow(MenuHelperWindow):
         self._near, self._far, self._depth_mode = depth.near, depth.far, depth.mode
         self._build()
         self._unsubscribe_model = self.model.subscribe(self._model_changed)
-        dispatcher = carb.eventdispatcher.get_eventdispatcher()
-        context = omni.usd.get_context()
         self._subscriptions = [
-            dispatcher.observe_event(
-                event_name=omni.kit.app.GLOBAL_EVENT_UPDATE,
-                on_event=lambda _: self._on_update(),
-                observer_name="omni.sdg_studio.visualizer.update",
+            observe(omni.kit.app.GLOBAL_EVENT_UPDATE, self._on_update, "omni.sdg_studio.visualizer.update"),
+            observe_stage(
+                omni.usd.StageEventType.CLOSING, self._on_stage_closing, "omni.sdg_studio.visualizer.stage_closing"
             ),
-            dispatcher.observe_event(
-                event_name=context.stage_event_name(omni.usd.StageEventType.CLOSING),
-                on_event=lambda _: self._on_stage_closing(),
-                observer_name="omni.sdg_studio.visualizer.stage_closing",
-            ),
-            dispatcher.observe_event(
-                event_name=context.stage_event_name(omni.usd.StageEventType.OPENED),
-                on_event=lambda _: self.scan_cameras(),
-                observer_name="omni.sdg_studio.visualizer.stage_opened",
-            ),
+            observe_stage(omni.usd.StageEventType.OPENED, self.scan_cameras, "omni.sdg_studio.visualizer.stage_opened"),
         ]
         self.scan_cameras()
 
