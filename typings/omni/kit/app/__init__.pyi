@@ -14,9 +14,6 @@ class ExtensionManager:
     # IS:.../synthetic_recorder/synthetic_recorder_window.py (get_extension_manager().get_extension_path(self._ext_id),
     # an extension *id*, as on_startup receives it; same in 5.1's copy).
     def get_extension_path(self, ext_id: str) -> str: ...
-    # IS@5.1+6.0:source/extensions/isaacsim.asset.browser/isaacsim/asset/browser/model.py
-    # (get_enabled_extension_id("isaacsim.asset.browser") -> the id of the enabled version of a *name*).
-    def get_enabled_extension_id(self, ext_name: str) -> str: ...
 
 class IApp:
     async def next_update_async(self) -> float: ...

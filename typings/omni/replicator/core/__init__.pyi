@@ -16,13 +16,8 @@ from . import create as create
 from . import orchestrator as orchestrator
 from . import writers as writers
 
-class HydraTexture:
-    # IS:source/extensions/isaacsim.core.nodes/python/nodes/OgnIsaacAttachHydraTexture.py (set_updates_enabled(bool)).
-    def set_updates_enabled(self, enabled: bool) -> None: ...
-
 class RenderProduct:
     path: str
-    hydra_texture: HydraTexture
     def destroy(self) -> None: ...
 
 class Annotator:
