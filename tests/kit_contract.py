@@ -112,3 +112,55 @@ def missing_from_stubs(uses: list[KitNameUse], typings: Path) -> list[KitNameUse
         else:
             missing.append(use)
     return missing
+
+
+def string_constants(path: Path) -> dict[str, str]:
+    """Module-level ``NAME = "text"`` assignments of a Python file (read without importing it)."""
+    constants: dict[str, str] = {}
+    for node in ast.parse(path.read_text(), str(path)).body:
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            constants.update({t.id: node.value.value for t in node.targets if isinstance(t, ast.Name)})
+    return constants
+
+
+#: Window titles and menu entries of Isaac Sim's SDG tools, listed from isaac-sim/IsaacSim at v5.1.0 and v6.0.1
+#: (``git grep "WINDOW_NAME =\|ui.Window(" -- source/extensions/isaacsim.replicator*`` and the Replicator and
+#: "Action and Event Data Generation" submenus of ``isaacsim.gui.menu/isaacsim/gui/menu/tools_menu.py``, whose
+#: ``MenuLayout.Item(name)`` entries are matched by name anywhere in the Tools menu). Value: where it is defined.
+ISAAC_SIM_SDG_TITLES: dict[str, str] = {
+    "Synthetic Data Recorder": "isaacsim.replicator.synthetic_recorder synthetic_recorder_extension.py (5.1.0, 6.0.1)",
+    "Semantics Schema Editor": "semantics.schema.editor, named in isaacsim.app.setup layouts/sdg.json (5.1.0, 6.0.1)",
+    "Replicator YAML": "isaacsim.gui.menu tools_menu.py, Tools > Replicator (5.1.0, 6.0.1)",
+    "Grasping": "isaacsim.replicator.grasping.ui grasping_ui_extension.py (5.1.0, 6.0.1)",
+    "Teleop": "isaacsim.replicator.teleop.ui teleop_ui_extension.py (6.0.1)",
+    "Episode Recorder": "isaacsim.replicator.episode_recorder.ui episode_recorder_extension.py (6.0.1)",
+    "MobilityGen": "isaacsim.replicator.mobility_gen.ui extension.py (5.1.0, 6.0.1)",
+    "MobilityGen - Occupancy Map": "isaacsim.replicator.mobility_gen.ui extension.py (5.1.0, 6.0.1)",
+    "Preview": "isaacsim.gui.menu tools_menu.py, Replicator orchestrator entries (5.1.0, 6.0.1)",
+    "Start": "isaacsim.gui.menu tools_menu.py, Replicator orchestrator entries (5.1.0, 6.0.1)",
+    "Step": "isaacsim.gui.menu tools_menu.py, Replicator orchestrator entries (5.1.0, 6.0.1)",
+    "Pause": "isaacsim.gui.menu tools_menu.py, Replicator orchestrator entries (5.1.0, 6.0.1)",
+    "Resume": "isaacsim.gui.menu tools_menu.py, Replicator orchestrator entries (5.1.0, 6.0.1)",
+    "Stop": "isaacsim.gui.menu tools_menu.py, Replicator orchestrator entries (5.1.0, 6.0.1)",
+    "Actor SDG": "isaacsim.gui.menu tools_menu.py, Action and Event Data Generation (5.1.0, 6.0.1)",
+    "Command Injection": "isaacsim.gui.menu tools_menu.py, Action and Event Data Generation (5.1.0, 6.0.1)",
+    "Command Setting": "isaacsim.gui.menu tools_menu.py, Action and Event Data Generation (5.1.0, 6.0.1)",
+    "Object SDG": "isaacsim.gui.menu tools_menu.py, Action and Event Data Generation (5.1.0, 6.0.1)",
+    "Distribution Visualizer": "isaacsim.gui.menu tools_menu.py, Action and Event Data Generation (5.1.0, 6.0.1)",
+    "VLM Scene Captioning": "isaacsim.gui.menu tools_menu.py, Action and Event Data Generation (5.1.0, 6.0.1)",
+    "Event Scene Tagger": "isaacsim.gui.menu tools_menu.py, Action and Event Data Generation (5.1.0, 6.0.1)",
+    "Event Config File": "isaacsim.gui.menu tools_menu.py, Action and Event Data Generation (5.1.0, 6.0.1)",
+}
+
+
+def title_clashes(ours: dict[str, str], theirs: dict[str, str]) -> list[str]:
+    """Every pair of equal titles among ours, and every title of ours that equals one of theirs."""
+    clashes = []
+    seen: dict[str, str] = {}
+    for name, title in ours.items():
+        if title in seen:
+            clashes.append(f"{name} and {seen[title]} are both {title!r}")
+        seen.setdefault(title, name)
+        if title in theirs:
+            clashes.append(f"{name} = {title!r} is Isaac Sim's title ({theirs[title]})")
+    return clashes

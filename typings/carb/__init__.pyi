@@ -1,6 +1,4 @@
-# carb logging: IS:source/extensions/isaacsim.replicator.synthetic_recorder/isaacsim/replicator/synthetic_recorder/synthetic_recorder_window.py
-# (carb.log_warn(f"...")); TY:typings/carb/__init__.pyi (log_info / log_warn / log_error(msg: str)).
-
-def log_info(msg: str) -> None: ...
-def log_warn(msg: str) -> None: ...
-def log_error(msg: str) -> None: ...
+# The carb package itself: SDG Studio logs through Python `logging`, which Kit redirects to the Carbonite logger
+# ("Python standard logging is redirected to Carbonite logger and it is recommended to use it instead":
+# https://docs.omniverse.nvidia.com/kit/docs/kit-manual/latest/guide/logging.html), so no carb.log_* is called.
+# Submodules used: carb.eventdispatcher, carb.settings, carb.tokens.

@@ -1,19 +1,18 @@
-"""The "Synthetic Data Recorder" window: a thin omni.ui binding of :class:`RecorderModel`.
+"""The "SDG Studio Synthetic Data Recorder" window: a thin omni.ui view of the extension's :class:`RecorderModel`.
 
-Laid out like Isaac Sim's recorder (Render Products, Writer, Output, Config, Control) plus what SDG
-Studio adds: any registered writer with typed parameter fields, the output-folder policy, a progress
-bar with fps and ETA, and a question before recording when the pre-record check finds something that
-would come out empty. Every decision is the model's; this module builds widgets and forwards edits.
+Laid out like Isaac Sim's recorder (Render Products, Writer, Output, Config, Control) plus what SDG Studio adds:
+any registered writer with typed parameter fields, the output-folder policy, a progress bar with fps and ETA, and
+a question before recording when the pre-record check finds something that would come out empty. The model and
+its recording belong to :class:`RecorderHost` (the extension), so closing this window stops nothing and loses
+nothing; every decision is the model's, this module builds widgets and forwards edits.
 """
 
 from __future__ import annotations
 
-import asyncio
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
-import carb
-import carb.eventdispatcher
 import omni.ui as ui
 import omni.usd
 from omni.kit.menu.utils import MenuHelperWindow
@@ -22,7 +21,10 @@ from omni.kit.viewport.utility import get_active_viewport
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.recorder.config import BASIC_WRITER, BASIC_WRITER_FLAGS, OutputPolicy
 from omni.sdg_studio.core.recorder.job import JobState
-from omni.sdg_studio.core.recorder.model import RecorderModel
+from omni.sdg_studio.kit.names import ISSUES_DIALOG_TITLE
+from omni.sdg_studio.kit.recorder_host import RecorderHost
+
+logger = logging.getLogger(__name__)
 
 ROW = 22
 LABEL_WIDTH = 130
@@ -32,28 +34,21 @@ POLICIES = [policy.value for policy in OutputPolicy]
 class RecorderWindow(MenuHelperWindow):
     """Render products, writer, output, config files, control and the Start/Pause buttons."""
 
-    def __init__(self, title: str, model: RecorderModel) -> None:
+    def __init__(self, title: str, host: RecorderHost) -> None:
         super().__init__(title, width=520, height=760)
-        self.model = model
-        self.config_dir = str(model.last_config_path.parent) if model.last_config_path else str(Path.cwd())
+        self.host = host
+        self.model = host.model
+        self.config_dir = str(self.model.last_config_path.parent) if self.model.last_config_path else str(Path.cwd())
         self._issues_window: ui.Window | None = None
-        self._task: asyncio.Future[None] | None = None
+        self._alive = True
         self._build()
-        self._unsubscribe = model.subscribe(self._show_state)
-        context = omni.usd.get_context()
-        self._stage_closing = carb.eventdispatcher.get_eventdispatcher().observe_event(
-            event_name=context.stage_event_name(omni.usd.StageEventType.CLOSING),
-            on_event=lambda _: self.model.stop(),
-            observer_name="omni.sdg_studio.recorder.stage_closing",
-        )
+        self._unsubscribe = self.model.subscribe(self._show_state)
         self._show_state()
 
     def destroy(self) -> None:
-        """Stop a running recording, remember the config, drop subscriptions."""
-        self.model.stop()
-        self.model.save_last_config()
+        """Stop showing the model; a recording goes on (the extension owns it)."""
+        self._alive = False
         self._unsubscribe()
-        self._stage_closing.reset()
         if self._issues_window is not None:
             self._issues_window.destroy()
             self._issues_window = None
@@ -84,7 +79,7 @@ class RecorderWindow(MenuHelperWindow):
             action()
         except SdgStudioError as exc:
             self._message.text = str(exc)
-            carb.log_warn(f"[SDG Studio] {exc}")
+            logger.warning("[SDG Studio] %s", exc)
 
     def _build_render_products(self) -> None:
         names = self.model.render_product_names()
@@ -284,15 +279,13 @@ class RecorderWindow(MenuHelperWindow):
         self._guard(self.model.resume if self.model.state is JobState.PAUSED else self.model.pause)
 
     def _start(self, confirmed: bool) -> None:
-        self._task = asyncio.ensure_future(self._start_async(confirmed))
+        task = self.host.start(confirmed)  # kept and reported by the extension's TaskKeeper
+        task.add_done_callback(lambda _: self._after_start())
 
-    async def _start_async(self, confirmed: bool) -> None:
-        try:
-            await self.model.start_async(confirmed=confirmed)
-        except SdgStudioError as exc:
-            self._message.text = str(exc)
-            carb.log_warn(f"[SDG Studio] {exc}")
+    def _after_start(self) -> None:
+        if not self._alive:
             return
+        self._show_state()
         if self.model.pending_issues:
             self._ask_about_issues()
 
@@ -300,7 +293,7 @@ class RecorderWindow(MenuHelperWindow):
         """A small window listing what would come out empty, with Record anyway / Cancel."""
         if self._issues_window is not None:
             self._issues_window.destroy()
-        window = ui.Window("Before recording", width=520, height=240)
+        window = ui.Window(ISSUES_DIALOG_TITLE, width=520, height=240)
         with window.frame, ui.VStack(spacing=6):
             for issue in self.model.pending_issues:
                 ui.Label(f"- {issue}", word_wrap=True)

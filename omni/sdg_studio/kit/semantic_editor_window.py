@@ -1,24 +1,26 @@
-"""The "Semantic Schema Editor" window: a thin omni.ui binding of :class:`SemanticEditorModel`.
+"""The "SDG Studio Semantic Schema Editor" window: a thin omni.ui view of the extension's editor model.
 
-Everything the panel shows and does is the host-neutral model's (rules table, preview rows and filter,
-apply / undo, the selected prims' labels); this module builds widgets, forwards their edits, follows
-the stage and its selection, and hands the model a :class:`KitCommandRunner` so each apply or
-click-to-label is one ``omni.kit.commands`` command (Ctrl+Z undoes it).
+Everything the panel shows and does is the host-neutral model's (rules table, preview rows and filter, apply /
+undo, the selected prims' labels), owned by :class:`SemanticEditorHost` so it outlives this window. The window
+builds widgets and forwards their edits. Model changes may arrive from the preview's worker thread: they only
+schedule a refresh on Kit's loop, which runs once per app update and rebuilds only the sections whose content
+changed (a selection change rebuilds the "Selected prims" section, not the rules or the preview).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from typing import Any
 
-import carb.eventdispatcher
+import omni.kit.app
 import omni.ui as ui
-import omni.usd
 from omni.kit.menu.utils import MenuHelperWindow
 
-from omni.sdg_studio.core.semantics.editor_model import RULE_COLUMNS, PrimLabelView, SemanticEditorModel
+from omni.sdg_studio.core.semantics.editor_model import RULE_COLUMNS, PrimLabelView
 from omni.sdg_studio.core.semantics.plan import WRITE_ACTIONS, Action
 from omni.sdg_studio.core.semantics.rules import HIERARCHIES, MODES
-from omni.sdg_studio.kit.semantic_commands import KitCommandRunner
+from omni.sdg_studio.kit.semantic_editor_host import SemanticEditorHost
 
 PREVIEW, APPLY, UNDO, LOAD, SAVE, ADD_RULE, UPGRADE = "Preview", "Apply", "Undo", "Load", "Save", "Add rule", "Upgrade"
 #: Widget identifiers the omni.kit.test tests find.
@@ -32,7 +34,16 @@ TARGETS = {"Edit target": "edit_target", "Session layer": "session", "Labels sub
 SHOW = {"All rows": set(Action), "Changes": set(WRITE_ACTIONS), "Warnings": {Action.WARN, Action.CONFLICT}}
 ROW_HEIGHT = 22
 MAX_PREVIEW_ROWS = 400
-COLUMN_WIDTHS = {"id": 110, "action": 60, "on": 60, "kind": 60, "pattern": 0, "labels": 0, "priority": 40}
+MAX_SELECTED_SHOWN = 20
+#: Pixel widths of the rules table's columns; the others (pattern, labels) share the free space.
+COLUMN_WIDTHS = {"id": 110, "action": 60, "on": 60, "kind": 60, "priority": 40}
+HITS_WIDTH = 40
+
+
+def column_width(column: str) -> float | ui.Length:
+    """A column's width: its pixels, or an equal share of the free space (omni.ui has no "no width": a Length is
+    a number or ui.Pixel / ui.Percent / ui.Fraction, see typings/omni/ui)."""
+    return COLUMN_WIDTHS.get(column) or ui.Fraction(1)
 
 
 def _click(action: Callable[[], object]) -> Callable[[], None]:
@@ -47,90 +58,88 @@ def _click(action: Callable[[], object]) -> Callable[[], None]:
 class SemanticEditorWindow(MenuHelperWindow):
     """Rules, preview, apply / undo, and click-to-label on the stage selection."""
 
-    def __init__(self, title: str) -> None:
+    def __init__(self, title: str, host: SemanticEditorHost) -> None:
         super().__init__(title, width=720, height=820)
-        self.model = SemanticEditorModel(runner=KitCommandRunner())
+        self.host = host
+        self.model = host.model
+        self._loop = asyncio.get_event_loop()
+        self._alive = True
+        self._refresh_pending = False
+        self._shown: dict[str, Any] = {}
+        self._shown_objects: tuple[object, ...] = ()
         self._new_taxonomy = "class"
+        self._actions: list[ui.Button] = []
         self._build()
-        self._unsubscribe_model = self.model.subscribe(self._refresh)
-        context = omni.usd.get_context()
-        dispatcher = carb.eventdispatcher.get_eventdispatcher()
-        self._subscriptions = [
-            dispatcher.observe_event(
-                event_name=context.stage_event_name(omni.usd.StageEventType.SELECTION_CHANGED),
-                on_event=lambda _: self.follow_selection(),
-                observer_name="omni.sdg_studio.semantic_editor.selection",
-            ),
-            dispatcher.observe_event(
-                event_name=context.stage_event_name(omni.usd.StageEventType.OPENED),
-                on_event=lambda _: self.follow_stage(),
-                observer_name="omni.sdg_studio.semantic_editor.stage_opened",
-            ),
-            dispatcher.observe_event(
-                event_name=context.stage_event_name(omni.usd.StageEventType.CLOSING),
-                on_event=lambda _: self.model.attach(None),
-                observer_name="omni.sdg_studio.semantic_editor.stage_closing",
-            ),
-        ]
-        self.follow_stage()
+        self._unsubscribe = host.subscribe(self._changed)
+        host.follow_stage()
 
-    # -- following Kit ------------------------------------------------------------------------
-    def follow_stage(self) -> None:
-        """Work on the context's current stage (and its selection)."""
-        self.model.attach(omni.usd.get_context().get_stage())
-        self.follow_selection()
+    # -- change notification -----------------------------------------------------------------------
+    def _changed(self) -> None:
+        """Any thread: ask Kit's loop for a refresh (coalesced to one per app update)."""
+        self._loop.call_soon_threadsafe(self._schedule_refresh)
 
-    def follow_selection(self) -> None:
-        self.model.set_selection(omni.usd.get_context().get_selection().get_selected_prim_paths())
+    def _schedule_refresh(self) -> None:
+        if self._refresh_pending or not self._alive:
+            return
+        self._refresh_pending = True
+        self.host.tasks.start(self._refresh_next_update(), "semantic editor refresh")
 
-    # -- widgets ------------------------------------------------------------------------------
+    async def _refresh_next_update(self) -> None:
+        await omni.kit.app.get_app().next_update_async()
+        self._refresh_pending = False
+        if self._alive:
+            self._refresh()
+
+    def _sections(self) -> dict[str, tuple[Any, ui.Frame]]:
+        """Each rebuildable section with what it shows; it is rebuilt only when that changed."""
+        model = self.model
+        return {
+            "defaults": (repr(model.rules_data.get("defaults")), self._defaults),
+            "rules": (tuple(model.rule_rows()), self._rules),
+            "preview": ((id(model.plan), model.filter_text, frozenset(model.filter_actions)), self._preview),
+            "selection": (
+                (id(model.stage), len(model.selection), model.selected_prims(MAX_SELECTED_SHOWN)),
+                self._selection,
+            ),
+            "output": ((id(model.log), len(model.log)), self._output),
+        }
+
+    def _refresh(self) -> None:
+        """Show the model: the status line, the buttons, and the sections whose content changed."""
+        error = f"rules: {self.model.rules_error}" if self.model.rules_error else ""
+        self._status.text = "  ".join(t for t in (self.host.busy, self.model.message, error) if t)
+        for button in self._actions:
+            button.enabled = not self.host.busy
+        for name, (shown, frame) in self._sections().items():
+            if name not in self._shown or self._shown[name] != shown:
+                self._shown[name] = shown
+                frame.rebuild()
+        # The sections compare these by id: keep them alive so that no new object can reuse an id shown.
+        self._shown_objects = (self.model.plan, self.model.log, self.model.stage)
+
+    # -- widgets -----------------------------------------------------------------------------------
     def _build(self) -> None:
         with self.frame, ui.ScrollingFrame(), ui.VStack(spacing=4, height=0):
             with ui.HStack(height=ROW_HEIGHT, spacing=4):
                 ui.Label("Rules file", width=70)
                 self._path = ui.StringField(identifier=RULES_PATH_FIELD, tooltip="A rules file (YAML or JSON)")
-                ui.Button(
-                    LOAD, width=60, clicked_fn=_click(lambda: self.model.load_rules_file(self._path.model.as_string))
-                )
-                ui.Button(
-                    SAVE, width=60, clicked_fn=_click(lambda: self.model.save_rules_file(self._path.model.as_string))
-                )
+                self._actions += [
+                    ui.Button(
+                        LOAD,
+                        width=60,
+                        clicked_fn=_click(lambda: self.model.load_rules_file(self._path.model.as_string)),
+                    ),
+                    ui.Button(
+                        SAVE,
+                        width=60,
+                        clicked_fn=_click(lambda: self.model.save_rules_file(self._path.model.as_string)),
+                    ),
+                ]
             self._defaults = ui.Frame(build_fn=self._build_defaults, height=ROW_HEIGHT)
             with ui.CollapsableFrame("Rules", height=0, collapsed=False):
                 self._rules = ui.Frame(build_fn=self._build_rules)
-            with ui.HStack(height=ROW_HEIGHT, spacing=4):
-                ui.Label("Selection only", width=90, tooltip="Plan the selected prims (and below) instead of the scope")
-                scope = ui.CheckBox(width=10, height=0)
-                scope.model.set_value(self.model.scope_selection)
-                scope.model.add_value_changed_fn(lambda m: setattr(self.model, "scope_selection", m.as_bool))
-                ui.Spacer(width=12)
-                ui.Label("Write to", width=60)
-                names = list(TARGETS)
-                target = ui.ComboBox(0, *names, width=130)
-                target.model.add_item_changed_fn(
-                    lambda m, _: setattr(self.model, "target_kind", TARGETS[names[m.get_item_value_model().as_int]])
-                )
-                sublayer = ui.StringField(tooltip="*_labels.usda, inserted as the strongest sublayer of the root layer")
-                sublayer.model.add_end_edit_fn(lambda m: setattr(self.model, "sublayer_path", m.get_value_as_string()))
-            with ui.HStack(height=ROW_HEIGHT, spacing=4):
-                ui.Button(
-                    PREVIEW, width=80, clicked_fn=_click(self.model.preview), tooltip="Plan the rules; writes nothing"
-                )
-                ui.Button(
-                    APPLY, width=80, clicked_fn=_click(self.model.apply), tooltip="Write the preview (one undo step)"
-                )
-                ui.Button(
-                    UNDO, width=80, clicked_fn=_click(self.model.undo), tooltip="Undo the last label edit (Ctrl+Z)"
-                )
-                ui.Spacer(width=12)
-                ui.Label("Filter", width=40)
-                text = ui.StringField(identifier=FILTER_FIELD, tooltip="Path, rule, taxonomy or label")
-                text.model.add_end_edit_fn(lambda m: self.model.set_filter(text=m.get_value_as_string()))
-                shows = list(SHOW)
-                show = ui.ComboBox(0, *shows, width=100)
-                show.model.add_item_changed_fn(
-                    lambda m, _: self.model.set_filter(actions=SHOW[shows[m.get_item_value_model().as_int]])
-                )
+            self._build_scope_row()
+            self._build_action_row()
             self._status = ui.Label("", height=ROW_HEIGHT, word_wrap=True)
             with ui.CollapsableFrame("Preview", height=0, collapsed=False):
                 self._preview = ui.Frame(build_fn=self._build_preview)
@@ -139,6 +148,47 @@ class SemanticEditorWindow(MenuHelperWindow):
             with ui.CollapsableFrame("Output", height=0, collapsed=True):
                 self._output = ui.Frame(build_fn=self._build_output)
         self._refresh()
+
+    def _build_scope_row(self) -> None:
+        with ui.HStack(height=ROW_HEIGHT, spacing=4):
+            ui.Label("Selection only", width=90, tooltip="Plan the selected prims (and below) instead of the scope")
+            scope = ui.CheckBox(width=10, height=0)
+            scope.model.set_value(self.model.scope_selection)
+            scope.model.add_value_changed_fn(lambda m: setattr(self.model, "scope_selection", m.as_bool))
+            ui.Spacer(width=12)
+            ui.Label("Write to", width=60)
+            names = list(TARGETS)
+            kinds = list(TARGETS.values())
+            target = ui.ComboBox(kinds.index(self.model.target_kind), *names, width=130)
+            target.model.add_item_changed_fn(
+                lambda m, _: setattr(self.model, "target_kind", TARGETS[names[m.get_item_value_model().as_int]])
+            )
+            sublayer = ui.StringField(tooltip="*_labels.usda, inserted as the strongest sublayer of the root layer")
+            sublayer.model.set_value(self.model.sublayer_path)
+            sublayer.model.add_end_edit_fn(lambda m: setattr(self.model, "sublayer_path", m.get_value_as_string()))
+
+    def _build_action_row(self) -> None:
+        with ui.HStack(height=ROW_HEIGHT, spacing=4):
+            self._actions += [
+                ui.Button(PREVIEW, width=80, clicked_fn=self.host.preview, tooltip="Plan the rules; writes nothing"),
+                ui.Button(APPLY, width=80, clicked_fn=self.host.apply, tooltip="Write the preview (one undo step)"),
+                ui.Button(
+                    UNDO,
+                    width=80,
+                    clicked_fn=_click(self.model.undo),
+                    tooltip="Undo this panel's last label edit (Edit > Undo walks Kit's whole history)",
+                ),
+            ]
+            ui.Spacer(width=12)
+            ui.Label("Filter", width=40)
+            text = ui.StringField(identifier=FILTER_FIELD, tooltip="Path, rule, taxonomy or label")
+            text.model.set_value(self.model.filter_text)
+            text.model.add_end_edit_fn(lambda m: self.model.set_filter(text=m.get_value_as_string()))
+            shows = list(SHOW)
+            show = ui.ComboBox(0, *shows, width=100)
+            show.model.add_item_changed_fn(
+                lambda m, _: self.model.set_filter(actions=SHOW[shows[m.get_item_value_model().as_int]])
+            )
 
     def _combo(self, current: str, choices: tuple[str, ...], on_pick: Callable[[str], None]) -> None:
         box = ui.ComboBox(choices.index(current) if current in choices else 0, *choices, width=90)
@@ -159,19 +209,20 @@ class SemanticEditorWindow(MenuHelperWindow):
     def _build_rules(self) -> None:
         with ui.VStack(spacing=2, height=0):
             with ui.HStack(height=ROW_HEIGHT, spacing=4):
-                for column in (*RULE_COLUMNS[:7], "hits"):
-                    ui.Label(column, width=COLUMN_WIDTHS.get(column, 40) or None)
+                for column in RULE_COLUMNS[:7]:
+                    ui.Label(column, width=column_width(column))
+                ui.Label("hits", width=HITS_WIDTH)
                 ui.Spacer(width=72)
             for row in self.model.rule_rows():
                 with ui.HStack(height=ROW_HEIGHT, spacing=4):
                     for column in RULE_COLUMNS[:7]:
-                        field = ui.StringField(width=COLUMN_WIDTHS[column] or None)
+                        field = ui.StringField(width=column_width(column))
                         field.model.set_value(row.cell(column))
                         field.enabled = row.editable or column in ("id", "labels", "priority")
                         field.model.add_end_edit_fn(
                             lambda m, i=row.index, c=column: self._edit_cell(i, c, m.get_value_as_string())
                         )
-                    ui.Label("-" if row.hits is None else str(row.hits), width=40)
+                    ui.Label("-" if row.hits is None else str(row.hits), width=HITS_WIDTH)
                     ui.Button("^", width=22, clicked_fn=lambda i=row.index: self.model.move_rule(i, -1))
                     ui.Button("v", width=22, clicked_fn=lambda i=row.index: self.model.move_rule(i, +1))
                     ui.Button("x", width=22, clicked_fn=lambda i=row.index: self.model.remove_rule(i))
@@ -192,12 +243,15 @@ class SemanticEditorWindow(MenuHelperWindow):
                 ui.Label(f"... {len(rows) - MAX_PREVIEW_ROWS} more rows (narrow the filter)", height=18)
 
     def _build_selection(self) -> None:
-        views = self.model.selected_prims()
+        views = self.model.selected_prims(MAX_SELECTED_SHOWN)
         with ui.VStack(spacing=4, height=0):
             if not views:
                 ui.Label("Select prims in the viewport or the stage tree.", height=ROW_HEIGHT)
             for view in views:
                 self._build_prim(view)
+            hidden = len(self.model.selection) - len(views)
+            if hidden > 0:
+                ui.Label(f"... and {hidden} more selected prims (labels typed below go to all of them)", height=18)
             with ui.HStack(height=ROW_HEIGHT, spacing=4):
                 ui.Label("Add to selected", width=100)
                 taxonomy = ui.StringField(width=90, identifier=NEW_TAXONOMY_FIELD)
@@ -207,7 +261,7 @@ class SemanticEditorWindow(MenuHelperWindow):
                 labels.model.add_end_edit_fn(lambda m: self._add_labels(m.get_value_as_string()))
 
     def _add_labels(self, text: str) -> None:
-        if text.strip():
+        if text.strip() and not self.host.busy:
             self.model.add_labels(self._new_taxonomy, text)
 
     def _build_prim(self, view: PrimLabelView) -> None:
@@ -248,15 +302,9 @@ class SemanticEditorWindow(MenuHelperWindow):
             for line in self.model.log[-200:]:
                 ui.Label(line, height=18)
 
-    def _refresh(self) -> None:
-        """Show the model: every section that depends on it is rebuilt."""
-        error = f"rules: {self.model.rules_error}" if self.model.rules_error else ""
-        self._status.text = "  ".join(t for t in (self.model.message, error) if t)
-        for frame in (self._defaults, self._rules, self._preview, self._selection, self._output):
-            frame.rebuild()
-
     def destroy(self) -> None:
-        """Stop following the stage and the model."""
-        self._subscriptions = []
-        self._unsubscribe_model()
+        """Stop showing the model (which lives on in the extension)."""
+        self._alive = False
+        self._unsubscribe()
+        self._actions = []
         super().destroy()

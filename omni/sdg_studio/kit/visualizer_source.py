@@ -7,9 +7,9 @@ never destroyed. Calls follow Isaac Sim's image capture helper and recorder (see
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-import carb
 import omni.replicator.core as rep
 from omni.kit.viewport.utility import get_active_viewport
 
@@ -21,6 +21,8 @@ _SEMANTIC = ("semantic_segmentation",)
 _INSTANCE = ("instance_segmentation", "instance_id_segmentation")
 _BOXES = ("bounding_box_2d_tight", "bounding_box_2d_loose", "bounding_box_3d")
 RENDER_PRODUCT_NAME = "SdgStudioVisualizer"
+
+logger = logging.getLogger(__name__)
 
 
 def viewport_render_product() -> str | None:
@@ -95,7 +97,7 @@ class AnnotatorSource:
             try:
                 annotator.detach()
             except Exception as exc:  # keep releasing the others; report what failed
-                carb.log_warn(f"[SDG Studio] visualizer: detaching {name} failed: {exc}")
+                logger.warning("[SDG Studio] visualizer: detaching %s failed: %s", name, exc)
         self._annotators = {}
         if self._render_product is not None:
             self._render_product.destroy()

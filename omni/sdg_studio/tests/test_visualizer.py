@@ -8,18 +8,18 @@ import omni.kit.app
 import omni.kit.test
 import omni.kit.ui_test as ui_test
 import omni.timeline
-import omni.ui as ui
 import omni.usd
 
 from omni.sdg_studio.core.visualize.model import VisualizerState
 from omni.sdg_studio.core.visualize.tiles import TileStatus
-from omni.sdg_studio.kit.extension import MENU_GROUP, VISUALIZER
+from omni.sdg_studio.kit.names import VISUALIZER_TITLE
 from omni.sdg_studio.kit.visualizer_window import REFRESH, VisualizerWindow
 from omni.sdg_studio.resources import SAMPLE_SCENE
+from omni.sdg_studio.tests.kit_ui import close_panels, open_panel, running_extension, updates
 
 #: The sample warehouse's overhead camera: crates, pallets, a forklift and cones in view, all labelled.
 CAMERA = "/World/Cameras/TopCam"
-REFRESH_BUTTON = f"{VISUALIZER}//Frame/**/Button[*].text=='{REFRESH}'"
+REFRESH_BUTTON = f"{VISUALIZER_TITLE}//Frame/**/Button[*].text=='{REFRESH}'"
 MAX_UPDATES = 120
 
 
@@ -31,6 +31,8 @@ class TestAnnotatorVisualizer(omni.kit.test.AsyncTestCase):
         await omni.kit.app.get_app().next_update_async()
 
     async def tearDown(self) -> None:
+        await close_panels()
+        running_extension().visualizer.select_camera(None)
         timeline = omni.timeline.get_timeline_interface()
         if timeline.is_playing():
             timeline.stop()
@@ -42,12 +44,9 @@ class TestAnnotatorVisualizer(omni.kit.test.AsyncTestCase):
             await omni.kit.app.get_app().next_update_async()
 
     async def _open(self) -> VisualizerWindow:
-        await ui_test.menu_click(f"{MENU_GROUP}/{VISUALIZER}")
-        await ui_test.human_delay()
-        window = ui.Workspace.get_window(VISUALIZER)
+        window = await open_panel(VISUALIZER_TITLE)
         self.assertIsInstance(window, VisualizerWindow, "the menu entry must open the visualizer window")
         assert isinstance(window, VisualizerWindow)
-        window.visible = True
         window.scan_cameras()
         return window
 
@@ -99,8 +98,11 @@ class TestAnnotatorVisualizer(omni.kit.test.AsyncTestCase):
         window.model.select_camera(CAMERA)
         await self._refresh_until_live(window)
         window.visible = False
-        await omni.kit.app.get_app().next_update_async()
+        await updates(3)
         self.assertFalse(window.source.attached, "annotators still attached after the window closed")
+        reopened = await self._open()
+        self.assertIs(reopened.model, window.model, "the visualizer model outlives its window")
+        self.assertEqual(reopened.model.camera, CAMERA, "the chosen camera is kept while the window is closed")
 
     async def test_stage_close_clears_the_preview(self) -> None:
         window = await self._open()

@@ -1,4 +1,4 @@
-# IS:source/extensions/isaacsim.replicator.synthetic_recorder/isaacsim/replicator/synthetic_recorder/synthetic_recorder.py
+# IS@5.1+6.0:source/extensions/isaacsim.replicator.synthetic_recorder/isaacsim/replicator/synthetic_recorder/synthetic_recorder.py
 # (timeline = omni.timeline.get_timeline_interface(); timeline.is_playing(); play() / stop() each followed by
 # commit(), as in .../synthetic_recorder/tests/test_recorder_ui.py tearDown; pause() + commit() on Pause and
 # get_current_time() in synthetic_recorder.py's pause_resume_async / verbose prints).

@@ -4,11 +4,29 @@
 # IS:source/extensions/isaacsim.asset.transformer.ui/isaacsim/asset/transformer/ui/window.py (ui.Label(word_wrap=True)),
 # IS:source/extensions/isaacsim.gui.components/isaacsim/gui/components/element_wrappers/ui_widget_wrappers.py
 # (ui.Alignment.LEFT_TOP).
-# Visualizer additions (each class cites its source below).
+# Widths and heights are omni.ui `Length`s: a number (pixels), ui.Pixel, ui.Percent or ui.Fraction, never None
+# (https://docs.omniverse.nvidia.com/kit/docs/omni.ui/latest/omni.ui/omni.ui.Length.html: constructed from a float
+# or an int only; https://docs.omniverse.nvidia.com/kit/docs/omni.kit.documentation.ui.style/latest/units.html:
+# "If a number is not specified to be a certain unit, it is Pixel"; Fraction shares the parent's free space).
+# So no `width=None` here: tests/test_kit_contract.py runs pyright on a `width=None` call and expects an error.
+# Isaac Sim 5.1 uses the same widgets (IS@5.1 files): ui.Frame(build_fn=) isaacsim.gui.components element_wrappers/
+# ui_widget_wrappers.py; ui.ComboBox, add_end_edit_fn isaacsim.app.selector selector_window.py; ui.FloatField,
+# ui.ProgressBar isaacsim.asset.importer.urdf python/impl/ui/ui_utils.py; ui.ImageWithProvider isaacsim.asset.browser
+# delegate.py; ui.ByteImageProvider isaacsim.asset.gen.omap.ui extension.py; ui.Workspace.get_window isaacsim.app.selector
+# create_selector.py; ui.Fraction isaacsim.asset.gen.conveyor.ui impl/preferences.py; set_computed_content_size_changed_fn
+# isaacsim.asset.browser prop_property_delegate.py; identifier= isaacsim.gui.property namespace.py; CheckBox, IntField,
+# StringField, CollapsableFrame isaacsim.replicator.synthetic_recorder synthetic_recorder_window.py.
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from typing_extensions import Self
+
+class Length:
+    def __init__(self, value: float) -> None: ...
+
+class Pixel(Length): ...
+class Percent(Length): ...
+class Fraction(Length): ...
 
 class Alignment:
     CENTER_TOP: Alignment
@@ -68,29 +86,28 @@ class Frame(Container):
     # https://docs.omniverse.nvidia.com/kit/docs/omni.ui/latest/omni.ui/omni.ui.Frame.html (build_fn, rebuild);
     # usage IS:source/extensions/isaacsim.gui.property/isaacsim/gui/property/robot_schema.py (ui.Frame(height=0, build_fn=...)).
     def __init__(
-        self, *, build_fn: Callable[[], None] | None = None, height: float | None = None, width: float | None = None
+        self, *, build_fn: Callable[[], None] | None = None, height: float | Length = ..., width: float | Length = ...
     ) -> None: ...
-    def set_build_fn(self, fn: Callable[[], None]) -> None: ...
     def rebuild(self) -> None: ...
 
 class ScrollingFrame(Frame):
     # IS:source/extensions/isaacsim.replicator.synthetic_recorder/isaacsim/replicator/synthetic_recorder/synthetic_recorder_window.py (ui.ScrollingFrame()).
-    def __init__(self, *, height: float | None = None) -> None: ...
+    def __init__(self, *, height: float | Length = ...) -> None: ...
 
 class CollapsableFrame(Frame):
     # IS:source/extensions/isaacsim.replicator.synthetic_recorder/isaacsim/replicator/synthetic_recorder/synthetic_recorder_window.py
     # (ui.CollapsableFrame(title, height=0, collapsed=...)); used as a context manager in
     # IS:source/extensions/isaacsim.asset.transformer.ui/isaacsim/asset/transformer/ui/window.py
     # (with ui.CollapsableFrame("Profile Settings", collapsed=True, height=0):).
-    def __init__(self, title: str = "", *, height: float | None = None, collapsed: bool = False) -> None: ...
+    def __init__(self, title: str = "", *, height: float | Length = ..., collapsed: bool = False) -> None: ...
 
 class Stack(Container): ...
 
 class VStack(Stack):
-    def __init__(self, *, spacing: float = 0, height: float | None = None) -> None: ...
+    def __init__(self, *, spacing: float = 0, height: float | Length = ...) -> None: ...
 
 class HStack(Stack):
-    def __init__(self, *, spacing: float = 0, height: float | None = None) -> None: ...
+    def __init__(self, *, spacing: float = 0, height: float | Length = ...) -> None: ...
 
 class Label(Widget):
     text: str
@@ -98,17 +115,16 @@ class Label(Widget):
         self,
         text: str,
         *,
-        height: float | None = None,
-        width: float | None = None,
+        height: float | Length = ...,
+        width: float | Length = ...,
         alignment: Alignment = ...,
         word_wrap: bool = False,
         tooltip: str = "",
-
     ) -> None: ...
 
 class Spacer(Widget):
     # IS:.../synthetic_recorder_window.py (ui.Spacer(width=10)).
-    def __init__(self, *, width: float | None = None, height: float | None = None) -> None: ...
+    def __init__(self, *, width: float | Length = ..., height: float | Length = ...) -> None: ...
 
 class Button(Widget):
     # IS:.../synthetic_recorder_window.py (ui.Button(text, clicked_fn=..., width=, height=, tooltip=)).
@@ -118,26 +134,26 @@ class Button(Widget):
         text: str = "",
         *,
         clicked_fn: Callable[[], None] | None = None,
-        width: float | None = None,
-        height: float | None = None,
+        width: float | Length = ...,
+        height: float | Length = ...,
         tooltip: str = "",
     ) -> None: ...
 
 class CheckBox(Widget):
     # IS:.../synthetic_recorder_window.py (ui.CheckBox(width=10, height=0).model).
-    def __init__(self, *, width: float | None = None, height: float | None = None, tooltip: str = "") -> None: ...
+    def __init__(self, *, width: float | Length = ..., height: float | Length = ..., tooltip: str = "") -> None: ...
     @property
     def model(self) -> AbstractValueModel: ...
 
 class IntField(Widget):
     # IS:.../synthetic_recorder_window.py (ui.IntField(); field.model.add_value_changed_fn(lambda m: m.as_int)).
-    def __init__(self, *, width: float | None = None, height: float | None = None, tooltip: str = "") -> None: ...
+    def __init__(self, *, width: float | Length = ..., height: float | Length = ..., tooltip: str = "") -> None: ...
     @property
     def model(self) -> AbstractValueModel: ...
 
 class FloatField(Widget):
     # IS:source/extensions/isaacsim.replicator.grasping.ui/isaacsim/replicator/grasping/ui/grasping_window.py (ui.FloatField()).
-    def __init__(self, *, width: float | None = None, height: float | None = None, tooltip: str = "") -> None: ...
+    def __init__(self, *, width: float | Length = ..., height: float | Length = ..., tooltip: str = "") -> None: ...
     @property
     def model(self) -> AbstractValueModel: ...
 
@@ -150,8 +166,8 @@ class StringField(Widget):
     def __init__(
         self,
         *,
-        width: float | None = None,
-        height: float | None = None,
+        width: float | Length = ...,
+        height: float | Length = ...,
         tooltip: str = "",
         read_only: bool = False,
         identifier: str = "",
@@ -162,13 +178,13 @@ class StringField(Widget):
 class ProgressBar(Widget):
     # IS:source/extensions/isaacsim.gui.components/isaacsim/gui/components/ui_utils.py (model = ui.ProgressBar().model;
     # model.set_value(fraction in 0..1)); https://docs.omniverse.nvidia.com/kit/docs/omni.ui/latest/omni.ui/omni.ui.ProgressBar.html
-    def __init__(self, *, width: float | None = None, height: float | None = None) -> None: ...
+    def __init__(self, *, width: float | Length = ..., height: float | Length = ...) -> None: ...
     @property
     def model(self) -> AbstractValueModel: ...
 
 class ComboBox(Widget):
     # IS:source/extensions/isaacsim.gui.property/isaacsim/gui/property/robot_schema.py (ui.ComboBox(idx, *tokens, height=22)).
-    def __init__(self, index: int, *items: str, width: float | None = None, height: float | None = None) -> None: ...
+    def __init__(self, index: int, *items: str, width: float | Length = ..., height: float | Length = ...) -> None: ...
     @property
     def model(self) -> AbstractItemModel: ...
 
@@ -197,8 +213,8 @@ class ImageWithProvider(Widget):
         *,
         fill_policy: IwpFillPolicy = ...,
         alignment: Alignment = ...,
-        width: float | None = None,
-        height: float | None = None,
+        width: float | Length = ...,
+        height: float | Length = ...,
     ) -> None: ...
 
 class Workspace:

@@ -1,31 +1,36 @@
-# TY:typings/omni/usd/_usd.pyi (get_context(name: str = '') -> UsdContext; UsdContext.get_stage();
-# UsdContext.stage_event_name(event: StageEventType) -> str; StageEventType.OPENED / CLOSING / CLOSED);
-# usage IS:source/extensions/isaacsim.asset.gen.conveyor.ui/isaacsim/asset/gen/conveyor/ui/impl/conveyor_builder_widget.py.
-# Test helpers (open_stage_async, new_stage_async, close_stage, get_stage_loading_status): TY:typings/omni/usd/_usd.pyi with `async`
-# restored (awaited in IS:source/extensions/isaacsim.replicator.synthetic_recorder/isaacsim/replicator/synthetic_recorder/tests/test_recorder_ui.py).
+# TY:typings/omni/usd/_usd.pyi (Kit 107.3: get_context(name: str = '') -> UsdContext; UsdContext.get_stage();
+# UsdContext.stage_event_name(event: StageEventType) -> str; StageEventType.OPENED / CLOSING / CLOSED).
+# Stage events through carb.eventdispatcher + stage_event_name on both lines: IS@5.1:source/extensions/isaacsim.gui.menu/
+# isaacsim/gui/menu/edit_menu/edit_menu.py (SELECTION_CHANGED), IS@5.1:source/extensions/isaacsim.gui.sensors.icon/
+# isaacsim/gui/sensors/icon/impl/model.py (OPENED, CLOSED), IS:source/extensions/isaacsim.replicator.synthetic_recorder/
+# isaacsim/replicator/synthetic_recorder/synthetic_recorder_window.py (CLOSING; 5.1's copy used the older event stream
+# for the same event), IS@5.1+6.0:source/extensions/isaacsim.asset.gen.conveyor.ui/isaacsim/asset/gen/conveyor/ui/impl/
+# conveyor_builder_widget.py.
+# Test helpers (open_stage_async, new_stage_async, close_stage, get_stage_loading_status): TY with `async` restored
+# (awaited in IS@5.1+6.0:source/extensions/isaacsim.replicator.synthetic_recorder/isaacsim/replicator/synthetic_recorder/tests/).
 from collections.abc import Callable
+from typing import Any
+
 from pxr import Usd
 
 class StageEventType:
     OPENED: StageEventType
     CLOSING: StageEventType
     CLOSED: StageEventType
-    # IS:source/extensions/isaacsim.asset.gen.conveyor.ui/isaacsim/asset/gen/conveyor/ui/impl/conveyor_builder_widget.py
-    # (stage_event_name(omni.usd.StageEventType.SELECTION_CHANGED)).
     SELECTION_CHANGED: StageEventType
 
 class Selection:
-    # TY:typings/omni/usd/_usd.pyi (Selection.get_selected_prim_paths(self, source=...) -> list[str]); usage
-    # IS:source/extensions/isaacsim.replicator.synthetic_recorder/isaacsim/replicator/synthetic_recorder/synthetic_recorder_window.py
-    # (context.get_selection().get_selected_prim_paths()).
-    # set_selected_prim_paths(paths: list[str], expand_in_stage: bool): TY:typings/omni/usd/_usd.pyi; usage
-    # IS:source/extensions/isaacsim.asset.gen.conveyor.ui/isaacsim/asset/gen/conveyor/ui/impl/conveyor_builder_widget.py.
-    def get_selected_prim_paths(self) -> list[str]: ...
-    def set_selected_prim_paths(self, paths: list[str], expand_in_stage: bool) -> bool: ...
+    # TY: Selection.get_selected_prim_paths(self, source: Selection.SourceType = ...) -> list[str];
+    # usage IS@5.1+6.0:.../synthetic_recorder_window.py (context.get_selection().get_selected_prim_paths()).
+    def get_selected_prim_paths(self, source: Any = ...) -> list[str]: ...
+    # TY: set_selected_prim_paths(self, paths: list[str], expandInStage: bool = True, source: Selection.SourceType = ...)
+    # -> bool (camelCase keyword); positional use IS@5.1+6.0:source/extensions/isaacsim.asset.gen.conveyor.ui/isaacsim/
+    # asset/gen/conveyor/ui/impl/conveyor_builder_widget.py (set_selected_prim_paths([parent], False)).
+    def set_selected_prim_paths(self, paths: list[str], expandInStage: bool = True, source: Any = ...) -> bool: ...
 
 class UsdContext:
     def get_stage(self) -> Usd.Stage | None: ...
-    # IS:source/extensions/isaacsim.asset.gen.conveyor/python/commands/commands.py (get_context().get_selection()).
+    # IS@5.1+6.0:source/extensions/isaacsim.asset.gen.conveyor/python/commands/commands.py (get_context().get_selection()).
     def get_selection(self) -> Selection: ...
     def stage_event_name(self, event: StageEventType) -> str: ...
     async def new_stage_async(self) -> tuple[bool, str]: ...

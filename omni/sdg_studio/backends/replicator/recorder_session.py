@@ -1,16 +1,19 @@
 """Record with Replicator inside Kit, in the order Isaac Sim's Synthetic Data Recorder uses.
 
-Sequence (``isaacsim.replicator.synthetic_recorder/synthetic_recorder.py``): writer from
-``rep.WriterRegistry``, capture-on-play saved and turned off, storage backend initialized, writer
-initialized with it, one render product per row (``force_new=True``), ``writer.attach``, then one
-``rep.orchestrator.step_async`` per frame; at the end ``wait_until_complete_async``, ``writer.detach``,
-``destroy`` of every render product and capture-on-play restored. With *control timeline* the timeline is
-played while recording, paused on pause and stopped at the end. The :class:`RecorderJob` drives it
-through :meth:`RecorderJob.run_async`, exactly as it drives the embedded backend.
+Sequence (``isaacsim.replicator.synthetic_recorder/synthetic_recorder.py``, identical on v5.1.0 and v6.0.1 except
+for how the writer learns where to write, which :mod:`.writer_output` decides): writer from
+``rep.WriterRegistry``, capture-on-play saved and turned off, writer initialized (with a storage backend on 6.0,
+``output_dir`` on 5.1), one render product per row (``force_new=True``), ``writer.attach``, then one
+``rep.orchestrator.step_async`` per frame; at the end ``wait_until_complete_async``, ``writer.detach``, ``destroy``
+of every render product and capture-on-play restored. With *control timeline* the timeline is played while
+recording, paused on pause and stopped at the end. Like Isaac's recorder, a run stopped early with RTSubframes
+calls ``rep.orchestrator.stop()`` first (``start_stop_async``), and a closing stage tears everything down at once
+(``_on_stage_closing_event`` -> ``clear_recorder``) instead of waiting for the frame in flight. The
+:class:`RecorderJob` drives it through :meth:`RecorderJob.run_async`, exactly as it drives the embedded backend.
 
-Replicator's writers do not report their files, so frames are marked done once
-``wait_until_complete_async`` has flushed them, with no file list; ``--resume`` is not offered here
-(Replicator's BasicWriter always numbers from 0).
+Replicator's writers do not report their files, so frames are marked done once ``wait_until_complete_async``
+has flushed them, with no file list; ``--resume`` is not offered here (Replicator's BasicWriter always numbers
+from 0).
 """
 
 from __future__ import annotations
@@ -24,64 +27,72 @@ import omni.kit.app
 import omni.replicator.core as rep
 import omni.timeline
 
-from omni.sdg_studio.core.errors import SdgStudioError
+from omni.sdg_studio.backends.replicator.writer_output import (
+    IsaacSimLine,
+    ReplicatorSetupError,
+    accepted_keywords,
+    writer_output,
+)
 from omni.sdg_studio.core.recorder.backend_session import FrameRandomizer
 from omni.sdg_studio.core.recorder.camera_jitter import CameraJitterRandomizer
-from omni.sdg_studio.core.recorder.config import DISK_BACKEND, RecorderConfig
-from omni.sdg_studio.core.recorder.isaac_format import backend_params
+from omni.sdg_studio.core.recorder.config import RecorderConfig
 
 CAPTURE_ON_PLAY_SETTING = "/omni/replicator/captureOnPlay"
-
-
-class ReplicatorSetupError(SdgStudioError):
-    """Replicator refused the writer, backend or render products; the message says which."""
-
-
-def replicator_backend_params(config: RecorderConfig, output_dir: Path) -> dict[str, Any]:
-    """``backend.initialize`` kwargs: the recorder's derived params with the resolved output folder."""
-    params = backend_params(config)
-    if config.storage == DISK_BACKEND:
-        params["output_dir"] = str(output_dir)
-    return params
 
 
 class ReplicatorCaptureSession:
     """An :class:`AsyncCaptureSession` on ``omni.replicator.core`` for one recording."""
 
-    def __init__(self, config: RecorderConfig, output_dir: Path, randomizers: Sequence[FrameRandomizer] = ()) -> None:
+    def __init__(
+        self,
+        config: RecorderConfig,
+        output_dir: Path,
+        line: IsaacSimLine,
+        randomizers: Sequence[FrameRandomizer] = (),
+    ) -> None:
         self.config = config
         self.output_dir = output_dir
+        self.line = line
         self.randomizers = list(randomizers)
         self._writer: rep.Writer | None = None
         self._render_products: list[rep.RenderProduct] = []
         self._capture_on_play: bool | None = None
         self._captured: list[int] = []
+        self._capture_count = 0
         self._flushed: dict[int, list[Path]] = {}
+        self.aborted = False
 
     @classmethod
-    def for_stage(cls, config: RecorderConfig, output_dir: Path, stage: Any) -> ReplicatorCaptureSession:
+    def for_stage(
+        cls, config: RecorderConfig, output_dir: Path, stage: Any, line: IsaacSimLine
+    ) -> ReplicatorCaptureSession:
         """A session with the config's camera jitter applied to ``stage`` (a ``Usd.Stage``; pxr ships no type
-        information pyright can read) — the model's session factory."""
+        information pyright can read)."""
         randomizers: list[FrameRandomizer] = []
         if config.camera_jitter.enabled and config.seed is not None:
             cameras = [p.camera for p in config.render_products]
             randomizers.append(CameraJitterRandomizer(stage, cameras, config.camera_jitter, config.seed))
-        return cls(config, output_dir, randomizers)
+        return cls(config, output_dir, line, randomizers)
 
     # -- the AsyncCaptureSession protocol --------------------------------------------------------------
     async def open_async(self) -> None:
         config = self.config
         try:
+            writer_class = rep.WriterRegistry.get_writers().get(config.writer_name)
             writer = rep.WriterRegistry.get(config.writer_name)
         except Exception as exc:
             raise ReplicatorSetupError(f"could not create writer {config.writer_name}: {exc}") from exc
+        output = writer_output(self.line, config.writer_name, accepted_keywords(writer_class), config, self.output_dir)
         self._capture_on_play = bool(carb.settings.get_settings().get(CAPTURE_ON_PLAY_SETTING))
         if self._capture_on_play:
             rep.orchestrator.set_capture_on_play(False)
         try:
-            backend = rep.backends.get(config.storage)
-            backend.initialize(**replicator_backend_params(config, self.output_dir))
-            writer.initialize(backend=backend, **config.effective_writer_params())
+            kwargs: dict[str, Any] = dict(output.writer_kwargs)
+            if output.backend is not None:
+                backend = rep.backends.get(output.backend)
+                backend.initialize(**output.backend_params)
+                kwargs["backend"] = backend
+            writer.initialize(**kwargs, **config.effective_writer_params())
         except Exception as exc:
             raise ReplicatorSetupError(f"could not initialize {config.writer_name} on {config.storage}: {exc}") from exc
         self._writer = writer
@@ -93,11 +104,15 @@ class ReplicatorCaptureSession:
         self._play_if_controlled()
 
     async def capture_async(self, index: int) -> list[Path]:
+        if self.aborted:
+            raise ReplicatorSetupError("the stage closed during the recording")
         for randomizer in self.randomizers:
             randomizer.apply(index)
         self._play_if_controlled()
         await rep.orchestrator.step_async(rt_subframes=self.config.rt_subframes, delta_time=None, pause_timeline=False)
-        self._captured.append(index)
+        self._capture_count += 1
+        if not self.aborted:
+            self._captured.append(index)
         return []
 
     def completed(self) -> dict[int, list[Path]]:
@@ -119,7 +134,11 @@ class ReplicatorCaptureSession:
         await omni.kit.app.get_app().next_update_async()
 
     async def close_async(self, ok: bool) -> list[Path]:
+        if self.aborted:
+            return []  # torn down when the stage closed; there is nothing left to flush
         try:
+            if self.config.rt_subframes > 0 and (not ok or not self._reached_frame_count()):
+                rep.orchestrator.stop()  # stopped early (or paused): as Isaac's Stop, so the wait below ends
             timeline = omni.timeline.get_timeline_interface()
             if self.config.control_timeline and timeline.is_playing():
                 timeline.stop()
@@ -131,7 +150,21 @@ class ReplicatorCaptureSession:
             self._teardown()
         return []
 
+    def abort(self) -> None:
+        """Tear down now: the stage is closing (Isaac's recorder clears on ``StageEventType.CLOSING`` without
+        waiting for the frame in flight). Frames not yet flushed are not reported as done."""
+        if self.aborted:
+            return
+        self.aborted = True
+        self._captured = []
+        if self.config.rt_subframes > 0:
+            rep.orchestrator.stop()
+        self._teardown()
+
     # -- internals ------------------------------------------------------------------------------------
+    def _reached_frame_count(self) -> bool:
+        return self.config.frames > 0 and self._capture_count >= self.config.frames
+
     def _play_if_controlled(self) -> None:
         timeline = omni.timeline.get_timeline_interface()
         if self.config.control_timeline and not timeline.is_playing():
@@ -139,7 +172,7 @@ class ReplicatorCaptureSession:
             timeline.commit()
 
     def _teardown(self) -> None:
-        """Detach the writer, destroy the render products, restore capture-on-play and the stage."""
+        """Detach the writer, destroy the render products, restore capture-on-play and the stage (idempotent)."""
         if self._writer is not None:
             self._writer.detach()
             self._writer = None
@@ -151,3 +184,4 @@ class ReplicatorCaptureSession:
             self._capture_on_play = None
         for randomizer in self.randomizers:
             randomizer.restore()
+        self.randomizers = []

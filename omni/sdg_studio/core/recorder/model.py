@@ -7,6 +7,7 @@ session made by ``session_factory`` (Replicator inside Kit, the embedded backend
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -285,10 +286,20 @@ class RecorderModel:
         """Save as Isaac Sim recorder JSON (loads in Isaac Sim's own recorder too)."""
         return save_isaac_config(self.config, path)
 
-    def save_last_config(self) -> None:
-        """Remember the config for "Record N Frames" and the next session (``last_config.json``)."""
-        if self.last_config_path is not None:
+    def save_last_config(self) -> bool:
+        """Remember the config for "Record N Frames" and the next session (``last_config.json``).
+
+        A folder that cannot be written (a read-only install, a full disk) is reported in one line and
+        recording goes on: remembering the config is a convenience, never a reason to fail (Isaac Sim's
+        recorder likewise only warns, ``synthetic_recorder_window.py`` ``_save_config``)."""
+        if self.last_config_path is None:
+            return False
+        try:
             save_isaac_config(self.config, self.last_config_path)
+        except OSError as exc:
+            self.log(f"[SDG Studio] the recorder configuration was not remembered: {exc}")
+            return False
+        return True
 
     # -- recording --------------------------------------------------------------------------------
     @property
@@ -345,7 +356,10 @@ class RecorderModel:
         if config.seed is None:
             config.seed = secrets.randbelow(2**31)
         self.save_last_config()
-        output_dir = self._prepare_output(config)
+        self.message = f"preparing the output folder {config.output.path}"
+        self._changed()
+        # Emptying a large earlier run (policy overwrite) takes long: off the event loop's thread.
+        output_dir = await asyncio.to_thread(self._prepare_output, config)
         manifest = None
         if config.storage == DISK_BACKEND:
             manifest = Manifest(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from pxr import Usd
+from pxr import Sdf, Usd
 
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.semantics.apply import LabelTarget, LabelUndo, apply
@@ -47,26 +47,78 @@ class LabelEditRunner(Protocol):
 
     def run(self, stage: Usd.Stage, plan: LabelPlan, target: LabelTarget) -> LabelUndo: ...
 
-    def undo(self) -> bool: ...
+    def undo(self) -> bool:
+        """Undo the last edit this runner made (only that one); False when there is none."""
+        ...
 
     def can_undo(self) -> bool: ...
+
+
+#: What an edit left in its layer at the specs it touched (see :func:`written_state`).
+WrittenState = tuple[tuple[str, str], ...]
+
+
+def _spec_state(layer: Sdf.Layer, path: Sdf.Path) -> str:
+    spec = layer.GetObjectAtPath(path)
+    if spec is None:
+        return "-"
+    if isinstance(spec, Sdf.PrimSpec):
+        return f"prim {spec.GetInfo('apiSchemas') if spec.HasInfo('apiSchemas') else ''}"
+    if isinstance(spec, Sdf.AttributeSpec):
+        samples = [(t, layer.QueryTimeSample(path, t)) for t in layer.ListTimeSamplesForPath(path)]
+        return f"attr {spec.default if spec.HasDefaultValue() else ''} {samples}"
+    return type(spec).__name__
+
+
+def written_state(edit: LabelUndo) -> WrittenState:
+    """The specs ``edit`` wrote, as they are now: the touched fields and properties of prims that existed,
+    and everything under the specs it created. Compared before undoing, so that undoing an edit never
+    clobbers a change made to the same labels after it."""
+    layer = edit.layer
+    paths: list[Sdf.Path] = []
+    for snapshot in edit.snapshots:
+        paths.append(snapshot.path)
+        paths.extend(snapshot.path.AppendProperty(name) for name in snapshot.properties)
+    for root in edit.created:
+        layer.Traverse(root, paths.append)
+    return tuple((str(path), _spec_state(layer, path)) for path in paths)
+
+
+class ChangedSinceError(SdgStudioError):
+    """The labels an edit wrote were changed after it; undoing it would throw that change away."""
+
+
+def check_unchanged(edit: LabelUndo, written: WrittenState) -> None:
+    """Raise :class:`ChangedSinceError` unless the specs ``edit`` wrote still hold what it wrote."""
+    now = written_state(edit)
+    if now != written:
+        changed = next((path for (path, was), (_, is_) in zip(written, now, strict=False) if was != is_), "")
+        where = f" ({changed})" if changed else ""
+        raise ChangedSinceError(
+            f"the labels of the last edit were changed after it{where}; undo refused so that change is kept "
+            "(Edit > Undo steps back through both)"
+        )
 
 
 @dataclass
 class LocalRunner:
     """Applies directly and keeps the undo records (outside Kit, and in tests)."""
 
-    history: list[LabelUndo] = field(default_factory=list)
+    history: list[tuple[LabelUndo, WrittenState]] = field(default_factory=list)
 
     def run(self, stage: Usd.Stage, plan: LabelPlan, target: LabelTarget) -> LabelUndo:
         undo = apply(stage, plan, target)
-        self.history.append(undo)
+        self.history.append((undo, written_state(undo)))
         return undo
 
     def undo(self) -> bool:
+        """Undo this runner's last edit, unless its labels were changed since (:class:`ChangedSinceError`)."""
         if not self.history:
             return False
-        self.history.pop().revert()
+        edit, written = self.history[-1]
+        check_unchanged(edit, written)
+        self.history.pop()
+        edit.revert()
         return True
 
     def can_undo(self) -> bool:
@@ -424,8 +476,13 @@ class SemanticEditorModel:
         return self.runner.can_undo()
 
     def undo(self) -> bool:
-        """Undo the last apply or click-to-label edit."""
-        if not self.runner.undo():
+        """Undo this panel's last apply or click-to-label edit (never another tool's; refused when its labels
+        were changed after it)."""
+        try:
+            undone = self.runner.undo()
+        except SdgStudioError as exc:
+            return self._fail(exc)
+        if not undone:
             self.message = "nothing to undo"
             self._changed()
             return False
@@ -436,12 +493,12 @@ class SemanticEditorModel:
 
     # click-to-label ----------------------------------------------------------------------------
 
-    def selected_prims(self) -> list[PrimLabelView]:
-        """Both schemas of every selected prim, and what it inherits from its ancestors."""
+    def selected_prims(self, limit: int | None = None) -> list[PrimLabelView]:
+        """Both schemas of every selected prim (the first ``limit`` ones), and what it inherits from its ancestors."""
         if self.stage is None:
             return []
         views = []
-        for path in self.selection:
+        for path in self.selection[:limit]:
             prim = self.stage.GetPrimAtPath(path)
             if not prim:
                 continue

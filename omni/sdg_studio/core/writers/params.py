@@ -16,7 +16,7 @@ import json
 import re
 import types
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -195,6 +195,50 @@ def describe_params(cls: type, writer: str | None = None) -> tuple[WriterParam, 
         help_text = help_texts.get(param.name, "")
         params.append(WriterParam(param.name, kind, default, nullable, choices, help_text, param.name in compat))
     return tuple(params)
+
+
+#: The kind a parameter without a usable annotation gets from the type of its default value.
+KIND_OF_DEFAULT: dict[type, ParamKind] = {
+    bool: "bool",
+    int: "int",
+    float: "float",
+    str: "str",
+    dict: "mapping",
+    list: "str_list",
+    tuple: "str_list",
+}
+
+
+def signature_params(function: Callable[..., Any], writer: str, skip: Collection[str] = ()) -> tuple[WriterParam, ...]:
+    """Typed parameters of a writer that is not one of ours (a Replicator writer), read from ``function``'s
+    signature: the annotation gives the kind where it names a supported type, else the default's type does
+    (``str`` when neither tells). Unlike :func:`describe_params` nothing is required of the writer."""
+    try:
+        hints = typing.get_type_hints(function)
+    except Exception:  # annotations naming host types this process cannot resolve (e.g. a backend class)
+        hints = {}
+    params: list[WriterParam] = []
+    for param in inspect.signature(function).parameters.values():
+        if param.name == "self" or param.name in skip or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        default = None if param.default is param.empty else param.default
+        try:
+            kind, nullable, choices = _kind_of(hints[param.name])
+        except (KeyError, TypeError):
+            kind, nullable, choices = KIND_OF_DEFAULT.get(type(default), "str"), False, ()
+        params.append(WriterParam(param.name, kind, default, nullable or default is None, choices))
+    return tuple(params)
+
+
+def declared_params(cls: type, writer: str, skip: Collection[str] = ()) -> tuple[WriterParam, ...]:
+    """A foreign writer class's parameters: those of its ``__init__`` (where Replicator writers declare them:
+    ``Writer.initialize(**kwargs)`` calls ``self.__init__(**kwargs)``), else those of an ``initialize`` it
+    overrides with named parameters."""
+    found = signature_params(cls.__init__, writer, skip)
+    initialize = getattr(cls, "initialize", None)
+    if not found and callable(initialize):
+        found = signature_params(initialize, writer, skip)
+    return found
 
 
 def validate_params(writer: str, specs: Sequence[WriterParam], values: Mapping[str, Any]) -> dict[str, Any]:

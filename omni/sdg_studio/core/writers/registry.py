@@ -176,6 +176,13 @@ for _builtin in (BasicWriter, KittiWriter, CocoWriter):
     WRITERS.register(_builtin)
 
 
+def python_writer_names(registered: Mapping[str, object], writer_base: type) -> list[str]:
+    """The names in a host registry's ``{name: class}`` map whose class is a Python writer (a ``writer_base``
+    subclass), sorted; node writers (OmniGraph nodes other extensions register, e.g. ROS 2 publishers, which
+    Replicator's ``WriterRegistry.get_writers()`` lists as its ``NodeWriter`` class) are left out."""
+    return sorted(name for name, cls in registered.items() if isinstance(cls, type) and issubclass(cls, writer_base))
+
+
 def get_writer(name: str) -> WriterEntry:
     """The :class:`WriterEntry` registered as ``name`` in :data:`WRITERS`."""
     return WRITERS.get(name)
@@ -215,4 +222,5 @@ __all__ = [
     "WriterRegistry",
     "create_writer",
     "get_writer",
+    "python_writer_names",
 ]

@@ -1,5 +1,5 @@
 # https://docs.omniverse.nvidia.com/kit/docs/kit-sdk/latest/source/extensions/omni.kit.test/docs/index.html and
-# IS:source/extensions/isaacsim.replicator.synthetic_recorder/isaacsim/replicator/synthetic_recorder/tests/test_recorder_ui.py
+# IS@5.1+6.0:source/extensions/isaacsim.replicator.synthetic_recorder/isaacsim/replicator/synthetic_recorder/tests/
 # (class T(omni.kit.test.AsyncTestCase) with `async def setUp/tearDown/test_*`: setUp and tearDown are coroutines).
 import unittest
 

@@ -1,6 +1,8 @@
 # omni.kit.undo (ships in the omni.kit.commands extension): undo() and can_undo() from
 # https://docs.omniverse.nvidia.com/kit/docs/omni.kit.commands/latest/API.html (module omni.kit.undo: undo, redo,
-# can_undo, can_redo); undo() usage IS:source/extensions/isaacsim.robot.surface_gripper/python/tests/test_commands.py.
+# can_undo, can_redo); undo() usage IS:source/extensions/isaacsim.robot.surface_gripper/python/tests/test_commands.py,
+# IS@5.1:source/extensions/isaacsim.sensors.physx/python/tests/test_commands.py. Only the omni.kit.test tests call it:
+# the panel's Undo reverts its own command instead (omni/sdg_studio/kit/semantic_commands.py).
 
 def undo() -> bool: ...
 def redo() -> bool: ...

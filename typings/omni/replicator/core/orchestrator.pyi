@@ -1,7 +1,7 @@
-# rep.orchestrator: IS:source/extensions/isaacsim.replicator.synthetic_recorder/isaacsim/replicator/synthetic_recorder/synthetic_recorder.py
+# rep.orchestrator, the same calls at v5.1.0 and v6.0.1: IS@5.1+6.0:source/extensions/isaacsim.replicator.synthetic_recorder/isaacsim/replicator/synthetic_recorder/synthetic_recorder.py
 # (await rep.orchestrator.step_async(rt_subframes=..., delta_time=None, pause_timeline=False);
 # await rep.orchestrator.wait_until_complete_async(); rep.orchestrator.set_capture_on_play(bool);
-# rep.orchestrator.stop() / pause() when rt_subframes > 0); step_async(rt_subframes=32, delta_time=0.0) in
+# rep.orchestrator.stop() on Stop / pause() on Pause, both only when rt_subframes > 0, start_stop_async / pause_resume_async); step_async(rt_subframes=32, delta_time=0.0) in
 # IS:source/extensions/isaacsim.replicator.behavior/isaacsim/replicator/behavior/tests/test_behaviors_sdg_scenario.py.
 
 async def step_async(rt_subframes: int = -1, pause_timeline: bool = True, delta_time: float | None = None) -> None: ...

@@ -1,6 +1,6 @@
 # TY:typings/omni/kit/actions/core/actions.pyi (get_action_registry) and
 # TY:typings/omni/kit/actions/core/_kit_actions_core.pyi (IActionRegistry.register_action / deregister_action);
-# usage: IS:source/extensions/isaacsim.asset.gen.conveyor.ui/isaacsim/asset/gen/conveyor/ui/impl/extension.py.
+# usage: IS@5.1+6.0:source/extensions/isaacsim.asset.gen.conveyor.ui/isaacsim/asset/gen/conveyor/ui/impl/extension.py.
 from typing import Any
 
 class Action: ...

@@ -1,8 +1,13 @@
 # TY:typings/omni/kit/menu/utils/builder_utils.pyi (MenuItemDescription.__init__),
 # TY:typings/omni/kit/menu/utils/utils.pyi (add_menu_items / remove_menu_items),
 # TY:typings/omni/kit/menu/utils/extension_window_helper_full.pyi (MenuHelperExtensionFull, MenuHelperWindow);
-# usage: IS:source/extensions/isaacsim.replicator.synthetic_recorder/isaacsim/replicator/synthetic_recorder/synthetic_recorder_extension.py,
-# IS:source/extensions/isaacsim.asset.gen.conveyor.ui/isaacsim/asset/gen/conveyor/ui/impl/extension.py (onclick_action, sub_menu).
+# usage: IS@5.1+6.0:source/extensions/isaacsim.replicator.synthetic_recorder/isaacsim/replicator/synthetic_recorder/
+# synthetic_recorder_extension.py, IS@5.1+6.0:source/extensions/isaacsim.asset.gen.conveyor.ui/isaacsim/asset/gen/conveyor/ui/
+# impl/extension.py (onclick_action, sub_menu).
+# Behaviour from omni.kit.menu.utils extension_window_helper_full.py (see typings/README.md): menu_startup registers
+# window_name in a process-wide dict and, when the name is taken, logs an error and returns None without a menu entry;
+# the menu entry's action toggles the window (_toggle_window); a hidden window is destroyed one update later
+# (_visiblity_changed_func -> _destroy_window_async) and show_window builds a new one with create_window_fn.
 from collections.abc import Callable
 from typing import Any
 
@@ -53,5 +58,4 @@ class MenuHelperWindow(omni.ui.Window):
     # extension_window_helper_full.py (TY:typings/omni/kit/menu/utils/extension_window_helper_full.pyi lists both).
     def __init__(self, *args: Any, **kwargs: Any) -> None: ...
     def _visibility_changed_fn(self, visible: bool) -> None: ...
-    def set_visibility_changed_listener(self, listener: Callable[[bool], None] | None) -> None: ...
     def destroy(self) -> None: ...
