@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: user errors print one plain line and exit 2, never a traceback; warnings print once."""
     with console_logging():
         try:
-            app(args=argv)
+            app(args=argv, prog_name="sdg-studio")
         except SystemExit as exc:  # click's standalone mode ends every run with SystemExit
             return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         except SdgStudioError as exc:

@@ -21,6 +21,7 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 from PIL import Image
+from pxr import Sdf
 from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
@@ -56,11 +57,13 @@ def parse_annotators(text: str) -> list[str]:
 def pick_camera(stage: Any, camera: str | None) -> tuple[str, tuple[int, int]]:
     """The camera to render (the only one when not given) and its default resolution."""
     cameras = {c.path: c for c in stage_info(stage).cameras}
+    listed = ", ".join(cameras) or "none"
     if camera is None:
         if len(cameras) != 1:
-            listed = ", ".join(cameras) or "none"
             raise SdgStudioError(f"--camera: the stage has {len(cameras)} cameras ({listed}); choose one")
         camera = next(iter(cameras))
+    if not Sdf.Path.IsValidPathString(camera) or not Sdf.Path(camera).IsAbsolutePath():
+        raise SdgStudioError(f"--camera {camera}: not an absolute prim path; cameras on the stage: {listed}")
     hint = cameras[camera].resolution_hint if camera in cameras else (1280, 720)
     return camera, hint
 
