@@ -107,7 +107,7 @@ def boxes_image(rgb: np.ndarray | None, shape: tuple[int, int], name: str, value
     """PNG of the 2D boxes drawn over the RGB frame (or a black frame), as the visualizer draws them."""
     base = np.zeros((*shape, 4), np.uint8) if rgb is None else rgb[..., :4].copy()
     base[..., 3] = 255
-    return _png(draw_boxes_2d(base, boxes(name, value), palette))
+    return _png(draw_boxes_2d(base, boxes(name, value), palette).image)
 
 
 def pointcloud_ply(value: dict[str, Any]) -> bytes:
