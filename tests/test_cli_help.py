@@ -64,6 +64,12 @@ def test_help_has_no_type_noise(name, capsys, monkeypatch):
         assert old not in text  # hidden aliases stay out of help
 
 
+def test_root_help_has_no_type_noise(capsys):
+    assert main(["--help"]) == 0
+    text = capsys.readouterr().out
+    assert "--version" in text and "<bool>" not in text
+
+
 def test_render_help_tells_the_default_annotators(capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "160")
     main(["render", "--help"])
@@ -91,8 +97,19 @@ def test_errors_name_the_flag_that_fixes_them(sample_scene, tmp_path, capsys):
         ),
         (["view", str(tmp_path), "--classes", str(tmp_path / "none.yaml")], "--classes"),
         (["record", stage, "-r", "0x5", "-o", str(tmp_path / "d")], "--resolution"),
+        (["record", stage, "--writer", "Nope", "-o", str(tmp_path / "e")], "--writer Nope: unknown writer"),
     ]
     for args, flag in cases:
         assert main(args) == 2, args
         err = capsys.readouterr().err
         assert err.startswith("error: ") and flag in err and "Traceback" not in err, (args, err)
+
+
+def test_view_errors_name_camera_and_frame(sample_scene, tmp_path, capsys):
+    rec = tmp_path / "rec"
+    args = ["record", str(sample_scene), "-c", "/World/Cameras/TopCam:8x8:top", "-n", "1", "-a", "rgb", "-o", str(rec)]
+    assert main(args) == 0
+    capsys.readouterr()
+    for option, value in (("--camera", "nope"), ("--frame", "7")):
+        assert main(["view", str(rec), option, value, "-o", str(tmp_path / "v.png")]) == 2
+        assert capsys.readouterr().err.startswith(f"error: {option}: ")

@@ -12,7 +12,7 @@ from typer.core import TyperCommand
 
 import omni.sdg_studio.commands as commands
 from omni.sdg_studio import __version__
-from omni.sdg_studio.commands.command import SdgCommand
+from omni.sdg_studio.commands.command import SdgCommand, SdgGroup
 from omni.sdg_studio.commands.output import console_logging, echo
 from omni.sdg_studio.core.errors import SdgStudioError
 
@@ -22,6 +22,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=SdgGroup,
 )
 # Every module of omni.sdg_studio.commands with a register(app) adds its subcommands.
 for found in pkgutil.iter_modules(commands.__path__):

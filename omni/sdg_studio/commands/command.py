@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from typer.core import TyperCommand
+from typer.core import TyperCommand, TyperGroup
 
 from omni.sdg_studio.commands.options import HIDDEN_ALIASES
 
@@ -53,6 +53,16 @@ def rename_aliases(command: str, args: list[str]) -> list[str]:
             arg = f"{new}{equals}{value}"
         renamed.append(arg)
     return renamed
+
+
+class SdgGroup(TyperGroup):
+    """The ``sdg-studio`` group: its own options (``--version``, ``--help``) shown without type noise."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)
+        for param in params:
+            _tidy(param, ctx)
+        return params
 
 
 class SdgCommand(TyperCommand):

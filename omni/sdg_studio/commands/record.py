@@ -30,6 +30,7 @@ from omni.sdg_studio.core.recorder.manifest import Manifest
 from omni.sdg_studio.core.recorder.output_policy import FolderNotEmptyError
 from omni.sdg_studio.core.recorder.recording import Recording, prepare_recording
 from omni.sdg_studio.core.writers.params import WriterParamError
+from omni.sdg_studio.core.writers.registry import UnknownWriterError
 from omni.sdg_studio.resources import CONFIG_DIR
 
 DEFAULT_PRESET = CONFIG_DIR / "recorder" / "default.json"
@@ -155,6 +156,8 @@ def prepare(stage: Path, loaded: LoadedConfig, resume: bool, strict: bool, write
             f"{exc.folder}: folder is not empty ({exc.entries} entries) and nothing is overwritten unless asked; "
             f"pass {resume_hint}--policy overwrite|increment|timestamp, or another --out"
         ) from None
+    except UnknownWriterError as exc:
+        raise SdgStudioError(f"--writer {writer}: {exc}") if writer is not None else exc from None
     except WriterParamError as exc:
         if writer is not None:  # the parameters came with another writer than the file's
             raise

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -30,6 +31,7 @@ from omni.sdg_studio.core.visualize.tiles import (
     render_tiles,
 )
 
+T = TypeVar("T")
 #: Show this many frames without labels before summing up the rest.
 _LISTED_EMPTY_FRAMES = 8
 
@@ -59,6 +61,14 @@ def view_options(
         )
     except ValueError as exc:
         raise SdgStudioError(f"--depth/--near/--far/--alpha: {exc}") from None
+
+
+def named_option(option: str, lookup: Callable[..., T], *args: Any) -> T:
+    """``lookup(*args)``; its error names ``option``, the flag that picks another value."""
+    try:
+        return lookup(*args)
+    except SdgStudioError as exc:
+        raise SdgStudioError(f"{option}: {exc}") from None
 
 
 def progress() -> Progress:
@@ -170,7 +180,7 @@ def view(
         console.print("add -o grid.png to draw a frame (or --all -o sheet.png for a contact sheet)")
         return
     if all_frames:
-        cameras = [dataset.camera(camera)] if camera is not None else dataset.cameras
+        cameras = [named_option("--camera", dataset.camera, camera)] if camera is not None else dataset.cameras
         total = sum(len(sample_frames(dataset.frames(c), limit)) for c in cameras)
         with progress() as bar:
             task = bar.add_task("drawing frames", total=total)
@@ -191,8 +201,8 @@ def view(
         others = ", ".join(camera_title(c) for c in dataset.cameras[1:])
         echo(f"showing camera {camera_title(chosen)} (also: {others}; pick one with --camera)")
     else:
-        chosen = dataset.camera(camera)
-    token = dataset.frame(chosen, frame)
+        chosen = named_option("--camera", dataset.camera, camera)
+    token = named_option("--frame", dataset.frame, chosen, frame)
     names = options.parse_names(annotators) if annotators else None
     tiles = frame_grid(dataset, chosen, token, names, settings)
     print_problems(tiles)
