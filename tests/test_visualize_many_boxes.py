@@ -4,20 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from omni.sdg_studio.core.annotators.formats import BBOX2D_DTYPE
 from omni.sdg_studio.core.visualize.normalize import Boxes
 from omni.sdg_studio.core.visualize.overlay import MANY_BOXES, draw_boxes_2d
 from omni.sdg_studio.core.visualize.palette import LabelPalette
 from omni.sdg_studio.core.visualize.tiles import ViewOptions, render_tiles
 
 HEIGHT, WIDTH = 720, 1280
-BOX_DTYPE = [
-    ("semanticId", "<u4"),
-    ("x_min", "<i4"),
-    ("y_min", "<i4"),
-    ("x_max", "<i4"),
-    ("y_max", "<i4"),
-    ("occlusionRatio", "<f4"),
-]
+BOX_DTYPE = BBOX2D_DTYPE
 #: Five large boxes far apart (x0, y0, x1, y1), each with room for a tag above it.
 LARGE = [(40, 60, 240, 260), (300, 60, 500, 260), (560, 60, 760, 260), (820, 60, 1020, 260), (40, 400, 400, 700)]
 

@@ -55,24 +55,24 @@ def rename_aliases(command: str, args: list[str]) -> list[str]:
     return renamed
 
 
+def _tidied(params: list[Any], ctx: Any) -> list[Any]:
+    for param in params:
+        _tidy(param, ctx)
+    return params
+
+
 class SdgGroup(TyperGroup):
     """The ``sdg-studio`` group: its own options (``--version``, ``--help``) shown without type noise."""
 
     def get_params(self, ctx: Any) -> list[Any]:
-        params = super().get_params(ctx)
-        for param in params:
-            _tidy(param, ctx)
-        return params
+        return _tidied(super().get_params(ctx), ctx)
 
 
 class SdgCommand(TyperCommand):
     """A Typer command with clean help metavars and hidden option aliases."""
 
     def get_params(self, ctx: Any) -> list[Any]:
-        params = super().get_params(ctx)
-        for param in params:
-            _tidy(param, ctx)
-        return params
+        return _tidied(super().get_params(ctx), ctx)
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         pieces = [self.options_metavar] if self.options_metavar else []
