@@ -9,7 +9,8 @@ import pytest
 from PIL import Image
 
 from omni.sdg_studio.cli import main
-from omni.sdg_studio.commands.render import depth_image, parse_resolution, to_jsonable
+from omni.sdg_studio.commands.options import parse_resolution
+from omni.sdg_studio.commands.render import depth_image, to_jsonable
 from omni.sdg_studio.core.classes import stable_color
 
 TOP = "/World/Cameras/TopCam"
@@ -81,11 +82,12 @@ def test_helpers():
 
 
 def test_demo_step_renders_every_camera(sample_scene, tmp_path):
-    from omni.sdg_studio.commands.render import DEMO_ANNOTATORS, render_every_camera
+    from omni.sdg_studio.backends.embedded import SUPPORTED_ANNOTATORS
+    from omni.sdg_studio.commands.render import render_every_camera
 
     written = render_every_camera(sample_scene, tmp_path, width=48)
     for name in ("TopCam", "DriverCam", "PalletCam"):
         assert Image.open(tmp_path / name / "rgb.png").size[0] == 48
         stems = {p.name.split(".")[0] for p in (tmp_path / name).iterdir()}
-        assert stems == set(DEMO_ANNOTATORS)
+        assert stems == set(SUPPORTED_ANNOTATORS)  # every annotator, as the demo says
     assert len(written) == sum(len(list((tmp_path / n).iterdir())) for n in ("TopCam", "DriverCam", "PalletCam"))

@@ -160,12 +160,18 @@ def test_unlabeled_stage_names_the_annotators_and_suggests_label():
 def test_unused_taxonomy_is_named():
     stage = unlabeled_stage()
     UsdSemantics.LabelsAPI.Apply(stage.GetPrimAtPath("/World/Box"), "category").CreateLabelsAttr(["box"])
-    requests = [AnnotatorRequest("semantic_segmentation", semantic_types=("class", "category"))]
-    report = precheck(stage, [RenderProduct("/World/Cam", 64, 64)], requests)
+    products = [RenderProduct("/World/Cam", 64, 64)]
+    requests = [AnnotatorRequest("semantic_segmentation", semantic_types=("class",))]
+    report = precheck(stage, products, requests)
     assert [i.kind for i in report.issues] == [IssueKind.UNUSED_TAXONOMY]
     assert "taxonomy 'class'" in str(report.issues[0]) and "the stage uses category" in str(report.issues[0])
-    requests = [AnnotatorRequest("semantic_segmentation", semantic_types=("category",))]
-    assert precheck(stage, [RenderProduct("/World/Cam", 64, 64)], requests).issues == []
+    both = [AnnotatorRequest("bounding_box_2d_tight", semantic_types=("class", "coco"))]
+    assert "taxonomies 'class', 'coco'" in str(precheck(stage, products, both).issues[0])
+    # One used semantic type is enough: the annotator takes labels from any of them (CocoWriter asks for
+    # class, coco, stuff and thing; a stage labeled in one of them records complete data).
+    for types in (("category",), ("class", "category"), ("coco", "stuff", "thing", "category")):
+        requests = [AnnotatorRequest("semantic_segmentation", semantic_types=types)]
+        assert precheck(stage, products, requests).issues == []
 
 
 def test_legacy_labels_count_as_labels(sample_scene: Path):

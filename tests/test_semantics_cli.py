@@ -86,13 +86,19 @@ def test_in_place_and_out_targets(scene, rules_file, tmp_path):
     }
 
 
-def test_existing_different_out_file_is_not_overwritten_without_force(scene, rules_file, tmp_path, capsys):
+def test_existing_different_out_file_is_not_overwritten_without_overwrite(scene, rules_file, tmp_path, capsys):
     out = tmp_path / "root.usda"
     out.write_text("#usda 1.0\n")
     assert main(["label", str(scene), "--rules", str(rules_file), "-o", str(out)]) == 2
-    assert "exists and differs; pass --force" in capsys.readouterr().err
+    assert "exists and differs; pass --overwrite" in capsys.readouterr().err
     assert out.read_text() == "#usda 1.0\n"
+    assert main(["label", str(scene), "--rules", str(rules_file), "-o", str(out), "--overwrite"]) == 0
+    assert "warehouse.usda" in out.read_text()
+    # The old spelling --force still works for one release, with a warning naming the new one.
+    out.write_text("#usda 1.0\n")
+    capsys.readouterr()
     assert main(["label", str(scene), "--rules", str(rules_file), "-o", str(out), "--force"]) == 0
+    assert "warning: --force is now --overwrite" in capsys.readouterr().err
     assert "warehouse.usda" in out.read_text()
 
 

@@ -64,9 +64,9 @@ def test_boxes_behind_the_camera_are_skipped_not_drawn():
     rows = np.concatenate([cube_rows(), cube_rows(offset=(0.0, 0.0, 20.0))])
     found = Boxes(rows, ["crate", "crate"], ["", ""])
     image = np.zeros((HEIGHT, WIDTH, 4), np.uint8)
-    drawn, skipped = draw_boxes_3d(image, found, PinholeCamera.from_params(pinhole_params()), LabelPalette())
-    assert skipped == 1
-    assert drawn[..., :3].any()
+    drawn = draw_boxes_3d(image, found, PinholeCamera.from_params(pinhole_params()), LabelPalette())
+    assert drawn.behind == 1
+    assert drawn.image[..., :3].any()
 
 
 def test_camera_params_errors_name_the_missing_key():

@@ -8,10 +8,12 @@ import sys
 from typing import Annotated
 
 import typer
+from typer.core import TyperCommand
 
 import omni.sdg_studio.commands as commands
 from omni.sdg_studio import __version__
-from omni.sdg_studio.commands.output import err_console
+from omni.sdg_studio.commands.command import SdgCommand, SdgGroup
+from omni.sdg_studio.commands.output import console_logging, echo
 from omni.sdg_studio.core.errors import SdgStudioError
 
 app = typer.Typer(
@@ -20,12 +22,16 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=SdgGroup,
 )
 # Every module of omni.sdg_studio.commands with a register(app) adds its subcommands.
 for found in pkgutil.iter_modules(commands.__path__):
     module = importlib.import_module(f"{commands.__name__}.{found.name}")
     if hasattr(module, "register"):
         module.register(app)
+for registered in app.registered_commands:  # one command class: clean help, hidden old option names
+    if registered.cls in (None, TyperCommand):
+        registered.cls = SdgCommand
 
 
 def _version(value: bool) -> None:
@@ -44,17 +50,18 @@ def _root(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: user errors print one line and exit 2, never a traceback."""
-    try:
-        app(args=argv)
-    except SystemExit as exc:  # click's standalone mode ends every run with SystemExit
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    except SdgStudioError as exc:
-        err_console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
-        return 2
-    except KeyboardInterrupt:
-        err_console.print("[yellow]interrupted[/yellow]")
-        return 130
+    """Entry point: user errors print one plain line and exit 2, never a traceback; warnings print once."""
+    with console_logging():
+        try:
+            app(args=argv, prog_name="sdg-studio")
+        except SystemExit as exc:  # click's standalone mode ends every run with SystemExit
+            return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except SdgStudioError as exc:
+            echo(("error: ", "red"), str(exc), err=True)
+            return 2
+        except KeyboardInterrupt:
+            echo(("interrupted", "yellow"), err=True)
+            return 130
     return 0
 
 

@@ -6,10 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.text import Text
 
+from omni.sdg_studio.commands import options
 from omni.sdg_studio.commands.info import print_stage_info
 from omni.sdg_studio.commands.label import print_coverage
-from omni.sdg_studio.commands.output import console
+from omni.sdg_studio.commands.output import console, echo
 from omni.sdg_studio.commands.record import record_demo
 from omni.sdg_studio.commands.render import render_every_camera
 from omni.sdg_studio.commands.view import contact_sheet_step
@@ -17,12 +19,13 @@ from omni.sdg_studio.core.semantics.apply import LabelTarget, apply
 from omni.sdg_studio.core.semantics.coverage import coverage
 from omni.sdg_studio.core.semantics.layers import open_labeled, save_labeled_root, save_labels_layer
 from omni.sdg_studio.core.semantics.plan import plan
-from omni.sdg_studio.core.semantics.rules_file import load_rules
+from omni.sdg_studio.core.semantics.rules_file import load_class_table, load_rules
 from omni.sdg_studio.core.stage_info import stage_info
 from omni.sdg_studio.core.stage_io import open_stage
 from omni.sdg_studio.resources import CONFIG_DIR, SAMPLE_SCENE, shipped_file
 
 WAREHOUSE_RULES = CONFIG_DIR / "rules" / "warehouse.yaml"
+DEFAULT_OUT = Path("_out/demo")
 
 
 def label_sample_scene(scene: Path, out: Path) -> Path:
@@ -36,7 +39,7 @@ def label_sample_scene(scene: Path, out: Path) -> Path:
     rules = shipped_file(WAREHOUSE_RULES)
     result = plan(labeled.stage, load_rules(rules))
     counts = ", ".join(f"{action} {n}" for action, n in result.counts().items()) or "nothing to do"
-    console.print(f"rules {rules.name}: {counts}")
+    echo(f"rules {rules.name}: {counts}")
     apply(labeled.stage, result, LabelTarget.of_layer(labeled.labels_layer))
     out.mkdir(parents=True, exist_ok=True)
     save_labels_layer(labeled)
@@ -46,25 +49,30 @@ def label_sample_scene(scene: Path, out: Path) -> Path:
     return root
 
 
+def step(title: str) -> None:
+    """A numbered step's heading."""
+    console.rule(Text(title, style="bold"))
+
+
 def demo(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for everything the demo writes.")] = Path(
-        "sdg_demo_out"
-    ),
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the recording's camera jitter.")] = 0,
+    out: Annotated[Path, options.out_option("Folder for everything the demo writes.")] = DEFAULT_OUT,
+    seed: Annotated[int, typer.Option("--seed", metavar="N", help="Seed of the recording's camera jitter.")] = 0,
 ) -> None:
     """Run SDG Studio end to end on the sample warehouse scene."""
     scene = shipped_file(SAMPLE_SCENE)
-    console.rule("[bold]1. What the sample scene holds")
+    rules = shipped_file(WAREHOUSE_RULES)
+    classes = load_class_table(rules)
+    step("1. What the sample scene holds")
     print_stage_info(stage_info(open_stage(scene), path=str(scene)))
-    console.rule("[bold]2. Label it by rules (config/rules/warehouse.yaml) into a labels layer")
+    step("2. Label it by rules (config/rules/warehouse.yaml) into a labels layer")
     labeled = label_sample_scene(scene, out)
-    console.rule("[bold]3. One frame of each camera (embedded renderer)")
-    render_every_camera(labeled, out / "render")
-    console.rule("[bold]4. Record 10 frames from the three cameras (jittered per frame, BasicWriter)")
-    record_demo(labeled, out / "recording", seed, classes=shipped_file(WAREHOUSE_RULES))
-    console.rule("[bold]5. A contact sheet of what the demo recorded")
-    contact_sheet_step(out, out / "recording")
-    console.print(f"\n[green]demo finished[/green]; outputs go under {out}/")
+    step("3. One frame of each camera, every annotator (embedded renderer)")
+    render_every_camera(labeled, out / "render", classes=classes)
+    step("4. Record 10 frames from the three cameras (jittered per frame, BasicWriter)")
+    record_demo(labeled, out / "recording", seed, classes=rules)
+    step("5. A contact sheet of what the demo recorded")
+    contact_sheet_step(out, out / "recording", classes=classes)
+    echo("\n", ("demo finished", "green"), f"; outputs go under {out}/")
 
 
 def register(app: typer.Typer) -> None:

@@ -8,14 +8,15 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from omni.sdg_studio.commands.output import console, print_json
+from omni.sdg_studio.commands import options
+from omni.sdg_studio.commands.output import console, echo, print_json
 from omni.sdg_studio.core.stage_info import StageInfo, stage_info
 from omni.sdg_studio.core.stage_io import open_stage
 
 
 def print_stage_info(info: StageInfo) -> None:
     """Render ``info`` as a few rich tables."""
-    console.print(f"[bold]{info.path}[/bold]  ({info.up_axis}-up, {info.meters_per_unit:g} m/unit)")
+    echo((info.path, "bold"), f"  ({info.up_axis}-up, {info.meters_per_unit:g} m/unit)")
     console.print(
         f"prims: {info.prim_count}   gprims: {info.gprim_count} "
         f"(labeled {info.gprims_labeled}, unlabeled {info.gprims_unlabeled})"
@@ -31,7 +32,7 @@ def print_stage_info(info: StageInfo) -> None:
             f"{cam.horizontal_aperture:g} x {cam.vertical_aperture:g}",
             f"{cam.resolution_hint[0]}x{cam.resolution_hint[1]}",
         )
-    console.print(cams)
+    console.print(cams if info.cameras else "no cameras on this stage")
     labels = Table("taxonomy", "label", "prims", title="Labels (direct, both schemas)")
     for taxonomy, counts in info.label_histogram.items():
         for label, count in counts.items():
@@ -42,8 +43,8 @@ def print_stage_info(info: StageInfo) -> None:
 
 
 def info(
-    stage: Annotated[Path, typer.Argument(help="USD stage (.usd, .usda, .usdc, .usdz)")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    stage: Annotated[Path, options.stage_argument()],
+    as_json: Annotated[bool, options.json_option()] = False,
 ) -> None:
     """Show prims, cameras, labeled / unlabeled geometry, taxonomies and legacy labels of a stage."""
     result = stage_info(open_stage(stage), path=str(stage))

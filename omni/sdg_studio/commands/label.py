@@ -20,8 +20,10 @@ import typer
 from pxr import Usd
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
-from omni.sdg_studio.commands.output import console, err_console, print_json
+from omni.sdg_studio.commands import options
+from omni.sdg_studio.commands.output import console, echo, err_console, print_json
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.semantics.apply import LabelTarget, LabelUndo, apply
 from omni.sdg_studio.core.semantics.coverage import Coverage, coverage
@@ -63,7 +65,7 @@ class Destination:
     @classmethod
     def from_options(cls, stage: Path, layer: Path | None, in_place: bool, out: Path | None) -> Destination:
         if in_place and (layer or out):
-            raise SdgStudioError("--in-place writes into STAGE itself; it cannot be combined with --layer or -o")
+            raise SdgStudioError("--in-place writes into STAGE itself; it cannot be combined with --layer or --out")
         if in_place:
             return cls(stage, None, None, True)
         if layer is None and out is None:
@@ -89,7 +91,7 @@ class Destination:
         root = self.root_path
         differs = root is not None and root.exists() and root.read_text("utf-8") != labeled_root_text(labeled, root)
         if differs and not force:  # refused before anything is written
-            raise SdgStudioError(f"{root}: exists and differs; pass --force to overwrite it")
+            raise SdgStudioError(f"{root}: exists and differs; pass --overwrite to replace it, or another --out")
         if self.labels_path is not None:
             written.append(f"{save_labels_layer(labeled)} (labels layer)")
         if self.root_path is not None:
@@ -123,7 +125,7 @@ def print_plan(result: LabelPlan, max_rows: int, log: bool) -> None:
         style = ACTION_STYLE[row.action]
         after = row.message if row.action in (Action.WARN, Action.CONFLICT, Action.REDIRECT) else ", ".join(row.after)
         table.add_row(
-            f"[{style}]{row.action.value}[/{style}]",
+            Text(row.action.value, style=style),
             row.path,
             row.taxonomy,
             ", ".join(row.before),
@@ -136,21 +138,21 @@ def print_plan(result: LabelPlan, max_rows: int, log: bool) -> None:
         console.print(f"... {len(result.rows) - len(shown)} more rows (--max-rows N, --json, or --log for all)")
     lines = result.rows if log else [r for r in result.rows if r.action in (Action.WARN, Action.CONFLICT)]
     for row in lines:
-        console.print(row.log_line(preview=True), markup=False, highlight=False, soft_wrap=True)
+        echo(row.log_line(preview=True))
     counts = ", ".join(f"{action} {count}" for action, count in result.counts().items()) or "no rows"
-    console.print(f"[bold]{len(result.changes)} changes[/bold] ({counts}) over {result.prim_count} prims")
+    echo((f"{len(result.changes)} changes", "bold"), f" ({counts}) over {result.prim_count} prims")
     if result.gprim_count:
         before = result.gprim_count - len(result.unlabeled_before)
         after = result.gprim_count - len(result.unlabeled)
-        console.print(
+        echo(
             f"geometry with a '{result.taxonomy}' label: {before}/{result.gprim_count} before, "
             f"{after}/{result.gprim_count} after"
         )
     if result.unlabeled:
         listed = ", ".join(result.unlabeled[:8]) + (" ..." if len(result.unlabeled) > 8 else "")
-        console.print(f"[yellow]still unlabeled ({len(result.unlabeled)}):[/yellow] {listed}", soft_wrap=True)
+        echo((f"still unlabeled ({len(result.unlabeled)}):", "yellow"), f" {listed}")
     if result.unmatched_rules:
-        console.print(f"[yellow]rules that matched nothing:[/yellow] {', '.join(result.unmatched_rules)}")
+        echo(("rules that matched nothing:", "yellow"), f" {', '.join(result.unmatched_rules)}")
 
 
 def run_plan(
@@ -180,31 +182,32 @@ def run_plan(
         print_json({"dry_run": dry_run, "plan": result.to_json(), "written": written})
         return
     if dry_run or not result.changes:
-        console.print("[dim]nothing written[/dim]" + (" (dry run)" if dry_run else ": no changes"))
+        echo(("nothing written" + (" (dry run)" if dry_run else ": no changes"), "dim"))
         return
     hidden = undo.hidden if undo else []
     for line in hidden[:10]:
-        console.print(f"[dim]{line}[/dim]", soft_wrap=True)
+        echo((line, "dim"))
     if len(hidden) > 10:
-        console.print(f"[dim]... and {len(hidden) - 10} more prims with hidden weaker-layer labels[/dim]")
+        echo((f"... and {len(hidden) - 10} more prims with hidden weaker-layer labels", "dim"))
     for line in written:
-        console.print(f"wrote {line}")
+        echo(f"wrote {line}")
 
 
 def label(
-    stage: Annotated[Path, typer.Argument(help="USD stage to label (.usd, .usda, .usdc, .usdz)")],
-    rules: Annotated[Path, typer.Option("--rules", "-r", help="Rules file (YAML or JSON).")],
+    stage: Annotated[Path, options.stage_argument("USD stage to label (.usd, .usda, .usdc, .usdz).")],
+    rules: Annotated[Path, typer.Option("--rules", metavar="RULES", help="Rules file (YAML or JSON).")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan and print; write nothing.")] = False,
     layer: Annotated[Path | None, typer.Option("--layer", help="Write the labels into this *_labels.usda.")] = None,
     in_place: Annotated[bool, typer.Option("--in-place", help="Write into STAGE's root layer.")] = False,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Write a root layer that sublayers STAGE (and --layer).")
+        Path | None, options.out_option("Write a root layer that sublayers STAGE (and --layer).", "FILE")
     ] = None,
     select: Annotated[
-        list[str] | None, typer.Option("--select", help="Only these prim paths (replaces the rules' scope roots).")
+        list[str] | None,
+        typer.Option("--select", metavar="PATH", help="Only these prim paths (replaces the rules' scope roots)."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the plan and written files as JSON.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite a differing -o file.")] = False,
+    as_json: Annotated[bool, options.json_option("Print the plan and written files as JSON.")] = False,
+    force: Annotated[bool, options.overwrite_option("Replace a differing --out file.")] = False,
     max_rows: Annotated[int, typer.Option("--max-rows", help="Rows of the plan table to print.")] = 60,
     log: Annotated[bool, typer.Option("--log", help="Print every row as the editor's log line.")] = False,
 ) -> None:
@@ -227,13 +230,13 @@ def label(
 
 
 def upgrade_semantics_command(
-    stage: Annotated[Path, typer.Argument(help="USD stage whose legacy SemanticsAPI labels to upgrade")],
+    stage: Annotated[Path, options.stage_argument("USD stage whose legacy SemanticsAPI labels to upgrade.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Plan and print; write nothing.")] = False,
     layer: Annotated[Path | None, typer.Option("--layer", help="Write into this *_labels.usda.")] = None,
     in_place: Annotated[bool, typer.Option("--in-place", help="Write into STAGE's root layer.")] = False,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write a root layer that sublayers STAGE.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the plan and written files as JSON.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite a differing -o file.")] = False,
+    out: Annotated[Path | None, options.out_option("Write a root layer that sublayers STAGE.", "FILE")] = None,
+    as_json: Annotated[bool, options.json_option("Print the plan and written files as JSON.")] = False,
+    force: Annotated[bool, options.overwrite_option("Replace a differing --out file.")] = False,
     max_rows: Annotated[int, typer.Option("--max-rows", help="Rows of the plan table to print.")] = 60,
     log: Annotated[bool, typer.Option("--log", help="Print every row as the editor's log line.")] = False,
 ) -> None:
@@ -248,34 +251,33 @@ def upgrade_semantics_command(
 def print_coverage(report: Coverage, title: str = "", histogram: bool = True) -> None:
     """Coverage: a histogram table (optional), the unlabeled, legacy and conflicting prims."""
     if title:
-        console.print(f"[bold]{title}[/bold]")
+        echo((title, "bold"))
     table = Table("taxonomy", "label", "prims", title="Labels (own, both schemas)")
     for taxonomy, counts in report.histogram.items():
         for name, count in counts.items():
             table.add_row(taxonomy, name, str(count))
     if histogram:
         console.print(table if report.histogram else "no labels on this stage")
-    console.print(
+    echo(
         f"geometry with a '{report.taxonomy}' label (own or inherited): "
         f"{report.labeled_count}/{report.gprim_count} ({report.ratio:.0%})"
     )
     if report.unlabeled:
         listed = ", ".join(report.unlabeled[:10]) + (" ..." if len(report.unlabeled) > 10 else "")
-        console.print(f"[yellow]unlabeled ({len(report.unlabeled)}):[/yellow] {listed}", soft_wrap=True)
+        echo((f"unlabeled ({len(report.unlabeled)}):", "yellow"), f" {listed}")
     if report.legacy_prims:
-        console.print(
+        echo(
             f"legacy SemanticsAPI on {len(report.legacy_prims)} prims (sdg-studio upgrade-semantics converts them): "
-            + ", ".join(report.legacy_prims[:10]),
-            soft_wrap=True,
+            + ", ".join(report.legacy_prims[:10])
         )
     if report.conflicts:
-        console.print(f"[red]both schemas disagree on:[/red] {', '.join(report.conflicts)}", soft_wrap=True)
+        echo(("both schemas disagree on:", "red"), f" {', '.join(report.conflicts)}")
 
 
 def labels(
-    stage: Annotated[Path, typer.Argument(help="USD stage (.usd, .usda, .usdc, .usdz)")],
-    taxonomy: Annotated[str, typer.Option("--taxonomy", "-t", help="Taxonomy counted as 'labeled'.")] = "class",
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    stage: Annotated[Path, options.stage_argument()],
+    taxonomy: Annotated[str, options.taxonomy_option("Taxonomy counted as 'labeled'.")] = "class",
+    as_json: Annotated[bool, options.json_option()] = False,
 ) -> None:
     """Show label coverage: histogram, geometry left unlabeled, legacy and conflicting prims."""
     opened = open_stage(stage)

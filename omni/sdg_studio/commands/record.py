@@ -6,6 +6,7 @@ Ctrl+C aborts at once. ``--resume`` continues a stopped recording without rewrit
 
 from __future__ import annotations
 
+import logging
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from omni.sdg_studio.commands.output import console, err_console
+from omni.sdg_studio.commands import options
+from omni.sdg_studio.commands.output import console, echo, err_console, note
 from omni.sdg_studio.core.config_document import ConfigDocument
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.recorder.cli_options import RecordOptions
@@ -25,14 +27,17 @@ from omni.sdg_studio.core.recorder.config import OutputPolicy
 from omni.sdg_studio.core.recorder.job import FrameProgress, JobState, RecorderJob
 from omni.sdg_studio.core.recorder.loading import LoadedConfig, load_recorder_config, parse_recorder_config
 from omni.sdg_studio.core.recorder.manifest import Manifest
+from omni.sdg_studio.core.recorder.output_policy import FolderNotEmptyError
 from omni.sdg_studio.core.recorder.recording import Recording, prepare_recording
 from omni.sdg_studio.core.writers.params import WriterParamError
+from omni.sdg_studio.core.writers.registry import UnknownWriterError
 from omni.sdg_studio.resources import CONFIG_DIR
 
 DEFAULT_PRESET = CONFIG_DIR / "recorder" / "default.json"
 DEMO_PRESET = CONFIG_DIR / "recorder" / "demo.json"
 #: Exit status of a recording stopped by Ctrl+C / SIGTERM (128 + SIGINT, as shells report it).
 EXIT_STOPPED = 130
+log = logging.getLogger(__name__)
 
 
 class RecordingFailed(SdgStudioError):
@@ -51,7 +56,7 @@ def base_config(config_path: Path | None, out: Path | None, resume: bool) -> Loa
     else:
         loaded = load_recorder_config(DEFAULT_PRESET)
     for warning in loaded.warnings:
-        err_console.print(f"[yellow]warning:[/yellow] {warning}", soft_wrap=True)
+        log.warning("%s", warning)
     return loaded
 
 
@@ -65,7 +70,7 @@ def stop_on_interrupt(job: RecorderJob) -> Iterator[list[int]]:
             raise KeyboardInterrupt
         received.append(signum)
         job.stop()
-        err_console.print("[yellow]stopping after the frame in flight[/yellow] (Ctrl+C again to abort)")
+        echo(("stopping after the frame in flight", "yellow"), " (Ctrl+C again to abort)", err=True)
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -105,10 +110,10 @@ def print_summary(recording: Recording, state: JobState, stage: Path) -> None:
     done = len(manifest.frames)
     total = recording.config.frames
     counted = f"{done}/{total}" if total else str(done)
-    console.print(f"{state.value}: {counted} frames, {files} files in {recording.output_dir}/")
-    console.print(f"manifest: {manifest.path}")
+    echo(f"{state.value}: {counted} frames, {files} files in {recording.output_dir}/")
+    echo(f"manifest: {manifest.path}")
     if state is not JobState.FINISHED:
-        console.print(f"continue with: sdg-studio record {stage} --out {recording.output_dir} --resume")
+        echo(f"continue with: sdg-studio record {stage} --out {recording.output_dir} --resume")
 
 
 def print_output_folders(recording: Recording) -> None:
@@ -133,7 +138,7 @@ def record_demo(stage: Path, out: Path, seed: int, classes: Path | None = None) 
     config.classes = str(classes) if classes else ""
     recording = prepare_recording(stage, config)
     for issue in recording.report.issues:
-        err_console.print(f"[yellow]warning:[/yellow] {issue}", soft_wrap=True)
+        log.warning("%s", issue)
     state = run_with_progress(recording)
     if state is JobState.FAILED:
         raise RecordingFailed(recording.job.message)
@@ -141,39 +146,78 @@ def record_demo(stage: Path, out: Path, seed: int, classes: Path | None = None) 
     return recording
 
 
+def prepare(stage: Path, loaded: LoadedConfig, resume: bool, strict: bool, writer: str | None) -> Recording:
+    """:func:`prepare_recording`, with the errors the command line fixes worded with its options."""
+    try:
+        return prepare_recording(stage, loaded.config, resume=resume, strict=strict)
+    except FolderNotEmptyError as exc:
+        resume_hint = "--resume to continue it, " if exc.resumable else ""
+        raise SdgStudioError(
+            f"{exc.folder}: folder is not empty ({exc.entries} entries) and nothing is overwritten unless asked; "
+            f"pass {resume_hint}--policy overwrite|increment|timestamp, or another --out"
+        ) from None
+    except UnknownWriterError as exc:
+        raise SdgStudioError(f"--writer {writer}: {exc}") if writer is not None else exc from None
+    except WriterParamError as exc:
+        if writer is not None:  # the parameters came with another writer than the file's
+            raise
+        raise loaded.writer_param_error(exc.param, exc.message) from None
+
+
 def record(
-    stage: Annotated[Path, typer.Argument(help="USD stage to record (.usd, .usda, .usdc, .usdz).")],
+    stage: Annotated[Path, options.stage_argument("USD stage to record (.usd, .usda, .usdc, .usdz).")],
     config: Annotated[
         Path | None,
-        typer.Option("--config", "-c", help="Isaac Sim recorder JSON or offline-generation YAML/JSON config."),
+        typer.Option("--config", metavar="FILE", help="Isaac Sim recorder JSON or offline-generation YAML/JSON."),
     ] = None,
     camera: Annotated[
         list[str] | None,
-        typer.Option(
-            "--camera",
-            metavar="PATH[:WxH[:name]]",
-            help="Render product PATH[:WxH[:name]]; repeat for several. Default: the config's.",
+        options.camera_option(
+            "Render product PATH[:WxH[:NAME]]; repeat for several (default: the config's; without one, every camera).",
+            metavar="PATH[:WxH[:NAME]]",
         ),
     ] = None,
-    frames: Annotated[int | None, typer.Option("--frames", "-n", help="Frames to record (0 = until Ctrl+C).")] = None,
+    resolution: Annotated[
+        str | None,
+        options.resolution_option(
+            "Size of every render product but those --camera PATH:WxH sizes (default: the config's; else 1280x720)."
+        ),
+    ] = None,
+    frames: Annotated[
+        int | None, typer.Option("--frames", "-n", metavar="N", help="Frames to record (0 = until Ctrl+C).")
+    ] = None,
     writer: Annotated[
-        str | None, typer.Option("--writer", help="BasicWriter, KittiWriter, CocoWriter or another registered writer.")
+        str | None,
+        typer.Option(
+            "--writer",
+            metavar="NAME",
+            help="BasicWriter, KittiWriter, CocoWriter or another registered one (default: the config's).",
+        ),
     ] = None,
     annotators: Annotated[
-        str | None, typer.Option("--annotators", help="BasicWriter annotators, comma-separated (rgb,...).")
+        str | None,
+        options.annotators_option(
+            "BasicWriter annotators, comma-separated (default: the config's; without --config rgb, "
+            "bounding_box_2d_tight, semantic_segmentation, distance_to_image_plane, camera_params)."
+        ),
     ] = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Output folder.")] = None,
+    classes: Annotated[Path | None, options.classes_option(options.CLASSES_HELP + " COCO ids too.")] = None,
+    out: Annotated[
+        Path | None, options.out_option("Output folder (default: the config's; without --config _out_sdrec).")
+    ] = None,
     policy: Annotated[
         OutputPolicy | None,
-        typer.Option("--policy", help="If --out is not empty: refuse (default), overwrite, increment, timestamp."),
+        typer.Option(
+            "--policy",
+            metavar="POLICY",
+            help="If --out is not empty: refuse (default), overwrite, increment or timestamp.",
+        ),
     ] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue the stopped recording in --out; finished frames are kept.")
     ] = False,
-    seed: Annotated[int | None, typer.Option("--seed", help="Randomization seed (default: drawn).")] = None,
-    classes: Annotated[
-        Path | None,
-        typer.Option("--classes", help="Rules file whose 'classes' give label ids and colors (COCO ids, PNG colors)."),
+    seed: Annotated[
+        int | None, typer.Option("--seed", metavar="N", help="Randomization seed (default: drawn).")
     ] = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="Fail when the pre-record check finds anything that would be empty.")
@@ -181,21 +225,15 @@ def record(
 ) -> None:
     """Record annotated frames of STAGE with the embedded renderer, in Replicator writers' formats."""
     loaded = base_config(config, out, resume)
-    options = RecordOptions(camera or [], frames, writer, annotators, out, policy, seed, classes)
-    for note in options.apply(loaded.config):
-        err_console.print(f"[yellow]note:[/yellow] {note}", soft_wrap=True)
-    try:
-        recording = prepare_recording(stage, loaded.config, resume=resume, strict=strict)
-    except WriterParamError as exc:
-        if writer is not None:  # the parameters came with another writer than the file's
-            raise
-        raise loaded.writer_param_error(exc.param, exc.message) from None
+    size = options.parse_resolution(resolution) if resolution else None
+    choices = RecordOptions(camera or [], frames, writer, annotators, out, policy, seed, classes, resolution=size)
+    for text in choices.apply(loaded.config):
+        note(text)
+    recording = prepare(stage, loaded, resume, strict, writer)
     for issue in recording.report.issues:
-        err_console.print(f"[yellow]warning:[/yellow] {issue}", soft_wrap=True)
+        log.warning("%s", issue)
     if recording.missing_frames:
-        err_console.print(
-            f"[yellow]note:[/yellow] frames {recording.missing_frames} lost files since the last run; recording again"
-        )
+        note(f"frames {recording.missing_frames} lost files since the last run; recording again")
     with stop_on_interrupt(recording.job) as interrupted:
         state = run_with_progress(recording)
     print_summary(recording, state, stage)

@@ -1,9 +1,10 @@
-"""``sdg-studio render STAGE``: one frame of one camera, every annotator as a file a person can open.
+"""``sdg-studio render STAGE``: one frame of one camera, each requested annotator as a file a person can open.
 
-Images become PNGs (segmentations colorized with the stable class colors, depth as a normalized
-grayscale PNG next to the raw ``.npy``, normals as RGB, 2D boxes drawn over the RGB), info dicts
-and box tables become JSON, the point cloud a PLY. Files land complete (temporary name, then
-rename) and existing files are kept unless ``--overwrite`` is given.
+Images become PNGs (segmentations colorized as BasicWriter colorizes them: label colors from
+``--classes`` or hashed from the label, depth as a normalized grayscale PNG next to the raw ``.npy``,
+normals as RGB, 2D boxes drawn over the RGB), info dicts and box tables become JSON, the point cloud
+a PLY. Files land complete (temporary name, then rename) and existing files are kept unless
+``--overwrite`` is given.
 """
 
 from __future__ import annotations
@@ -12,57 +13,57 @@ import io
 import json
 import os
 import tempfile
-import warnings
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
 import typer
-from PIL import Image, ImageDraw
+from PIL import Image
+from pxr import Sdf
 from rich.progress import Progress
 from rich.table import Table
+from rich.text import Text
 
-from omni.sdg_studio.backends.embedded import SUPPORTED_ANNOTATORS, EmbeddedBackend, RenderWarning
+from omni.sdg_studio.backends.embedded import SUPPORTED_ANNOTATORS, EmbeddedBackend
 from omni.sdg_studio.backends.embedded.engines import ENGINES
-from omni.sdg_studio.commands.output import console, err_console
+from omni.sdg_studio.commands import options
+from omni.sdg_studio.commands.output import console, echo
+from omni.sdg_studio.core.classes import ClassTable
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.stage_info import stage_info
 from omni.sdg_studio.core.stage_io import open_stage
+from omni.sdg_studio.core.visualize.normalize import boxes
+from omni.sdg_studio.core.visualize.overlay import draw_boxes_2d
+from omni.sdg_studio.core.visualize.palette import LabelPalette
+from omni.sdg_studio.core.writers.colorize import instance_palette, paint, rgba_key, semantic_palette
 
 DEFAULT_ANNOTATORS = "rgb,semantic_segmentation"
+DEFAULT_OUT = Path("_out/render")
 
 
 # ---- argument parsing ---------------------------------------------------------------------------
-def parse_resolution(text: str) -> tuple[int, int]:
-    """``"640x480"`` -> (640, 480)."""
-    parts = text.lower().replace("*", "x").split("x")
-    try:
-        width, height = (int(p) for p in parts)
-    except ValueError:
-        raise SdgStudioError(f"--resolution {text!r}: expected WIDTHxHEIGHT, e.g. 1280x720") from None
-    return width, height
-
-
 def parse_annotators(text: str) -> list[str]:
     """Comma-separated annotator names; ``all`` means every annotator the embedded backend makes."""
-    names = [n.strip() for n in text.split(",") if n.strip()]
+    names = options.parse_names(text)
     if names == ["all"]:
         return list(SUPPORTED_ANNOTATORS)
     if not names:
-        raise SdgStudioError("--annotators: give at least one annotator name")
+        raise SdgStudioError("--annotators: give at least one annotator name, or 'all'")
     return names
 
 
 def pick_camera(stage: Any, camera: str | None) -> tuple[str, tuple[int, int]]:
     """The camera to render (the only one when not given) and its default resolution."""
     cameras = {c.path: c for c in stage_info(stage).cameras}
+    listed = ", ".join(cameras) or "none"
     if camera is None:
         if len(cameras) != 1:
-            listed = ", ".join(cameras) or "none"
             raise SdgStudioError(f"--camera: the stage has {len(cameras)} cameras ({listed}); choose one")
         camera = next(iter(cameras))
+    if not Sdf.Path.IsValidPathString(camera) or not Sdf.Path(camera).IsAbsolutePath():
+        raise SdgStudioError(f"--camera {camera}: not an absolute prim path; cameras on the stage: {listed}")
     hint = cameras[camera].resolution_hint if camera in cameras else (1280, 720)
     return camera, hint
 
@@ -102,20 +103,11 @@ def normals_image(normals: np.ndarray) -> np.ndarray:
     return rgb
 
 
-def boxes_image(rgb: np.ndarray | None, shape: tuple[int, int], value: dict[str, Any]) -> Image.Image:
-    """2D boxes drawn over the RGB frame (or a black frame), labeled with their class."""
-    base = Image.fromarray(rgb[..., :3]) if rgb is not None else Image.new("RGB", (shape[1], shape[0]))
-    draw = ImageDraw.Draw(base)
-    from omni.sdg_studio.core.classes import stable_color
-
-    for row in value["data"]:
-        labels = value["info"]["idToLabels"].get(int(row["semanticId"]), {})
-        name = ",".join(labels.values()) or "?"
-        color = stable_color(name)[:3]
-        box = (int(row["x_min"]), int(row["y_min"]), int(row["x_max"]), int(row["y_max"]))
-        draw.rectangle(box, outline=color, width=2)
-        draw.text((box[0] + 3, box[1] + 2), name, fill=color)
-    return base
+def boxes_image(rgb: np.ndarray | None, shape: tuple[int, int], name: str, value: Any, palette: LabelPalette) -> bytes:
+    """PNG of the 2D boxes drawn over the RGB frame (or a black frame), as the visualizer draws them."""
+    base = np.zeros((*shape, 4), np.uint8) if rgb is None else rgb[..., :4].copy()
+    base[..., 3] = 255
+    return _png(draw_boxes_2d(base, boxes(name, value), palette).image)
 
 
 def pointcloud_ply(value: dict[str, Any]) -> bytes:
@@ -146,8 +138,32 @@ def _json(value: Any) -> bytes:
     return (json.dumps(to_jsonable(value), indent=2) + "\n").encode()
 
 
-def annotator_files(name: str, value: Any, frame: dict[str, Any]) -> dict[str, bytes]:
+@dataclass
+class Colors:
+    """How segmentations and boxes are colored: the ``--classes`` table (else hashed label colors)."""
+
+    classes: ClassTable = field(default_factory=ClassTable)
+    semantic_types: Sequence[str] = ("class",)
+
+    def segmentation(self, name: str, value: dict[str, Any]) -> dict[str, bytes]:
+        """The colorized PNG and its color-keyed labels JSON, as BasicWriter writes them."""
+        info = value["info"]
+        if name == "semantic_segmentation":
+            palette = semantic_palette(info["idToLabels"], self.classes, self.semantic_types)
+        else:
+            palette = instance_palette(info["idToLabels"])
+        keyed = {
+            key: {rgba_key(palette[int(i)]) if int(i) in palette else str(i): v for i, v in mapping.items()}
+            if isinstance(mapping, dict)
+            else mapping
+            for key, mapping in info.items()
+        }
+        return {f"{name}.png": _png(paint(value["data"], palette)), f"{name}.json": _json(keyed)}
+
+
+def annotator_files(name: str, value: Any, frame: dict[str, Any], colors: Colors | None = None) -> dict[str, bytes]:
     """File name -> bytes for one annotator's output."""
+    colors = colors or Colors()
     if name == "rgb":
         return {"rgb.png": _png(value)}
     if name in ("distance_to_camera", "distance_to_image_plane"):
@@ -155,13 +171,11 @@ def annotator_files(name: str, value: Any, frame: dict[str, Any]) -> dict[str, b
     if name == "normals":
         return {"normals.png": _png(normals_image(value))}
     if name in ("semantic_segmentation", "instance_segmentation", "instance_id_segmentation"):
-        return {f"{name}.png": _png(value["data"]), f"{name}.json": _json(value["info"])}
+        return colors.segmentation(name, value)
     if name in ("bounding_box_2d_tight", "bounding_box_2d_loose"):
         shape = next((v.shape[:2] for v in frame.values() if isinstance(v, np.ndarray) and v.ndim >= 2), (1, 1))
-        overlay = boxes_image(frame.get("rgb"), shape, value)
-        buffer = io.BytesIO()
-        overlay.save(buffer, format="PNG")
-        return {f"{name}.png": buffer.getvalue(), f"{name}.json": _json(value), f"{name}.npy": _npy(value["data"])}
+        overlay = boxes_image(frame.get("rgb"), shape, name, value, LabelPalette(colors.classes))
+        return {f"{name}.png": overlay, f"{name}.json": _json(value), f"{name}.npy": _npy(value["data"])}
     if name in ("bounding_box_3d", "occlusion"):
         return {f"{name}.json": _json(value), f"{name}.npy": _npy(value["data"])}
     if name == "pointcloud":
@@ -181,16 +195,6 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-@contextmanager
-def reported_warnings(report: Callable[[str], None]) -> Iterator[None]:
-    """Collect :class:`RenderWarning` s and report each message once, after the block."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", RenderWarning)
-        yield
-    for message in dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, RenderWarning)):
-        report(message)
-
-
 def render_to_files(
     stage_path: Path,
     out: Path,
@@ -200,26 +204,27 @@ def render_to_files(
     *,
     engine: str = "auto",
     semantic_types: Sequence[str] = ("class",),
+    classes: ClassTable | None = None,
     time: float | None = None,
     overwrite: bool = False,
-    report: Callable[[str], None] = lambda m: err_console.print(f"[yellow]warning:[/yellow] {m}", soft_wrap=True),
 ) -> list[Path]:
-    """Render one frame and write every annotator to ``out``; returns the files written."""
+    """Render one frame and write every annotator to ``out``; returns the files written.
+
+    The backend's warnings (skipped prims, no labels) go to the ``omni.sdg_studio`` log.
+    """
     stage = open_stage(stage_path)
     camera, hint = pick_camera(stage, camera)
-    with reported_warnings(report):
-        backend = EmbeddedBackend(stage, engine=engine)
-        try:
-            frame = backend.render(
-                camera, resolution or hint, annotators, time=time, semantic_types=semantic_types, colorize=True
-            )
-        finally:
-            backend.close()
-    files = {n: d for name, value in frame.items() for n, d in annotator_files(name, value, frame).items()}
+    backend = EmbeddedBackend(stage, engine=engine)
+    try:
+        frame = backend.render(camera, resolution or hint, annotators, time=time, semantic_types=semantic_types)
+    finally:
+        backend.close()
+    colors = Colors(classes or ClassTable(), tuple(semantic_types))
+    files = {n: d for name, value in frame.items() for n, d in annotator_files(name, value, frame, colors).items()}
     out.mkdir(parents=True, exist_ok=True)
     existing = [n for n in files if (out / n).exists()]
     if existing and not overwrite:
-        raise SdgStudioError(f"{out}: would overwrite {', '.join(existing)}; pass --overwrite or another -o folder")
+        raise SdgStudioError(f"{out}: would overwrite {', '.join(existing)}; pass --overwrite or another --out folder")
     written = []
     for name, data in files.items():
         write_atomically(out / name, data)
@@ -228,46 +233,59 @@ def render_to_files(
 
 
 def render(
-    stage: Annotated[Path, typer.Argument(help="USD stage (.usd, .usda, .usdc, .usdz)")],
-    camera: Annotated[str | None, typer.Option("--camera", "-c", help="Camera prim path.")] = None,
+    stage: Annotated[Path, options.stage_argument()],
+    camera: Annotated[str | None, options.camera_option("Camera prim path (default: the stage's only camera).")] = None,
     annotators: Annotated[
-        str, typer.Option("--annotators", "-a", help="Comma-separated Replicator annotator names, or 'all'.")
+        str,
+        options.annotators_option(
+            f"Comma-separated Replicator annotator names, or 'all' (the {len(SUPPORTED_ANNOTATORS)} "
+            "the embedded backend renders)."
+        ),
     ] = DEFAULT_ANNOTATORS,
     resolution: Annotated[
-        str | None, typer.Option("--resolution", "-r", help="WIDTHxHEIGHT (default: 1280 wide, camera aspect).")
+        str | None, options.resolution_option("Image size (default: the camera's aperture aspect, 1280 wide).")
     ] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the files.")] = Path("render_out"),
-    engine: Annotated[str, typer.Option(help=f"Ray engine: {', '.join(ENGINES)}.")] = "auto",
-    semantic_types: Annotated[str, typer.Option(help="Comma-separated taxonomies to use.")] = "class",
-    time: Annotated[float | None, typer.Option(help="Time code (default: the stage's start).")] = None,
-    overwrite: Annotated[bool, typer.Option(help="Replace files already in the output folder.")] = False,
+    out: Annotated[Path, options.out_option("Folder for the files.")] = DEFAULT_OUT,
+    taxonomy: Annotated[
+        str, options.taxonomy_option("Comma-separated taxonomies (semantic types) whose labels are used.")
+    ] = "class",
+    classes: Annotated[Path | None, options.classes_option()] = None,
+    engine: Annotated[
+        str, typer.Option("--engine", metavar="NAME", help=f"Ray engine: {', '.join(ENGINES)}.")
+    ] = "auto",
+    time: Annotated[
+        float | None, typer.Option("--time", metavar="TIME", help="Time code (default: the stage's start).")
+    ] = None,
+    overwrite: Annotated[bool, options.overwrite_option("Replace files already in the output folder.")] = False,
 ) -> None:
-    """Render one camera of a stage with the embedded backend and write every annotator as a file."""
+    """Render one camera of a stage with the embedded backend and write each annotator as a file to open."""
     names = parse_annotators(annotators)
-    size = parse_resolution(resolution) if resolution else None
-    taxonomies = [t.strip() for t in semantic_types.split(",") if t.strip()]
-    with console.status(f"rendering {len(names)} annotators..."):
+    size = options.parse_resolution(resolution) if resolution else None
+    taxonomies = options.parse_names(taxonomy)
+    if not taxonomies:
+        raise SdgStudioError("--taxonomy: name at least one taxonomy, e.g. class")
+    table = options.load_classes(classes)
+    with console.status(Text(f"rendering {len(names)} annotators...")):
         written = render_to_files(
-            stage, out, camera, names, size, engine=engine, semantic_types=taxonomies, time=time, overwrite=overwrite
+            stage,
+            out,
+            camera,
+            names,
+            size,
+            engine=engine,
+            semantic_types=taxonomies,
+            classes=table,
+            time=time,
+            overwrite=overwrite,
         )
-    table = Table("file", "bytes", title=f"Written to {out}/")
+    listing = Table("file", "bytes", title=f"Written to {out}/")
     for path in written:
-        table.add_row(path.name, f"{path.stat().st_size:,}")
-    console.print(table)
+        listing.add_row(path.name, f"{path.stat().st_size:,}")
+    console.print(listing)
 
 
-DEMO_ANNOTATORS = (
-    "rgb",
-    "distance_to_image_plane",
-    "semantic_segmentation",
-    "instance_segmentation",
-    "bounding_box_2d_tight",
-    "normals",
-)
-
-
-def render_every_camera(stage_path: Path, out: Path, width: int = 640) -> list[Path]:
-    """The demo step: one frame of each camera of ``stage_path`` into ``out/<camera name>/``."""
+def render_every_camera(stage_path: Path, out: Path, width: int = 640, classes: ClassTable | None = None) -> list[Path]:
+    """The demo step: one frame of each camera of ``stage_path``, every annotator, into ``out/<camera name>/``."""
     cameras = stage_info(open_stage(stage_path)).cameras
     written: list[Path] = []
     with Progress(console=console, transient=True) as progress:
@@ -275,10 +293,12 @@ def render_every_camera(stage_path: Path, out: Path, width: int = 640) -> list[P
         for cam in cameras:
             height = max(1, round(width * cam.resolution_hint[1] / cam.resolution_hint[0]))
             folder = out / cam.path.rsplit("/", 1)[-1]
-            files = render_to_files(stage_path, folder, cam.path, DEMO_ANNOTATORS, (width, height), overwrite=True)
+            files = render_to_files(
+                stage_path, folder, cam.path, SUPPORTED_ANNOTATORS, (width, height), classes=classes, overwrite=True
+            )
             written.extend(files)
             progress.advance(task)
-            console.print(f"{cam.path}: {len(files)} files in {folder}/")
+            echo(f"{cam.path}: {len(SUPPORTED_ANNOTATORS)} annotators, {len(files)} files in {folder}/")
     return written
 
 

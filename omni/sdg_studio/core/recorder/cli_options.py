@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from omni.sdg_studio.core.errors import SdgStudioError
@@ -43,10 +43,15 @@ class RecordOptions:
     policy: OutputPolicy | None = None
     seed: int | None = None
     classes: Path | None = None
+    resolution: tuple[int, int] | None = None
 
     def apply(self, config: RecorderConfig) -> list[str]:
         """Change ``config`` in place; return notes about values the options made irrelevant."""
         notes: list[str] = []
+        if self.resolution is not None:  # every render product's size, unless --camera PATH:WxH gives its own
+            config.resolution = self.resolution
+            width, height = self.resolution
+            config.render_products = [replace(p, width=width, height=height) for p in config.render_products]
         if self.cameras:
             config.render_products = [parse_camera(spec, config.resolution) for spec in self.cameras]
         if self.frames is not None:

@@ -21,6 +21,14 @@ class OutputFolderError(SdgStudioError):
     """The output folder cannot be used under the chosen policy; the message says what to do."""
 
 
+class FolderNotEmptyError(OutputFolderError):
+    """The ``refuse`` policy met a non-empty folder (each front end names its own way to choose a policy)."""
+
+    def __init__(self, message: str, folder: Path, entries: int, resumable: bool) -> None:
+        super().__init__(message)
+        self.folder, self.entries, self.resumable = folder, entries, resumable
+
+
 def is_empty_folder(path: Path) -> bool:
     """True if ``path`` does not exist or is a folder without entries."""
     if not path.exists():
@@ -50,10 +58,14 @@ def choose_output_folder(base: Path, policy: OutputPolicy, now: datetime | None 
         return candidate
     if policy is OutputPolicy.REFUSE and not is_empty_folder(base):
         entries = sum(1 for _ in base.iterdir())
-        hint = "resume it, " if _unfinished_recording(base) else ""
-        raise OutputFolderError(
+        resumable = _unfinished_recording(base)
+        hint = "resume it, " if resumable else ""
+        raise FolderNotEmptyError(
             f"{base}: folder is not empty ({entries} entries) and nothing is overwritten unless asked; "
-            f"{hint}choose the policy overwrite, increment or timestamp, or another output folder"
+            f"{hint}choose the policy overwrite, increment or timestamp, or another output folder",
+            base,
+            entries,
+            resumable,
         )
     return base
 

@@ -151,18 +151,21 @@ def precheck(
                 )
             )
         else:
-            wanted = dict.fromkeys(t for r in semantic for t in r.semantic_types)
-            for taxonomy in wanted:
-                if taxonomy in used:
-                    continue
-                affected = tuple(dict.fromkeys(r.name for r in semantic if taxonomy in r.semantic_types))
+            # An annotator takes labels from any of its semantic types: it is empty only when none is used.
+            empty = [r for r in semantic if r.semantic_types and not used.intersection(r.semantic_types)]
+            by_types: dict[tuple[str, ...], list[str]] = {}
+            for request in empty:
+                by_types.setdefault(tuple(request.semantic_types), []).append(request.name)
+            for types, affected in by_types.items():
+                quoted = ", ".join(f"'{t}'" for t in types)
                 report.issues.append(
                     PrecheckIssue(
                         IssueKind.UNUSED_TAXONOMY,
-                        f"no prim uses the taxonomy '{taxonomy}' (the stage uses {', '.join(sorted(used))}), "
-                        f"so {', '.join(affected)} will be empty for it",
+                        f"no prim uses the {'taxonomy' if len(types) == 1 else 'taxonomies'} {quoted} "
+                        f"(the stage uses {', '.join(sorted(used))}), so {', '.join(dict.fromkeys(affected))} "
+                        "will be empty",
                         f"{LABEL_HINT}, or set semantic_types to one the stage uses",
-                        annotators=affected,
+                        annotators=tuple(dict.fromkeys(affected)),
                     )
                 )
     if any(r.name == "skeleton_data" for r in requests) and not any(p.IsA(UsdSkel.Skeleton) for p in stage.Traverse()):

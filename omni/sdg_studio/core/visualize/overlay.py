@@ -1,8 +1,14 @@
-"""Draw annotations over an image: 2D boxes, projected 3D boxes, points, blended segmentation."""
+"""Draw annotations over an image: 2D boxes, projected 3D boxes, points, blended segmentation.
+
+Boxes stay readable when there are many: above :data:`MANY_BOXES` lines are one pixel wide and only boxes
+whose shorter side holds two label tags get one; tags go to the largest boxes first and a tag that would
+cover an earlier one is left out (the legend still names every color).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -25,70 +31,111 @@ def blend(base: np.ndarray, layer: np.ndarray, alpha: float) -> np.ndarray:
     return out.astype(np.uint8)
 
 
+#: More boxes than this: thin lines, and label tags only on boxes large enough to hold them.
+MANY_BOXES = 20
+
+
+@dataclass(frozen=True)
+class BoxOverlay:
+    """An image with boxes drawn, how many boxes got a label tag, and how many were behind the camera."""
+
+    image: np.ndarray
+    labeled: int
+    behind: int = 0
+
+
 def _label_size(image_height: int) -> int:
     return max(10, image_height // 45)
 
 
-def _draw_tag(canvas: Image.Image, draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, color: RGBA) -> None:
-    """A filled label tag whose top-left corner is at ``xy`` (moved inside the image)."""
-    image_w, image_h = canvas.size
-    f = font(_label_size(image_h))
-    left, top, right, bottom = draw.textbbox((0, 0), text, font=f)
-    width, height = right - left + 4, bottom - top + 4
-    x = min(max(0.0, xy[0]), max(0.0, image_w - width))
-    y = min(max(0.0, xy[1]), max(0.0, image_h - height))
-    draw.rectangle((x, y, x + width, y + height), fill=(*color[:3], 255))
-    luminance = 0.299 * color[0] + 0.587 * color[1] + 0.114 * color[2]
-    draw.text(
-        (x + 2 - left, y + 2 - top), text, fill=(0, 0, 0, 255) if luminance > 140 else (255, 255, 255, 255), font=f
-    )
+def _line_width(image_height: int, count: int) -> int:
+    return 1 if count > MANY_BOXES else max(1, image_height // 300)
 
 
-def draw_boxes_2d(image: np.ndarray, boxes: Boxes, palette: LabelPalette, *, with_labels: bool = True) -> np.ndarray:
-    """Rectangles (inclusive pixel bounds, as Replicator writes them) with a label tag per box."""
+class _Tags:
+    """Filled label tags, placed in the order offered; one that would overlap a placed tag is left out."""
+
+    def __init__(self, canvas: Image.Image, draw: ImageDraw.ImageDraw) -> None:
+        self.canvas, self.draw = canvas, draw
+        self.font = font(_label_size(canvas.size[1]))
+        self.placed: list[tuple[float, float, float, float]] = []
+
+    @property
+    def height(self) -> int:
+        return _label_size(self.canvas.size[1]) + 4
+
+    def offer(self, xy: tuple[float, float], text: str, color: RGBA) -> bool:
+        """Draw a tag whose top-left corner is at ``xy`` (moved inside the image) unless it overlaps another."""
+        image_w, image_h = self.canvas.size
+        left, top, right, bottom = self.draw.textbbox((0, 0), text, font=self.font)
+        width, height = right - left + 4, bottom - top + 4
+        x = min(max(0.0, xy[0]), max(0.0, image_w - width))
+        y = min(max(0.0, xy[1]), max(0.0, image_h - height))
+        box = (x, y, x + width, y + height)
+        if any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in self.placed):
+            return False
+        self.placed.append(box)
+        self.draw.rectangle(box, fill=(*color[:3], 255))
+        luminance = 0.299 * color[0] + 0.587 * color[1] + 0.114 * color[2]
+        ink = (0, 0, 0, 255) if luminance > 140 else (255, 255, 255, 255)
+        self.draw.text((x + 2 - left, y + 2 - top), text, fill=ink, font=self.font)
+        return True
+
+
+def _place_tags(tags: _Tags, candidates: list[tuple[float, float, float, float, str, RGBA]], many: bool) -> int:
+    """Offer a tag above each (x0, y0, x1, y1, label, color) extent, largest first; with ``many`` boxes only
+    extents whose shorter side holds two tags. Returns the number of tags drawn."""
+    placed = 0
+    for x0, y0, x1, y1, label, color in sorted(candidates, key=lambda c: -(c[2] - c[0]) * (c[3] - c[1])):
+        if many and min(x1 - x0, y1 - y0) < 2 * tags.height:
+            continue
+        placed += tags.offer((x0, y0 - tags.height), label, color)
+    return placed
+
+
+def draw_boxes_2d(image: np.ndarray, boxes: Boxes, palette: LabelPalette, *, with_labels: bool = True) -> BoxOverlay:
+    """Rectangles (inclusive pixel bounds, as Replicator writes them), label tags on those that have room."""
     canvas = Image.fromarray(image, "RGBA")
     draw = ImageDraw.Draw(canvas, "RGBA")
-    width = max(1, image.shape[0] // 300)
-    size = _label_size(image.shape[0])
+    width = _line_width(image.shape[0], len(boxes.rows))
+    candidates = []
     for row, label in zip(boxes.rows, boxes.labels, strict=True):
         color = (*palette.color(label)[:3], 255)
         box = (int(row["x_min"]), int(row["y_min"]), int(row["x_max"]), int(row["y_max"]))
         if box[2] < box[0] or box[3] < box[1]:
             continue
         draw.rectangle(box, outline=color, width=width)
-    if with_labels:
-        for row, label in zip(boxes.rows, boxes.labels, strict=True):
-            color = (*palette.color(label)[:3], 255)
-            _draw_tag(canvas, draw, (int(row["x_min"]), int(row["y_min"]) - size - 4), label, color)
-    return np.asarray(canvas)
+        candidates.append((*(float(v) for v in box), label, color))
+    labeled = _place_tags(_Tags(canvas, draw), candidates, len(boxes.rows) > MANY_BOXES) if with_labels else 0
+    return BoxOverlay(np.asarray(canvas), labeled)
 
 
 def draw_boxes_3d(
     image: np.ndarray, boxes: Boxes, camera: PinholeCamera, palette: LabelPalette, *, with_labels: bool = True
-) -> tuple[np.ndarray, int]:
-    """The 12 edges of every box projected with ``camera``; returns the image and the count of boxes skipped
-    because a corner is behind the camera."""
+) -> BoxOverlay:
+    """The 12 edges of every box projected with ``camera``; boxes with a corner behind the camera are counted
+    in ``behind`` and not drawn."""
+    if len(boxes.rows) == 0:
+        return BoxOverlay(image, 0)
     canvas = Image.fromarray(image, "RGBA")
     draw = ImageDraw.Draw(canvas, "RGBA")
     scale_x, scale_y = image.shape[1] / camera.width, image.shape[0] / camera.height
-    width = max(1, image.shape[0] // 300)
-    size = _label_size(image.shape[0])
-    skipped = 0
-    if len(boxes.rows) == 0:
-        return image, 0
+    width = _line_width(image.shape[0], len(boxes.rows))
+    behind = 0
+    candidates = []
     pixels, in_front = camera.project(box_corners(boxes.rows))
     pixels = pixels * np.array([scale_x, scale_y])
     for corners, front, label in zip(pixels, in_front, boxes.labels, strict=True):
         if not front.all():
-            skipped += 1
+            behind += 1
             continue
         color = (*palette.color(label)[:3], 255)
         for a, b in BOX_EDGES:
             draw.line((tuple(corners[a]), tuple(corners[b])), fill=color, width=width)
-        if with_labels:
-            top = corners[np.argmin(corners[:, 1])]
-            _draw_tag(canvas, draw, (float(top[0]), float(top[1]) - size - 4), label, color)
-    return np.asarray(canvas), skipped
+        (x0, y0), (x1, y1) = corners.min(axis=0), corners.max(axis=0)
+        candidates.append((float(x0), float(y0), float(x1), float(y1), label, color))
+    labeled = _place_tags(_Tags(canvas, draw), candidates, len(boxes.rows) > MANY_BOXES) if with_labels else 0
+    return BoxOverlay(np.asarray(canvas), labeled, behind)
 
 
 def draw_points(image: np.ndarray, pixels: np.ndarray, colors: Sequence[RGBA] | np.ndarray) -> np.ndarray:

@@ -35,6 +35,7 @@ from omni.sdg_studio.core.visualize.legend import (
 from omni.sdg_studio.core.visualize.normalize import (
     SEGMENTATION_ANNOTATORS,
     AnnotatorDataError,
+    Boxes,
     as_image,
     as_rgba,
     boxes,
@@ -42,7 +43,14 @@ from omni.sdg_studio.core.visualize.normalize import (
     segmentation,
     unpack,
 )
-from omni.sdg_studio.core.visualize.overlay import blend, draw_arrows, draw_boxes_2d, draw_boxes_3d, draw_points
+from omni.sdg_studio.core.visualize.overlay import (
+    BoxOverlay,
+    blend,
+    draw_arrows,
+    draw_boxes_2d,
+    draw_boxes_3d,
+    draw_points,
+)
 from omni.sdg_studio.core.visualize.palette import LabelPalette
 from omni.sdg_studio.core.visualize.projection import PinholeCamera
 from omni.sdg_studio.core.visualize.text import TEXT_COLOR, font
@@ -221,18 +229,24 @@ class _FrameTiles:
     def boxes_2d(self, name: str, value: Any) -> Tile:
         found = boxes(name, value, taxonomy=self.options.taxonomy)
         base, note = self.background() if self.options.boxes_over_rgb else (self._black(), "")
-        image = draw_boxes_2d(base, found, self.palette, with_labels=self.options.box_labels)
+        drawn = draw_boxes_2d(base, found, self.palette, with_labels=self.options.box_labels)
+        return self._box_tile(name, found, drawn, note)
+
+    def _box_tile(self, name: str, found: Boxes, drawn: BoxOverlay, *notes: str) -> Tile:
+        """A box tile titled with its box count; the note says which boxes carry label tags."""
+        count = _count(len(found.rows), "box", "boxes")
+        shown = len(found.rows) - drawn.behind
+        tags = f"labels on {drawn.labeled} large boxes" if self.options.box_labels and drawn.labeled < shown else ""
         legend = legend_from_boxes(found.labels, self.palette) if self.options.legend else []
-        return Tile(name, image, note=_join(_count(len(found.rows), "box", "boxes"), note), legend=legend)
+        return Tile(name, drawn.image, note=_join(count, tags, *notes), legend=legend, title=f"{name} ({count})")
 
     def boxes_3d(self, name: str, value: Any) -> Tile:
         found = boxes(name, value, taxonomy=self.options.taxonomy)
         camera = self._camera(name)
         base, note = self.background() if self.options.boxes_over_rgb else (self._black(), "")
-        image, skipped = draw_boxes_3d(base, found, camera, self.palette, with_labels=self.options.box_labels)
-        behind = f"{skipped} behind the camera" if skipped else ""
-        legend = legend_from_boxes(found.labels, self.palette) if self.options.legend else []
-        return Tile(name, image, note=_join(_count(len(found.rows), "box", "boxes"), behind, note), legend=legend)
+        drawn = draw_boxes_3d(base, found, camera, self.palette, with_labels=self.options.box_labels)
+        behind = f"{drawn.behind} behind the camera" if drawn.behind else ""
+        return self._box_tile(name, found, drawn, behind, note)
 
     def occlusion(self, name: str, value: Any) -> Tile:
         data, info = unpack(value)
