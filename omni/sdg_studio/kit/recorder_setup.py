@@ -68,5 +68,4 @@ def make_recorder_model(ext_id: str) -> RecorderModel:
         last_config_path=ext_path / "data" / "last_config.json",
         writer_names=replicator_writer_names,
         param_specs=replicator_param_specs,
-        log=carb.log_info,
     )

@@ -7,6 +7,7 @@ session made by ``session_factory`` (Replicator inside Kit, the embedded backend
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ from omni.sdg_studio.core.render_backend import RenderProduct
 #: Builds the capture session for a run: (config with a seed, resolved output folder, stage) -> session.
 SessionFactory = Callable[[RecorderConfig, Path, Usd.Stage], AsyncCaptureSession]
 BUILTIN_WRITERS = ("BasicWriter", "KittiWriter", "CocoWriter")
+
+logger = logging.getLogger(__name__)
 
 
 class ParamSpec(Protocol):
@@ -93,14 +96,12 @@ class RecorderModel:
         last_config_path: Path | None = None,
         writer_names: Callable[[], Sequence[str]] = lambda: BUILTIN_WRITERS,
         param_specs: Callable[[str], Sequence[ParamSpec]] = lambda name: (),
-        log: Callable[[str], None] = print,
     ) -> None:
         self.session_factory = session_factory
         self.stage_provider = stage_provider
         self.last_config_path = last_config_path
         self._writer_names = writer_names
         self._param_specs = param_specs
-        self.log = log
         self.config = isaac_default_config()
         self.warnings: list[ConfigWarning] = []
         self.job: RecorderJob | None = None
@@ -114,7 +115,7 @@ class RecorderModel:
             try:
                 self.load_config(last_config_path)
             except SdgStudioError as exc:  # a damaged last config must not keep the window from opening
-                self.log(f"[SDG Studio] last recorder config not loaded: {exc}")
+                logger.warning("last recorder config not loaded: %s", exc)
 
     # -- change notification ----------------------------------------------------------------------
     def subscribe(self, callback: Callable[[], None]) -> Callable[[], None]:
@@ -278,7 +279,7 @@ class RecorderModel:
         self.warnings = loaded.warnings
         self._params_by_writer = {}
         for warning in loaded.warnings:
-            self.log(f"[SDG Studio] {warning}")
+            logger.warning("%s", warning)
         self._changed()
 
     def save_config(self, path: Path) -> Path:
@@ -339,7 +340,7 @@ class RecorderModel:
         report.require(strict=False)
         self.pending_issues = []
         for issue in report.issues:
-            self.log(f"[SDG Studio][Recorder] {issue}")
+            logger.warning("%s", issue)
         config = self.config.copy()
         config.render_products = report.render_products
         if config.seed is None:
@@ -386,7 +387,8 @@ class RecorderModel:
             self.message = job.message
         elif state.ended:
             self.message = f"{state.value}: {job.frames_done} frames in {self.output_dir}"
-        self.log(f"[SDG Studio][Recorder] {state.value}" + (f": {job.message}" if job.message else ""))
+        level = logging.ERROR if state is JobState.FAILED else logging.INFO
+        logger.log(level, "recording %s%s", state.value, f": {job.message}" if job.message else "")
         self._changed()
 
     def _on_progress(self, progress: FrameProgress) -> None:
