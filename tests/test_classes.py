@@ -38,8 +38,3 @@ def test_class_table_prefers_listed_colors_and_ids():
 def test_duplicate_ids_are_rejected():
     with pytest.raises(ValueError, match="unique"):
         ClassTable([LabelClass("a", 1, (0, 0, 0, 255)), LabelClass("b", 1, (0, 0, 0, 255))])
-
-
-def test_from_names_keeps_order_and_drops_duplicates():
-    table = ClassTable.from_names(["b", "a", "b"])
-    assert [(c.name, c.id) for c in table.classes] == [("b", 1), ("a", 2)]

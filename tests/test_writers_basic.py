@@ -12,7 +12,7 @@ from frames import HEIGHT, WIDTH, make_batch, make_frame
 from PIL import Image
 
 from omni.sdg_studio.core.annotators.formats import BBOX2D_DTYPE, BBOX3D_DTYPE, CAMERA_PARAMS_KEYS, OCCLUSION_DTYPE
-from omni.sdg_studio.core.classes import ClassTable, LabelClass
+from omni.sdg_studio.core.classes import ClassTable, LabelClass, stable_color
 from omni.sdg_studio.core.writers.base import FrameBatch
 from omni.sdg_studio.core.writers.basic_writer import ANNOTATOR_FLAGS, BasicWriter
 from omni.sdg_studio.core.writers.colorize import paint
@@ -291,11 +291,16 @@ def test_colorized_semantic_png_paints_each_class_with_its_key_color(tmp_path):
             assert (pixels[mask] == by_class[value["class"]]).all(), value
 
 
+def hashed_classes(*names: str) -> ClassTable:
+    """Classes ``names`` in order, ids from 1, each with its label's hashed color."""
+    return ClassTable([LabelClass(name, i + 1, stable_color(name)) for i, name in enumerate(names)])
+
+
 def test_class_colors_come_from_the_class_table_and_are_stable(tmp_path):
     table = ClassTable([LabelClass("crate", 7, (10, 20, 30, 255)), LabelClass("forklift", 9, (200, 100, 0, 255))])
     record(tmp_path / "a", frames=2, semantic_segmentation=True, classes=table)
-    record(tmp_path / "b", frames=1, semantic_segmentation=True, classes=ClassTable.from_names(["forklift", "crate"]))
-    record(tmp_path / "c", frames=1, semantic_segmentation=True, classes=ClassTable.from_names(["crate", "forklift"]))
+    record(tmp_path / "b", frames=1, semantic_segmentation=True, classes=hashed_classes("forklift", "crate"))
+    record(tmp_path / "c", frames=1, semantic_segmentation=True, classes=hashed_classes("crate", "forklift"))
     first = read_labels(tmp_path / "a" / "semantic_segmentation_labels_0000.json")
     assert first["(10, 20, 30, 255)"] == {"class": "crate"}
     assert first["(200, 100, 0, 255)"] == {"class": "forklift"}

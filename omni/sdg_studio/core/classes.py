@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import colorsys
 import hashlib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 RGBA = tuple[int, int, int, int]
@@ -50,11 +49,6 @@ class ClassTable:
         ids = [c.id for c in self.classes]
         if len(set(ids)) != len(ids):
             raise ValueError(f"class ids must be unique, got {sorted(ids)}")
-
-    @classmethod
-    def from_names(cls, names: Iterable[str], first_id: int = 1) -> ClassTable:
-        """A table of ``names`` in order, ids counted from ``first_id``, hashed colors."""
-        return cls([LabelClass(n, first_id + i, stable_color(n)) for i, n in enumerate(dict.fromkeys(names))])
 
     def __contains__(self, name: object) -> bool:
         return name in self._by_name
