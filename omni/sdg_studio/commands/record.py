@@ -17,6 +17,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from omni.sdg_studio.backends.embedded import SUPPORTED_ANNOTATORS, EmbeddedBackend
 from omni.sdg_studio.commands.output import console, err_console
 from omni.sdg_studio.core.config_document import ConfigDocument
 from omni.sdg_studio.core.errors import SdgStudioError
@@ -25,7 +26,7 @@ from omni.sdg_studio.core.recorder.config import OutputPolicy
 from omni.sdg_studio.core.recorder.job import FrameProgress, JobState, RecorderJob
 from omni.sdg_studio.core.recorder.loading import LoadedConfig, load_recorder_config, parse_recorder_config
 from omni.sdg_studio.core.recorder.manifest import Manifest
-from omni.sdg_studio.core.recorder.recording import Recording, prepare_recording
+from omni.sdg_studio.core.recorder.recording import Recording, RecordingBackend, prepare_recording
 from omni.sdg_studio.core.writers.params import WriterParamError
 from omni.sdg_studio.resources import CONFIG_DIR
 
@@ -33,6 +34,8 @@ DEFAULT_PRESET = CONFIG_DIR / "recorder" / "default.json"
 DEMO_PRESET = CONFIG_DIR / "recorder" / "demo.json"
 #: Exit status of a recording stopped by Ctrl+C / SIGTERM (128 + SIGINT, as shells report it).
 EXIT_STOPPED = 130
+#: What ``record`` renders with.
+EMBEDDED = RecordingBackend(EmbeddedBackend, SUPPORTED_ANNOTATORS)
 
 
 class RecordingFailed(SdgStudioError):
@@ -131,7 +134,7 @@ def record_demo(stage: Path, out: Path, seed: int, classes: Path | None = None) 
     config.output.folder = str(out)
     config.seed = seed
     config.classes = str(classes) if classes else ""
-    recording = prepare_recording(stage, config)
+    recording = prepare_recording(stage, config, EMBEDDED)
     for issue in recording.report.issues:
         err_console.print(f"[yellow]warning:[/yellow] {issue}", soft_wrap=True)
     state = run_with_progress(recording)
@@ -185,7 +188,7 @@ def record(
     for note in options.apply(loaded.config):
         err_console.print(f"[yellow]note:[/yellow] {note}", soft_wrap=True)
     try:
-        recording = prepare_recording(stage, loaded.config, resume=resume, strict=strict)
+        recording = prepare_recording(stage, loaded.config, EMBEDDED, resume=resume, strict=strict)
     except WriterParamError as exc:
         if writer is not None:  # the parameters came with another writer than the file's
             raise

@@ -146,4 +146,3 @@ class BackendCaptureSession:
         finally:
             for randomizer in self.randomizers:
                 randomizer.restore()
-

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import os
+import secrets
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -140,3 +141,10 @@ class RecorderConfig:
     def copy(self) -> RecorderConfig:
         """A deep copy (the model edits configs in place)."""
         return copy.deepcopy(self)
+
+    def seeded(self) -> tuple[RecorderConfig, int]:
+        """A copy whose seed is set (this config's, else one drawn from the OS), and that seed."""
+        config = self.copy()
+        if config.seed is None:
+            config.seed = secrets.randbelow(2**31)
+        return config, config.seed

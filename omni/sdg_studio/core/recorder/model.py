@@ -8,7 +8,6 @@ session made by ``session_factory`` (Replicator inside Kit, the embedded backend
 from __future__ import annotations
 
 import logging
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,13 +26,13 @@ from omni.sdg_studio.core.recorder.config import (
     RecorderConfig,
 )
 from omni.sdg_studio.core.recorder.fields import ConfigWarning
-from omni.sdg_studio.core.recorder.isaac_format import config_to_isaac, isaac_default_config, save_isaac_config
+from omni.sdg_studio.core.recorder.isaac_format import isaac_default_config, save_isaac_config
 from omni.sdg_studio.core.recorder.job import FrameProgress, JobState, RecorderJob
 from omni.sdg_studio.core.recorder.loading import load_recorder_config
 from omni.sdg_studio.core.recorder.manifest import Manifest
-from omni.sdg_studio.core.recorder.output_policy import OutputFolderError, choose_output_folder, prepare_output_folder
+from omni.sdg_studio.core.recorder.output_policy import choose_output_folder, prepare_output_folder
 from omni.sdg_studio.core.recorder.precheck import PrecheckIssue, precheck
-from omni.sdg_studio.core.recorder.session import AsyncCaptureSession, write_error_message
+from omni.sdg_studio.core.recorder.session import AsyncCaptureSession
 from omni.sdg_studio.core.recorder.writer_annotators import writer_annotators
 from omni.sdg_studio.core.render_backend import RenderProduct
 
@@ -341,30 +340,13 @@ class RecorderModel:
         self.pending_issues = []
         for issue in report.issues:
             logger.warning("%s", issue)
-        config = self.config.copy()
+        config, seed = self.config.seeded()
         config.render_products = report.render_products
-        if config.seed is None:
-            config.seed = secrets.randbelow(2**31)
         self.save_last_config()
         output_dir = self._prepare_output(config)
         manifest = None
         if config.storage == DISK_BACKEND:
-            manifest = Manifest(
-                output_dir=output_dir,
-                stage=stage.GetRootLayer().identifier,
-                config=config_to_isaac(config),
-                seed=config.seed,
-                backend=config.backend,
-                render_products=[
-                    {"name": n, "camera": p.camera, "width": p.width, "height": p.height}
-                    for n, p in zip(render_product_names(config.render_products), config.render_products, strict=True)
-                ],
-                frames_requested=config.frames,
-            )
-            try:
-                manifest.save()
-            except OSError as exc:
-                raise OutputFolderError(write_error_message(exc, output_dir)) from None
+            manifest = Manifest.start(output_dir, stage.GetRootLayer().identifier, config, seed)
         self.output_dir = output_dir
         self.progress = None
         self.message = ""
