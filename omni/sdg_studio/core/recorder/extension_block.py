@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from omni.sdg_studio.core.fields import FieldReader
 from omni.sdg_studio.core.recorder.config import (
     RENDER_BACKENDS,
     CameraJitter,
     OutputPolicy,
     RecorderConfig,
 )
-from omni.sdg_studio.core.recorder.fields import FieldReader
 
 BLOCK_KEY = "sdg_studio"
 BLOCK_KEYS = ("policy", "seed", "backend", "camera_jitter", "classes", "writer_params")

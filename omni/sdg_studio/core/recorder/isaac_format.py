@@ -18,6 +18,7 @@ from typing import Any
 
 from omni.sdg_studio.core.atomic import atomic_write_text
 from omni.sdg_studio.core.config_document import ConfigDocument, load_document
+from omni.sdg_studio.core.fields import FieldReader
 from omni.sdg_studio.core.recorder.config import (
     BASIC_WRITER,
     BASIC_WRITER_FLAGS,
@@ -29,7 +30,6 @@ from omni.sdg_studio.core.recorder.config import (
     RecorderConfig,
 )
 from omni.sdg_studio.core.recorder.extension_block import BLOCK_KEY, extension_block, read_extension_block
-from omni.sdg_studio.core.recorder.fields import FieldReader
 from omni.sdg_studio.core.render_backend import RenderProduct
 
 #: Keys the recorder window reads (``_load_config``), plus the legacy ``use_s3`` flag.
@@ -147,10 +147,10 @@ def _read_rp_data(reader: FieldReader, value: Any) -> list[RenderProduct]:
         path = ("rp_data", index)
         row = reader.as_list(path, row_value)
         if len(row) not in (3, 4):
-            raise reader.doc.error(path, f"expected [camera_path, width, height(, name)], got {len(row)} values")
+            raise reader.error(path, f"expected [camera_path, width, height(, name)], got {len(row)} values")
         camera = reader.as_str((*path, 0), row[0])
         if not camera.startswith("/"):
-            raise reader.doc.error((*path, 0), f"camera path '{camera}' must be absolute (start with '/')")
+            raise reader.error((*path, 0), f"camera path '{camera}' must be absolute (start with '/')")
         width = reader.as_int((*path, 1), row[1], minimum=1)
         height = reader.as_int((*path, 2), row[2], minimum=1)
         name = reader.as_str((*path, 3), row[3]) if len(row) == 4 else ""

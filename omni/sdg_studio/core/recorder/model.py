@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from pxr import Usd, UsdGeom
 
 from omni.sdg_studio.core.errors import SdgStudioError
+from omni.sdg_studio.core.fields import ConfigWarning
 from omni.sdg_studio.core.recorder.backend_session import render_product_names
 from omni.sdg_studio.core.recorder.config import (
     BASIC_WRITER,
@@ -25,7 +26,6 @@ from omni.sdg_studio.core.recorder.config import (
     OutputPolicy,
     RecorderConfig,
 )
-from omni.sdg_studio.core.recorder.fields import ConfigWarning
 from omni.sdg_studio.core.recorder.isaac_format import isaac_default_config, save_isaac_config
 from omni.sdg_studio.core.recorder.job import FrameProgress, JobState, RecorderJob
 from omni.sdg_studio.core.recorder.loading import load_recorder_config
