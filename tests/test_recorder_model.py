@@ -81,8 +81,11 @@ def test_render_product_table(tmp_path: Path):
         RenderProduct("/World/CamA", 64, 32, "wide"),
     ]
     assert model.render_product_names() == ["b", "Replicator", "wide"]
-    with pytest.raises(SdgStudioError, match="at least 1"):
+    with pytest.raises(SdgStudioError, match="width: must be >= 1, got 0"):
         model.update_render_product(0, width=0)
+    with pytest.raises(SdgStudioError, match="frames: must be >= 0, got -1"):
+        model.set_control(frames=-1)
+    assert model.render_products[0].width == 320 and model.config.frames == 3  # refused values change nothing
 
 
 def test_writer_choice_flags_and_typed_params(tmp_path: Path):

@@ -29,7 +29,10 @@ example is ``tests/test_fields.py``'s first test)::
     #   scenario.yaml:4:11: lights[1].kind: 'spere' is not one of dome, sphere; did you mean 'sphere'?
 
 Values that come without a file (writer keyword arguments from Python) are checked with the same
-``expect_*`` functions, which raise :class:`ValueProblem` with the message alone.
+``expect_*`` functions, which raise :class:`ValueProblem` with the message alone. Bounds of a typed
+value (a width of at least 1) live on its dataclass (:mod:`omni.sdg_studio.core.bounds`) and raise
+:class:`~omni.sdg_studio.core.errors.InvalidValue`; build the value inside :meth:`FieldReader.at` to
+locate that error in the file too.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from omni.sdg_studio.core.config_document import ConfigDocument, ConfigError, FieldPath, format_field, located
+from omni.sdg_studio.core.errors import InvalidValue
 
 C = TypeVar("C", bound=str)
 
@@ -182,12 +186,18 @@ class FieldReader:
                 self.warn((*path, key), f"unknown key '{key}' is ignored{did_you_mean(key, known)}")
 
     @contextmanager
-    def at(self, path: FieldPath) -> Iterator[None]:
-        """A :class:`ValueProblem` raised inside becomes a :class:`ConfigError` located at ``path``."""
+    def at(self, path: FieldPath, **parts: str | int) -> Iterator[None]:
+        """A :class:`ValueProblem` or :class:`InvalidValue` raised inside becomes a :class:`ConfigError` at
+        ``path``; an invalid field named in ``parts`` is located at ``(*path, parts[field])``, and an invalid
+        tuple element one step further, e.g. ``with read.at(("rp", 0), width=1): RenderProduct(...)``."""
         try:
             yield
         except ValueProblem as exc:
             raise self.error(path, str(exc)) from None
+        except InvalidValue as exc:
+            where = path if exc.field not in parts else (*path, parts[exc.field])
+            where = where if exc.index is None else (*where, exc.index)
+            raise self.error(where, exc.problem) from None
 
     def as_mapping(self, path: FieldPath, value: Any, *, optional: bool = False) -> Mapping[str, Any]:
         """A mapping; with ``optional`` a missing value (``None``) reads as an empty one."""
@@ -226,8 +236,8 @@ class FieldReader:
             return expect_strings(value, allow_single=allow_single)
 
     def as_resolution(self, path: FieldPath, value: Any) -> tuple[int, int]:
-        """``[width, height]``, both at least 1."""
+        """``[width, height]`` as two integers (their bounds belong to the type that holds them)."""
         items = self.as_list(path, value)
         if len(items) != 2:
             raise self.error(path, f"expected [width, height], got {len(items)} values")
-        return (self.as_int((*path, 0), items[0], minimum=1), self.as_int((*path, 1), items[1], minimum=1))
+        return (self.as_int((*path, 0), items[0]), self.as_int((*path, 1), items[1]))

@@ -33,17 +33,18 @@ def read_extension_block(reader: FieldReader, data: dict[str, Any], config: Reco
         value = reader.as_choice((*path, "policy"), block["policy"], [p.value for p in OutputPolicy])
         config.output.policy = OutputPolicy(value)
     if block.get("seed") is not None:
-        config.seed = reader.as_int((*path, "seed"), block["seed"], minimum=0)
+        with reader.at((*path, "seed")):
+            config.seed = reader.as_int((*path, "seed"), block["seed"])
     if "backend" in block:
         config.backend = reader.as_choice((*path, "backend"), block["backend"], RENDER_BACKENDS)
     if "camera_jitter" in block:
         jitter_path = (*path, "camera_jitter")
         jitter = reader.as_mapping(jitter_path, block["camera_jitter"])
         reader.warn_unknown_keys(jitter_path, jitter, ("position", "rotation"))
-        config.camera_jitter = CameraJitter(
-            position=reader.as_number((*jitter_path, "position"), jitter.get("position", 0.0), minimum=0.0),
-            rotation=reader.as_number((*jitter_path, "rotation"), jitter.get("rotation", 0.0), minimum=0.0),
-        )
+        position = reader.as_number((*jitter_path, "position"), jitter.get("position", 0.0))
+        rotation = reader.as_number((*jitter_path, "rotation"), jitter.get("rotation", 0.0))
+        with reader.at(jitter_path, position="position", rotation="rotation"):
+            config.camera_jitter = CameraJitter(position, rotation)
     if "classes" in block:
         config.classes = reader.as_str((*path, "classes"), block["classes"])
     if "writer_params" in block:

@@ -72,9 +72,11 @@ def config_from_isaac(doc: ConfigDocument, reader: FieldReader | None = None) ->
         if not config.writer_name:
             raise doc.error(("writer_name",), "must name a writer, e.g. BasicWriter")
     if "num_frames" in data:
-        config.frames = reader.as_int(("num_frames",), data["num_frames"], minimum=0)
+        with reader.at(("num_frames",)):
+            config.frames = reader.as_int(("num_frames",), data["num_frames"])
     if "rt_subframes" in data:
-        config.rt_subframes = reader.as_int(("rt_subframes",), data["rt_subframes"], minimum=0)
+        with reader.at(("rt_subframes",)):
+            config.rt_subframes = reader.as_int(("rt_subframes",), data["rt_subframes"])
     if "control_timeline" in data:
         config.control_timeline = reader.as_bool(("control_timeline",), data["control_timeline"])
     if "out_working_dir" in data:
@@ -151,10 +153,10 @@ def _read_rp_data(reader: FieldReader, value: Any) -> list[RenderProduct]:
         camera = reader.as_str((*path, 0), row[0])
         if not camera.startswith("/"):
             raise reader.error((*path, 0), f"camera path '{camera}' must be absolute (start with '/')")
-        width = reader.as_int((*path, 1), row[1], minimum=1)
-        height = reader.as_int((*path, 2), row[2], minimum=1)
+        width, height = reader.as_int((*path, 1), row[1]), reader.as_int((*path, 2), row[2])
         name = reader.as_str((*path, 3), row[3]) if len(row) == 4 else ""
-        products.append(RenderProduct(camera, width, height, name or None))
+        with reader.at(path, width=1, height=2):
+            products.append(RenderProduct(camera, width, height, name or None))
     return products
 
 

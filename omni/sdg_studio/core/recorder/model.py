@@ -163,10 +163,8 @@ class RecorderModel:
         height: int | None = None,
         name: str | None = None,
     ) -> None:
-        """Change fields of row ``index``; sizes below 1 are refused."""
+        """Change fields of row ``index``; sizes below 1 are refused (:class:`InvalidValue`)."""
         old = self.config.render_products[index]
-        if (width is not None and width < 1) or (height is not None and height < 1):
-            raise SdgStudioError(f"render product {index}: width and height must be at least 1")
         self.config.render_products[index] = RenderProduct(
             camera if camera is not None else old.camera,
             width if width is not None else old.width,
@@ -259,12 +257,8 @@ class RecorderModel:
         self, *, frames: int | None = None, rt_subframes: int | None = None, control_timeline: bool | None = None
     ) -> None:
         if frames is not None:
-            if frames < 0:
-                raise SdgStudioError("number of frames must be >= 0 (0 = until stopped)")
             self.config.frames = frames
         if rt_subframes is not None:
-            if rt_subframes < 0:
-                raise SdgStudioError("RTSubframes must be >= 0")
             self.config.rt_subframes = rt_subframes
         if control_timeline is not None:
             self.config.control_timeline = control_timeline

@@ -59,9 +59,12 @@ def config_from_offline(doc: ConfigDocument, reader: FieldReader | None = None) 
             reader.warn_unknown_keys((), {key: value}, (*OFFLINE_KEYS, *SCENE_KEYS))
     merged = {**DEFAULTS, **data}
     config = RecorderConfig(render_products=[])
-    config.resolution = reader.as_resolution(("resolution",), merged["resolution"])
-    config.frames = reader.as_int(("num_frames",), merged["num_frames"], minimum=0)
-    config.rt_subframes = reader.as_int(("rt_subframes",), merged["rt_subframes"], minimum=0)
+    with reader.at(("resolution",)):
+        config.resolution = reader.as_resolution(("resolution",), merged["resolution"])
+    with reader.at(("num_frames",)):
+        config.frames = reader.as_int(("num_frames",), merged["num_frames"])
+    with reader.at(("rt_subframes",)):
+        config.rt_subframes = reader.as_int(("rt_subframes",), merged["rt_subframes"])
     config.writer_name = reader.as_str(("writer",), merged["writer"])
     if not config.writer_name:
         raise doc.error(("writer",), "must name a writer, e.g. BasicWriter")
