@@ -3,17 +3,12 @@ import sys
 
 import pytest
 
-from omni.sdg_studio.core.classes import (
-    BACKGROUND_COLOR,
-    UNLABELLED_COLOR,
-    ClassTable,
-    LabelClass,
-    stable_color,
-)
+from omni.sdg_studio.core.classes import ClassTable, LabelClass
+from omni.sdg_studio.core.colors import BACKGROUND_COLOR, UNLABELLED_COLOR, stable_color
 
 
 def test_stable_color_is_the_same_in_another_process():
-    code = "from omni.sdg_studio.core.classes import stable_color; print(stable_color('pallet'))"
+    code = "from omni.sdg_studio.core.colors import stable_color; print(stable_color('pallet'))"
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert other.strip() == str(stable_color("pallet"))
 

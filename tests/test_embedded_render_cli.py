@@ -10,7 +10,7 @@ from PIL import Image
 
 from omni.sdg_studio.cli import main
 from omni.sdg_studio.commands.render import depth_image, parse_resolution, to_jsonable
-from omni.sdg_studio.core.classes import stable_color
+from omni.sdg_studio.core.colors import stable_color
 
 TOP = "/World/Cameras/TopCam"
 

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from omni.sdg_studio.core.classes import stable_color
+from omni.sdg_studio.core.colors import stable_color
 from omni.sdg_studio.core.config_document import ConfigError
 from omni.sdg_studio.core.semantics.rules_file import (
     dump_rules_data,

@@ -12,10 +12,10 @@ from frames import HEIGHT, WIDTH, make_batch, make_frame
 from PIL import Image
 
 from omni.sdg_studio.core.annotators.formats import BBOX2D_DTYPE, BBOX3D_DTYPE, CAMERA_PARAMS_KEYS, OCCLUSION_DTYPE
-from omni.sdg_studio.core.classes import ClassTable, LabelClass, stable_color
+from omni.sdg_studio.core.classes import ClassTable, LabelClass
+from omni.sdg_studio.core.colors import paint_ids, stable_color
 from omni.sdg_studio.core.writers.base import FrameBatch
 from omni.sdg_studio.core.writers.basic_writer import ANNOTATOR_FLAGS, BasicWriter
-from omni.sdg_studio.core.writers.colorize import paint
 from omni.sdg_studio.core.writers.file_writer import FrameDataError
 from omni.sdg_studio.core.writers.params import WriterParamError
 
@@ -422,8 +422,8 @@ def test_colorizing_huge_sparse_ids_matches_the_dense_path():
     ids = np.array([[0, 5, 5], [7, 0, 9]], np.uint32)
     palette = {0: (0, 0, 0, 0), 5: (1, 2, 3, 255), 7: (4, 5, 6, 255)}
     expected = np.array([[palette[0], palette[5], palette[5]], [palette[7], palette[0], (0, 0, 0, 0)]], np.uint8)
-    np.testing.assert_array_equal(paint(ids, palette), expected)
+    np.testing.assert_array_equal(paint_ids(ids, palette), expected)
     shift = np.uint32(3_000_000_000)
     huge = np.where(ids > 0, ids + shift, 0).astype(np.uint32)
     huge_palette = {k + int(shift) if k else 0: v for k, v in palette.items()}
-    np.testing.assert_array_equal(paint(huge, huge_palette), expected)
+    np.testing.assert_array_equal(paint_ids(huge, huge_palette), expected)

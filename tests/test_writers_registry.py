@@ -164,9 +164,7 @@ def test_text_values_are_parsed_by_type():
 
 
 def test_unknown_writer_suggests_the_closest_name():
-    with pytest.raises(
-        UnknownWriterError, match=r"unknown writer 'BasicWritter'; did you mean 'BasicWriter'\?"
-    ):
+    with pytest.raises(UnknownWriterError, match=r"unknown writer 'BasicWritter'; did you mean 'BasicWriter'\?"):
         get_writer("BasicWritter")
 
 

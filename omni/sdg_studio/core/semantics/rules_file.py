@@ -14,16 +14,8 @@ from typing import Any
 import yaml
 from pxr import Sdf, Tf, Usd
 
-from omni.sdg_studio.core.classes import (
-    BACKGROUND,
-    BACKGROUND_COLOR,
-    RGBA,
-    UNLABELLED,
-    UNLABELLED_COLOR,
-    ClassTable,
-    LabelClass,
-    stable_color,
-)
+from omni.sdg_studio.core.classes import ClassTable, LabelClass
+from omni.sdg_studio.core.colors import BACKGROUND, BACKGROUND_COLOR, RGBA, UNLABELLED, UNLABELLED_COLOR, stable_color
 from omni.sdg_studio.core.config_document import ConfigDocument, FieldPath, load_document, parse_document
 from omni.sdg_studio.core.fields import FieldReader, did_you_mean
 from omni.sdg_studio.core.semantics.names import NameNormalizer

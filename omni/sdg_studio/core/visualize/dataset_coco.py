@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from omni.sdg_studio.core.annotators.formats import BBOX2D_DTYPE
-from omni.sdg_studio.core.classes import BACKGROUND
+from omni.sdg_studio.core.colors import BACKGROUND
 from omni.sdg_studio.core.visualize.dataset import (
     BOOKKEEPING_FILES,
     Dataset,

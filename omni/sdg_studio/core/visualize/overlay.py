@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
-from omni.sdg_studio.core.classes import RGBA
+from omni.sdg_studio.core.colors import RGBA
 from omni.sdg_studio.core.visualize.normalize import Boxes
 from omni.sdg_studio.core.visualize.palette import LabelPalette
 from omni.sdg_studio.core.visualize.projection import BOX_EDGES, PinholeCamera, box_corners

@@ -17,13 +17,12 @@ from typing import Any, Literal
 import numpy as np
 
 from omni.sdg_studio.core.classes import ClassTable
+from omni.sdg_studio.core.colors import RGBA, paint_ids, rgba_key
 from omni.sdg_studio.core.writers.base import AnnotatorRequest, FrameBatch
 from omni.sdg_studio.core.writers.colorize import (
     depth_to_gray,
     instance_palette,
     normals_to_rgba,
-    paint,
-    rgba_key,
     semantic_palette,
 )
 from omni.sdg_studio.core.writers.encode import image_bytes, json_bytes, write_npy
@@ -278,13 +277,11 @@ class BasicWriter(FileWriter):
         self._file(prefix, f"{name}_prim_paths", stamp, "json", lambda: json_bytes(paths))
 
     @staticmethod
-    def _segmentation_image(
-        data: np.ndarray, palette: Mapping[int, tuple[int, int, int, int]] | None, name: str
-    ) -> Callable[[], bytes]:
+    def _segmentation_image(data: np.ndarray, palette: Mapping[int, RGBA] | None, name: str) -> Callable[[], bytes]:
         if data.ndim == 3:  # already colorized by the backend
             return lambda: image_bytes(data)
         if palette is not None:
-            return lambda: image_bytes(paint(data, palette))
+            return lambda: image_bytes(paint_ids(data, palette))
         return lambda: id_png(data, name, f"colorize_{name}")
 
     @staticmethod

@@ -26,8 +26,9 @@ import numpy as np
 
 from omni.sdg_studio.core.atomic import atomic_write_bytes
 from omni.sdg_studio.core.classes import ClassTable, LabelClass
+from omni.sdg_studio.core.colors import FIRST_LABELED_ID, paint_ids
 from omni.sdg_studio.core.writers.base import AnnotatorRequest, FrameBatch
-from omni.sdg_studio.core.writers.colorize import label_text, paint
+from omni.sdg_studio.core.writers.colorize import label_text
 from omni.sdg_studio.core.writers.encode import image_bytes, json_bytes
 from omni.sdg_studio.core.writers.file_writer import FileWriter, FrameDataError
 from omni.sdg_studio.core.writers.params import WriterParamError
@@ -35,7 +36,6 @@ from omni.sdg_studio.core.writers.rle import encode_mask
 
 ImageFormat = Literal["png", "jpg", "jpeg", "bmp", "tif", "tiff", "webp"]
 DEFAULT_SEMANTIC_TYPES = ("class", "coco", "stuff", "thing")
-_FIRST_INSTANCE = 2  # 0 and 1 are BACKGROUND and UNLABELLED
 
 
 def camera_token(camera: str) -> str:
@@ -173,7 +173,7 @@ class CocoWriter(FileWriter):
                 raise FrameDataError(f"{self.name}: instance_segmentation must arrive as ids, not colorized")
             categories: dict[int, str] = {}
             for key, labels in instance["info"]["idToSemantics"].items():
-                if int(key) >= _FIRST_INSTANCE and isinstance(labels, Mapping):
+                if int(key) >= FIRST_LABELED_ID and isinstance(labels, Mapping):
                     categories[int(key)] = self.category_of(labels)
             palette = {key: self.classes.color(name) for key, name in categories.items()}
             rgb_name = f"{rp_name}/rgb_{token}_{self.dataset_id}.{stamp}.{self.image_output_format}"
@@ -181,7 +181,7 @@ class CocoWriter(FileWriter):
             self.schedule_file(rgb_name, lambda rgb=rgb, fmt=fmt: image_bytes(rgb, fmt))
             self.schedule_file(
                 f"{rp_name}/panoptic_{token}_{self.dataset_id}.{stamp}.png",
-                lambda ids=ids, palette=palette: image_bytes(paint(ids, palette)[..., :3]),
+                lambda ids=ids, palette=palette: image_bytes(paint_ids(ids, palette)[..., :3]),
             )
             image = {
                 "id": batch.index * len(batch.products) + position + 1,

@@ -23,14 +23,14 @@ from typing import Any
 
 import numpy as np
 
-from omni.sdg_studio.core.classes import BACKGROUND, UNLABELLED, ClassTable
+from omni.sdg_studio.core.classes import ClassTable
+from omni.sdg_studio.core.colors import BACKGROUND, RGBA, UNLABELLED, lookup, paint_ids
 from omni.sdg_studio.core.writers.base import AnnotatorRequest, FrameBatch
-from omni.sdg_studio.core.writers.colorize import instance_palette, label_text, paint, remap
+from omni.sdg_studio.core.writers.colorize import instance_palette, label_text
 from omni.sdg_studio.core.writers.encode import image_bytes
 from omni.sdg_studio.core.writers.file_writer import FileWriter, FrameDataError, resolve_semantic_types
 from omni.sdg_studio.core.writers.params import WriterParamError
 
-RGBA = tuple[int, int, int, int]
 _EPS = 1e-5
 _NO_COLOR: RGBA = (0, 0, 0, 0)
 
@@ -347,9 +347,9 @@ class KittiWriter(FileWriter):
         for key, labels in id_to_labels.items():
             mapped = self.mapping.lookup(label_text(labels, self.semantic_types)) or self.mapping.unlabelled
             index_lut[int(key)], color_lut[int(key)] = mapped.index, mapped.color
-        self.schedule_file(f"{folder}/semantic/{i}.png", lambda: image_bytes(remap(semantic_ids, index_lut)))
+        self.schedule_file(f"{folder}/semantic/{i}.png", lambda: image_bytes(lookup(semantic_ids, index_lut)))
         self.schedule_file(
-            f"{folder}/{self.dirs['semantic_rgb']}/{i}.png", lambda: image_bytes(paint(semantic_ids, color_lut))
+            f"{folder}/{self.dirs['semantic_rgb']}/{i}.png", lambda: image_bytes(paint_ids(semantic_ids, color_lut))
         )
 
         instance = frame["instance_segmentation"]
@@ -366,8 +366,8 @@ class KittiWriter(FileWriter):
 
         self.schedule_file(
             f"{folder}/{self.dirs['instance']}/{i}.png",
-            lambda: image_bytes(remap(instance_ids, numbers, np.uint16)),
+            lambda: image_bytes(lookup(instance_ids, numbers, np.uint16)),
         )
         if self.colorize_instance_segmentation:
             palette = instance_palette(paths)
-            self.schedule_file(f"{folder}/instance_rgb/{i}.png", lambda: image_bytes(paint(instance_ids, palette)))
+            self.schedule_file(f"{folder}/instance_rgb/{i}.png", lambda: image_bytes(paint_ids(instance_ids, palette)))
