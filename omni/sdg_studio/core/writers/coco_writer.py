@@ -20,7 +20,7 @@ import threading
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
@@ -29,12 +29,16 @@ from omni.sdg_studio.core.classes import ClassTable, LabelClass
 from omni.sdg_studio.core.colors import FIRST_LABELED_ID, paint_ids
 from omni.sdg_studio.core.writers.base import AnnotatorRequest, FrameBatch
 from omni.sdg_studio.core.writers.colorize import label_text
-from omni.sdg_studio.core.writers.encode import image_bytes, json_bytes
-from omni.sdg_studio.core.writers.file_writer import FileWriter, FrameDataError
+from omni.sdg_studio.core.writers.encode import ImageFormat, image_bytes, json_bytes
+from omni.sdg_studio.core.writers.file_writer import (
+    FileWriter,
+    FrameDataError,
+    checked_frame_padding,
+    checked_image_format,
+)
 from omni.sdg_studio.core.writers.params import WriterParamError
 from omni.sdg_studio.core.writers.rle import encode_mask
 
-ImageFormat = Literal["png", "jpg", "jpeg", "bmp", "tif", "tiff", "webp"]
 DEFAULT_SEMANTIC_TYPES = ("class", "coco", "stuff", "thing")
 
 
@@ -101,18 +105,14 @@ class CocoWriter(FileWriter):
             max_frames_in_flight=max_frames_in_flight,
             s3_bucket=s3_bucket,
         )
-        if isinstance(frame_padding, bool) or not isinstance(frame_padding, int) or frame_padding < 0:
-            raise WriterParamError(self.name, "frame_padding", f"must be an integer >= 0, got {frame_padding!r}")
-        if image_output_format.lower() not in ImageFormat.__args__:  # type: ignore[attr-defined]
-            raise WriterParamError(self.name, "image_output_format", f"unsupported format {image_output_format!r}")
         if semantic_types is not None and not semantic_types:
             raise WriterParamError(self.name, "semantic_types", "must name at least one semantic type")
         if dataset_id is not None and (not dataset_id or any(c in dataset_id for c in "/\\")):
             raise WriterParamError(self.name, "dataset_id", f"{dataset_id!r} cannot be used in a file name")
         self.semantic_types = tuple(semantic_types or DEFAULT_SEMANTIC_TYPES)
         self.dataset_id = dataset_id or "".join(random.Random(seed).choices(string.ascii_lowercase, k=8))
-        self.frame_padding = frame_padding
-        self.image_output_format = image_output_format.lower()
+        self.frame_padding = checked_frame_padding(self.name, frame_padding)
+        self.image_output_format = checked_image_format(self.name, image_output_format)
         self.license_info = coco_license_info
         self.annotations_path = self.output_dir / f"coco_annotations_{self.dataset_id}.json"
         self.journal_dir = self.output_dir / f".sdg_coco_{self.dataset_id}"
