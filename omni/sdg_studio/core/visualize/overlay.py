@@ -7,10 +7,11 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
+from omni.sdg_studio.core.annotators.boxes import BOX_EDGES, bbox3d_corners
 from omni.sdg_studio.core.colors import RGBA
 from omni.sdg_studio.core.visualize.normalize import Boxes
 from omni.sdg_studio.core.visualize.palette import LabelPalette
-from omni.sdg_studio.core.visualize.projection import BOX_EDGES, PinholeCamera, box_corners
+from omni.sdg_studio.core.visualize.projection import CameraProjection
 from omni.sdg_studio.core.visualize.text import font
 
 
@@ -64,7 +65,7 @@ def draw_boxes_2d(image: np.ndarray, boxes: Boxes, palette: LabelPalette, *, wit
 
 
 def draw_boxes_3d(
-    image: np.ndarray, boxes: Boxes, camera: PinholeCamera, palette: LabelPalette, *, with_labels: bool = True
+    image: np.ndarray, boxes: Boxes, camera: CameraProjection, palette: LabelPalette, *, with_labels: bool = True
 ) -> tuple[np.ndarray, int]:
     """The 12 edges of every box projected with ``camera``; returns the image and the count of boxes skipped
     because a corner is behind the camera."""
@@ -76,7 +77,7 @@ def draw_boxes_3d(
     skipped = 0
     if len(boxes.rows) == 0:
         return image, 0
-    pixels, in_front = camera.project(box_corners(boxes.rows))
+    pixels, in_front = camera.project(bbox3d_corners(boxes.rows))
     pixels = pixels * np.array([scale_x, scale_y])
     for corners, front, label in zip(pixels, in_front, boxes.labels, strict=True):
         if not front.all():
