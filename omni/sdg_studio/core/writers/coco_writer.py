@@ -17,7 +17,8 @@ import os
 import random
 import string
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ import numpy as np
 
 from omni.sdg_studio.core.atomic import atomic_write_bytes
 from omni.sdg_studio.core.classes import ClassTable, LabelClass
-from omni.sdg_studio.core.colors import FIRST_LABELED_ID, paint_ids
+from omni.sdg_studio.core.colors import FIRST_LABELED_ID, id_index, paint_ids
 from omni.sdg_studio.core.writers.base import AnnotatorRequest, FrameBatch
 from omni.sdg_studio.core.writers.colorize import label_text
 from omni.sdg_studio.core.writers.encode import ImageFormat, image_bytes, json_bytes
@@ -37,7 +38,7 @@ from omni.sdg_studio.core.writers.file_writer import (
     checked_image_format,
 )
 from omni.sdg_studio.core.writers.params import WriterParamError
-from omni.sdg_studio.core.writers.rle import encode_mask
+from omni.sdg_studio.core.writers.rle import encode_box_mask
 
 DEFAULT_SEMANTIC_TYPES = ("class", "coco", "stuff", "thing")
 
@@ -47,11 +48,53 @@ def camera_token(camera: str) -> str:
     return camera.lstrip("/").replace("Replicator/", "").replace("/", "-").replace("_", "-")
 
 
-def mask_bbox(mask: np.ndarray) -> list[float]:
-    """COCO box [x, y, width, height] of a mask's pixels (pixel edges, as pycocotools computes it)."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    cols = np.flatnonzero(mask.any(axis=0))
-    return [float(cols[0]), float(rows[0]), float(cols[-1] - cols[0] + 1), float(rows[-1] - rows[0] + 1)]
+@dataclass(frozen=True)
+class InstanceStats:
+    """What COCO records of one visible instance: box [x, y, width, height] (pixel edges, as pycocotools
+    computes it), pixel area and compressed-RLE segmentation."""
+
+    key: int
+    bbox: list[float]
+    area: int
+    segmentation: dict[str, object]
+
+
+def instance_statistics(ids: np.ndarray, keys: Sequence[int]) -> list[InstanceStats]:
+    """The statistics of each of ``keys`` (ascending) visible in an instance id image.
+
+    One pass over the image finds every box and area; each mask is then encoded from its box's crop,
+    instead of comparing the whole image once per instance."""
+    areas, boxes = _areas_and_boxes(ids, keys)
+    found = []
+    for key, area, (x0, y0, x1, y1) in zip(keys, areas.tolist(), boxes.tolist(), strict=True):
+        if area:
+            crop = ids[y0 : y1 + 1, x0 : x1 + 1] == key
+            bbox = [float(x0), float(y0), float(x1 - x0 + 1), float(y1 - y0 + 1)]
+            found.append(InstanceStats(key, bbox, area, encode_box_mask(crop, (x0, y0), ids.shape)))
+    return found
+
+
+def _areas_and_boxes(ids: np.ndarray, keys: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel count (K,) and inclusive pixel box (K, 4: x0, y0, x1, y1) of each of ``keys`` in an id image:
+    each pixel's position in ``keys``, counted overall, per row and per column (absent keys: area 0)."""
+    height, width = ids.shape
+    index = id_index(ids, keys)
+    slots = len(keys) + 1  # the last slot: ids that are not keys
+    areas = np.bincount(index.reshape(-1), minlength=slots)[:-1]
+    in_rows = np.bincount((index + np.arange(height)[:, None] * slots).reshape(-1), minlength=height * slots)
+    in_cols = np.bincount((index + np.arange(width)[None, :] * slots).reshape(-1), minlength=width * slots)
+    rows = in_rows.reshape(height, slots)[:, :-1] > 0
+    cols = in_cols.reshape(width, slots)[:, :-1] > 0
+    boxes = np.stack(
+        [
+            cols.argmax(axis=0),
+            rows.argmax(axis=0),
+            width - 1 - cols[::-1].argmax(axis=0),
+            height - 1 - rows[::-1].argmax(axis=0),
+        ],
+        axis=1,
+    )
+    return areas, boxes
 
 
 class CocoWriter(FileWriter):
@@ -204,28 +247,23 @@ class CocoWriter(FileWriter):
     def _annotate(
         self, image: dict[str, Any], ids: np.ndarray, categories: Mapping[int, str], paths: Mapping[Any, str]
     ) -> None:
-        """Worker: RLE + box + area per visible instance; journal the frame, then keep it in memory.
+        """Worker: box, area and RLE (from the box's crop) per visible instance; journal the frame, then keep it.
 
         The journal entry is internal (removed by :meth:`finish`), so it is not reported as a frame file.
         """
-        annotations = []
-        present = set(np.unique(ids).tolist())
-        for key in sorted(categories):
-            if key not in present:
-                continue
-            mask = ids == key
-            annotations.append(
-                {
-                    "instance_id": key,
-                    "category": categories[key],
-                    "bbox": mask_bbox(mask),
-                    "area": int(mask.sum()),
-                    "iscrowd": 0,
-                    "bbox_mode": 1,
-                    "segmentation": encode_mask(mask),
-                    "prim_path": str(paths.get(key, paths.get(str(key), ""))),
-                }
-            )
+        annotations = [
+            {
+                "instance_id": found.key,
+                "category": categories[found.key],
+                "bbox": found.bbox,
+                "area": found.area,
+                "iscrowd": 0,
+                "bbox_mode": 1,
+                "segmentation": found.segmentation,
+                "prim_path": str(paths.get(found.key, paths.get(str(found.key), ""))),
+            }
+            for found in instance_statistics(ids, sorted(categories))
+        ]
         entry = {"image": image, "annotations": annotations}
         journal = self.journal_dir / f"{image['frame']}_{image['render_product']}.json"
         atomic_write_bytes(journal, json_bytes(entry))
