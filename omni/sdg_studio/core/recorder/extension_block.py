@@ -8,6 +8,7 @@ recorder JSON has no place for).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from omni.sdg_studio.core.fields import FieldReader
@@ -22,7 +23,7 @@ BLOCK_KEY = "sdg_studio"
 BLOCK_KEYS = ("policy", "seed", "backend", "camera_jitter", "classes", "writer_params")
 
 
-def read_extension_block(reader: FieldReader, data: dict[str, Any], config: RecorderConfig) -> bool:
+def read_extension_block(reader: FieldReader, data: Mapping[str, Any], config: RecorderConfig) -> bool:
     """Apply ``data["sdg_studio"]`` to ``config``; return whether it held ``writer_params``."""
     if BLOCK_KEY not in data:
         return False

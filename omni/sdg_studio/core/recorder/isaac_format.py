@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +114,7 @@ def config_from_isaac(doc: ConfigDocument, reader: FieldReader | None = None) ->
     return config
 
 
-def _storage(reader: FieldReader, data: dict[str, Any]) -> str:
+def _storage(reader: FieldReader, data: Mapping[str, Any]) -> str:
     backend_type = data.get("backend_type")
     if backend_type in STORAGE_BACKENDS:
         return backend_type

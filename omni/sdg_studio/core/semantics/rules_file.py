@@ -33,6 +33,7 @@ from omni.sdg_studio.core.semantics.rules import (
     Defaults,
     LabelTemplate,
     Match,
+    MatchKind,
     Rule,
     RuleSet,
     Scope,
@@ -259,7 +260,7 @@ def _parse_match(read: FieldReader, path: FieldPath, rule_id: str, value: Any, i
     # YAML 1.1 reads a bare `on` key as the boolean true.
     value = {("on" if key is True else key): item for key, item in value.items()}
     read.check_keys(path, value, MATCH_KEYS)
-    kinds = [k for k in MATCH_KINDS if k in value]
+    kinds: list[MatchKind] = [k for k in MATCH_KINDS if k in value]
     if len(kinds) != 1:
         raise read.error(path, f"a match needs exactly one of {', '.join(MATCH_KINDS)} (got {len(kinds)})")
     kind = kinds[0]

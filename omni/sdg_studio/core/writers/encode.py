@@ -22,7 +22,7 @@ PNG_COMPRESS_TYPE = zlib.Z_RLE
 ImageFormat = Literal["png", "jpg", "jpeg", "bmp", "tif", "tiff", "webp"]
 #: Each ``image_output_format`` and the pillow format it maps to.
 IMAGE_FORMATS: dict[str, str] = {
-    name: {"jpg": "JPEG", "tif": "TIFF"}.get(name, name.upper()) for name in get_args(ImageFormat)
+    str(name): {"jpg": "JPEG", "tif": "TIFF"}.get(str(name), str(name).upper()) for name in get_args(ImageFormat)
 }
 _OPAQUE_ONLY = {"JPEG", "BMP"}
 

@@ -157,7 +157,7 @@ def docstring_args(doc: str | None) -> dict[str, str]:
             break  # next section
         match = re.match(r"^\s{4}(\w+)(?:\s*\([^)]*\))?:\s*(.*)$", line)
         if match:
-            current = match.group(1)
+            current = str(match.group(1))
             found[current] = match.group(2).strip()
         elif current and line.strip():
             found[current] = f"{found[current]} {line.strip()}".strip()
