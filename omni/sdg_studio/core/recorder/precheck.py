@@ -124,47 +124,10 @@ def precheck(
                     "lower the resolution",
                 )
             )
-
     requests = list(annotators)
     if supported is not None:
-        missing = tuple(dict.fromkeys(r.name for r in requests if r.name not in supported))
-        if missing:
-            report.issues.append(
-                PrecheckIssue(
-                    IssueKind.UNSUPPORTED_ANNOTATOR,
-                    f"{', '.join(missing)}: not produced by this backend",
-                    f"turn {'it' if len(missing) == 1 else 'them'} off; available: {', '.join(supported)}",
-                    annotators=missing,
-                )
-            )
-    semantic = [r for r in requests if r.name in LABEL_ANNOTATORS]
-    if semantic:
-        used = stage_taxonomies(stage)
-        names = tuple(dict.fromkeys(r.name for r in semantic))
-        if not used:
-            report.issues.append(
-                PrecheckIssue(
-                    IssueKind.UNLABELED_STAGE,
-                    f"no prim on the stage carries semantic labels, so {', '.join(names)} will be empty",
-                    LABEL_HINT,
-                    annotators=names,
-                )
-            )
-        else:
-            wanted = dict.fromkeys(t for r in semantic for t in r.semantic_types)
-            for taxonomy in wanted:
-                if taxonomy in used:
-                    continue
-                affected = tuple(dict.fromkeys(r.name for r in semantic if taxonomy in r.semantic_types))
-                report.issues.append(
-                    PrecheckIssue(
-                        IssueKind.UNUSED_TAXONOMY,
-                        f"no prim uses the taxonomy '{taxonomy}' (the stage uses {', '.join(sorted(used))}), "
-                        f"so {', '.join(affected)} will be empty for it",
-                        f"{LABEL_HINT}, or set semantic_types to one the stage uses",
-                        annotators=affected,
-                    )
-                )
+        report.issues.extend(_unsupported_issues(requests, supported))
+    report.issues.extend(_label_issues(stage, [r for r in requests if r.name in LABEL_ANNOTATORS]))
     if any(r.name == "skeleton_data" for r in requests) and not any(p.IsA(UsdSkel.Skeleton) for p in stage.Traverse()):
         report.issues.append(
             PrecheckIssue(
@@ -175,3 +138,50 @@ def precheck(
             )
         )
     return report
+
+
+def _unsupported_issues(requests: Sequence[AnnotatorRequest], supported: Collection[str]) -> list[PrecheckIssue]:
+    """The annotators the backend cannot produce (one issue naming them all)."""
+    missing = tuple(dict.fromkeys(r.name for r in requests if r.name not in supported))
+    if not missing:
+        return []
+    return [
+        PrecheckIssue(
+            IssueKind.UNSUPPORTED_ANNOTATOR,
+            f"{', '.join(missing)}: not produced by this backend",
+            f"turn {'it' if len(missing) == 1 else 'them'} off; available: {', '.join(supported)}",
+            annotators=missing,
+        )
+    ]
+
+
+def _label_issues(stage: Usd.Stage, semantic: Sequence[AnnotatorRequest]) -> list[PrecheckIssue]:
+    """Semantic annotators that will be empty: no labels on the stage, or none of a taxonomy they read."""
+    if not semantic:
+        return []
+    used = stage_taxonomies(stage)
+    if not used:
+        names = tuple(dict.fromkeys(r.name for r in semantic))
+        return [
+            PrecheckIssue(
+                IssueKind.UNLABELED_STAGE,
+                f"no prim on the stage carries semantic labels, so {', '.join(names)} will be empty",
+                LABEL_HINT,
+                annotators=names,
+            )
+        ]
+    issues = []
+    for taxonomy in dict.fromkeys(t for r in semantic for t in r.semantic_types):
+        if taxonomy in used:
+            continue
+        affected = tuple(dict.fromkeys(r.name for r in semantic if taxonomy in r.semantic_types))
+        issues.append(
+            PrecheckIssue(
+                IssueKind.UNUSED_TAXONOMY,
+                f"no prim uses the taxonomy '{taxonomy}' (the stage uses {', '.join(sorted(used))}), "
+                f"so {', '.join(affected)} will be empty for it",
+                f"{LABEL_HINT}, or set semantic_types to one the stage uses",
+                annotators=affected,
+            )
+        )
+    return issues

@@ -243,15 +243,7 @@ class KittiWriter(FileWriter):
                 "must satisfy 0 <= partly_occluded_threshold <= fully_visible_threshold <= 1",
             )
         self.semantic_types = resolve_semantic_types(self.name, semantic_types, semantic_filter_predicate)
-        if mapping_path:
-            self.mapping = KittiMapping.from_dict(self.name, "mapping_path", load_mapping_file(self.name, mapping_path))
-        elif mapping_dict:
-            self.mapping = KittiMapping.from_dict(self.name, "mapping_dict", mapping_dict)
-        elif classes is not None and classes.classes:
-            self.mapping = KittiMapping.from_table(self.name, self.classes)
-        else:  # Cityscapes indices, other labels appended (Replicator would make them unlabelled)
-            self.mapping = KittiMapping.from_dict(self.name, "mapping_dict", KITTI_LABELS)
-            self.mapping.extend = lambda label, index: KittiClass(label, index, self.classes.color(label))
+        self.mapping = self._choose_mapping(mapping_path, mapping_dict, given_classes=classes is not None)
         self.omit_semantic_type = omit_semantic_type
         self.bbox_height_threshold = bbox_height_threshold
         self.partly_occluded_threshold = partly_occluded_threshold
@@ -279,6 +271,21 @@ class KittiWriter(FileWriter):
     @property
     def annotators(self) -> tuple[AnnotatorRequest, ...]:
         return self._requests
+
+    def _choose_mapping(
+        self, mapping_path: str | None, mapping_dict: Mapping[str, Any] | None, given_classes: bool
+    ) -> KittiMapping:
+        """The file's or the dict's mapping, else the class table's, else Cityscapes' indices with other
+        labels appended (Replicator would make them unlabelled)."""
+        if mapping_path:
+            return KittiMapping.from_dict(self.name, "mapping_path", load_mapping_file(self.name, mapping_path))
+        if mapping_dict:
+            return KittiMapping.from_dict(self.name, "mapping_dict", mapping_dict)
+        if given_classes and self.classes.classes:
+            return KittiMapping.from_table(self.name, self.classes)
+        mapping = KittiMapping.from_dict(self.name, "mapping_dict", KITTI_LABELS)
+        mapping.extend = lambda label, index: KittiClass(label, index, self.classes.color(label))
+        return mapping
 
     def sub_dir(self, batch: FrameBatch, rp_name: str) -> str:
         """``<camera>`` for one render product, ``<rp>/<camera>`` for several."""
