@@ -25,11 +25,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from omni.sdg_studio.commands.record import EMBEDDED
 from omni.sdg_studio.core.recorder.backend_session import BackendCaptureSession
 from omni.sdg_studio.core.recorder.camera_jitter import CameraJitterRandomizer
 from omni.sdg_studio.core.recorder.config import BASIC_WRITER_FLAGS, CameraJitter, OutputPolicy, RecorderConfig
 from omni.sdg_studio.core.recorder.job import FrameProgress
-from omni.sdg_studio.core.recorder.recording import default_backend, prepare_recording
+from omni.sdg_studio.core.recorder.recording import prepare_recording
 from omni.sdg_studio.core.render_backend import RenderProduct
 from omni.sdg_studio.core.stage_io import open_stage
 from omni.sdg_studio.core.writers.base import AnnotatorRequest, FrameBatch
@@ -98,7 +99,7 @@ def render_only(frames: int, start: int, annotators: tuple[AnnotatorRequest, ...
     stage = open_stage(SAMPLE_SCENE)
     products = [RenderProduct(c, 512, 512) for c in CAMERAS]
     session = BackendCaptureSession(
-        default_backend(stage),
+        EMBEDDED.create(stage),
         DroppingWriter(annotators, Path(".")),
         products,
         randomizers=[CameraJitterRandomizer(stage, CAMERAS, JITTER, 1)],
@@ -114,7 +115,7 @@ def render_only(frames: int, start: int, annotators: tuple[AnnotatorRequest, ...
 
 def render_and_write(frames: int, out: Path) -> Rate:
     """A full recording (job, BasicWriter, manifest) after a warm-up frame, until all files are on disk."""
-    recording = prepare_recording(SAMPLE_SCENE, bench_config(out, frames + 1))
+    recording = prepare_recording(SAMPLE_SCENE, bench_config(out, frames + 1), EMBEDDED)
     writer = recording.writer
     assert isinstance(writer, FileWriter)
     began: list[float] = []
@@ -137,7 +138,7 @@ def rss_mb() -> float:
 
 def memory_run(frames: int, out: Path) -> list[tuple[int, float]]:
     """RSS (MB) sampled every tenth of the run during a long render+write recording."""
-    recording = prepare_recording(SAMPLE_SCENE, bench_config(out, frames))
+    recording = prepare_recording(SAMPLE_SCENE, bench_config(out, frames), EMBEDDED)
     samples: list[tuple[int, float]] = []
     every = max(1, frames // 10)
 

@@ -3,10 +3,12 @@
 ``PoseBackend`` renders frames in Replicator's formats whose pixels encode the camera's world pose at
 the frame's time, so moved (jittered) cameras give different frames. ``NpyWriter`` writes every
 annotator of every render product as ``<rp>/<annotator>_<frame>.npy`` through a temporary name.
+``AsyncBackendSession`` drives a synchronous session from an event loop, as the recorder model awaits one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import os
 from collections.abc import Sequence
@@ -16,6 +18,7 @@ from typing import Any
 import numpy as np
 from pxr import Usd, UsdGeom
 
+from omni.sdg_studio.core.recorder.backend_session import BackendCaptureSession
 from omni.sdg_studio.core.writers.base import AnnotatorRequest, FrameBatch
 
 
@@ -117,3 +120,31 @@ class DiskFullWriter(NpyWriter):
         if self.batches[-1] == self.fail_at:
             raise OSError(self.error, os.strerror(self.error), str(path))
         super().save(path, array)
+
+
+class AsyncBackendSession:
+    """A :class:`BackendCaptureSession` for an event loop: each frame renders on a worker thread."""
+
+    def __init__(self, inner: BackendCaptureSession) -> None:
+        self.inner = inner
+
+    async def open_async(self) -> None:
+        self.inner.open()
+
+    async def capture_async(self, index: int) -> list[Path]:
+        return await asyncio.to_thread(self.inner.capture, index)
+
+    def completed(self) -> dict[int, list[Path]]:
+        return self.inner.completed()
+
+    def pause(self) -> None:
+        self.inner.pause()
+
+    def resume(self) -> None:
+        self.inner.resume()
+
+    async def idle_async(self) -> None:
+        await asyncio.sleep(0.05)
+
+    async def close_async(self, ok: bool) -> list[Path]:
+        return await asyncio.to_thread(self.inner.close, ok)

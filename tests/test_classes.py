@@ -3,17 +3,12 @@ import sys
 
 import pytest
 
-from omni.sdg_studio.core.classes import (
-    BACKGROUND_COLOR,
-    UNLABELLED_COLOR,
-    ClassTable,
-    LabelClass,
-    stable_color,
-)
+from omni.sdg_studio.core.classes import ClassTable, LabelClass
+from omni.sdg_studio.core.colors import BACKGROUND_COLOR, UNLABELLED_COLOR, stable_color
 
 
 def test_stable_color_is_the_same_in_another_process():
-    code = "from omni.sdg_studio.core.classes import stable_color; print(stable_color('pallet'))"
+    code = "from omni.sdg_studio.core.colors import stable_color; print(stable_color('pallet'))"
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert other.strip() == str(stable_color("pallet"))
 
@@ -38,8 +33,3 @@ def test_class_table_prefers_listed_colors_and_ids():
 def test_duplicate_ids_are_rejected():
     with pytest.raises(ValueError, match="unique"):
         ClassTable([LabelClass("a", 1, (0, 0, 0, 255)), LabelClass("b", 1, (0, 0, 0, 255))])
-
-
-def test_from_names_keeps_order_and_drops_duplicates():
-    table = ClassTable.from_names(["b", "a", "b"])
-    assert [(c.name, c.id) for c in table.classes] == [("b", 1), ("a", 2)]

@@ -21,13 +21,6 @@ def test_error_message_names_file_line_column_and_field():
     assert (err.line, err.column, err.field) == (2, 6, "a.b")
 
 
-def test_unknown_key_suggests_the_closest_valid_key():
-    doc = parse_document("defaults:\n  taxonomi: class\n", "r.yaml")
-    expected = r"r.yaml:2:13: defaults.taxonomi: unknown key 'taxonomi'; did you mean 'taxonomy'"
-    with pytest.raises(ConfigError, match=expected):
-        doc.check_keys(("defaults",), doc.data["defaults"], ["taxonomy", "mode"])
-
-
 def test_malformed_yaml_names_line_and_column():
     with pytest.raises(ConfigError) as info:
         parse_document("a: [1, 2\nb: 3\n", "bad.yaml")

@@ -11,7 +11,7 @@ from PIL import Image
 from omni.sdg_studio.cli import main
 from omni.sdg_studio.commands.options import parse_resolution
 from omni.sdg_studio.commands.render import depth_image, to_jsonable
-from omni.sdg_studio.core.classes import stable_color
+from omni.sdg_studio.core.colors import stable_color
 
 TOP = "/World/Cameras/TopCam"
 

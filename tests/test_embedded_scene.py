@@ -260,7 +260,7 @@ def test_semantic_types_filter_taxonomies():
 
 
 def test_colorized_segmentation_uses_reserved_and_stable_colors():
-    from omni.sdg_studio.core.classes import stable_color
+    from omni.sdg_studio.core.colors import stable_color
 
     backend = EmbeddedBackend(one_cube_stage())
     frame = backend.render(CAMERA, (32, 32), ["semantic_segmentation", "instance_segmentation"], colorize=True)

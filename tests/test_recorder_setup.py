@@ -13,7 +13,12 @@ from omni.sdg_studio.core.recorder.config import CameraJitter, OutputPolicy, Rec
 from omni.sdg_studio.core.recorder.job import JobState
 from omni.sdg_studio.core.recorder.output_policy import OutputFolderError
 from omni.sdg_studio.core.recorder.precheck import PrecheckError
-from omni.sdg_studio.core.recorder.recording import RecordingSetupError, WriterRequest, prepare_recording
+from omni.sdg_studio.core.recorder.recording import (
+    RecordingBackend,
+    RecordingSetupError,
+    WriterRequest,
+    prepare_recording,
+)
 from omni.sdg_studio.core.render_backend import RenderProduct
 
 SCENE_CAMERAS = ["/World/Cameras/TopCam", "/World/Cameras/DriverCam", "/World/Cameras/PalletCam"]
@@ -36,7 +41,7 @@ def config_for(out: Path, frames: int = 2, **kw) -> RecorderConfig:
 def prepare(stage: Path, config: RecorderConfig, requests=None, **kw):
     requests = [] if requests is None else requests
     kw.setdefault("writer_factory", npy_factory(requests))
-    return prepare_recording(stage, config, backend_factory=PoseBackend, manifest_interval=0.0, **kw)
+    return prepare_recording(stage, config, RecordingBackend(PoseBackend), manifest_interval=0.0, **kw)
 
 
 def test_all_stage_cameras_when_the_config_names_none(sample_scene: Path, tmp_path: Path):

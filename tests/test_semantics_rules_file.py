@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from omni.sdg_studio.core.classes import stable_color
+from omni.sdg_studio.core.colors import stable_color
 from omni.sdg_studio.core.config_document import ConfigError
 from omni.sdg_studio.core.semantics.rules_file import (
     dump_rules_data,
@@ -83,7 +83,7 @@ def test_bad_labels_are_rejected_with_the_rule_id(tmp_path, labels, fragment):
 
 def test_bad_taxonomy_and_choices(tmp_path):
     assert "taxonomy 'my:class'" in error_of(tmp_path, "version: 1\ndefaults: {taxonomy: 'my:class'}\n")[0]
-    assert "expected one of add, replace, skip" in error_of(tmp_path, "version: 1\ndefaults: {mode: merge}\n")[0]
+    assert "'merge' is not one of add, replace, skip" in error_of(tmp_path, "version: 1\ndefaults: {mode: merge}\n")[0]
     message, _ = error_of(tmp_path, "version: 1\nrules:\n  - id: a\n    labels: {'bad tax': x}\n")
     assert "taxonomy 'bad tax'" in message
 

@@ -2,7 +2,6 @@ from pxr import Sdf, Usd, UsdGeom, UsdSemantics
 
 from omni.sdg_studio.core.semantics.schema import (
     direct_labels,
-    has_any_labels,
     inherited_labels,
     legacy_attr_names,
     legacy_semantics,
@@ -27,8 +26,6 @@ def test_both_schemas_merge_and_inherit():
     assert direct_labels(wheel) == {"class": ("wheel",), "color": ("black",)}
     assert inherited_labels(wheel) == {"class": ("car", "vehicle", "wheel"), "color": ("black",)}
     assert [s.instance for s in legacy_semantics(wheel)] == ["Semantics", "Semantics_a"]
-    assert has_any_labels(wheel) and has_any_labels(car)
-    assert not has_any_labels(stage.GetPrimAtPath("/World"))
 
 
 def test_legacy_with_empty_data_is_not_a_label():

@@ -4,7 +4,8 @@ import sys
 import numpy as np
 import pytest
 
-from omni.sdg_studio.core.classes import BACKGROUND_COLOR, UNLABELLED_COLOR, ClassTable, LabelClass, stable_color
+from omni.sdg_studio.core.classes import ClassTable, LabelClass
+from omni.sdg_studio.core.colors import BACKGROUND_COLOR, UNLABELLED_COLOR, stable_color
 from omni.sdg_studio.core.visualize.colorize import (
     BACKGROUND_RGBA,
     DepthMode,
@@ -15,7 +16,7 @@ from omni.sdg_studio.core.visualize.colorize import (
     colorize_segmentation,
 )
 from omni.sdg_studio.core.visualize.normalize import segmentation
-from omni.sdg_studio.core.visualize.palette import UNKNOWN_COLOR, LabelPalette, paint_ids
+from omni.sdg_studio.core.visualize.palette import UNKNOWN_COLOR, LabelPalette, paint_labels
 
 
 def _gray(rgba: np.ndarray) -> np.ndarray:
@@ -161,7 +162,7 @@ def test_colorized_and_raw_segmentation_show_the_same_colors():
 @pytest.mark.parametrize("offset", [0, 1 << 24])  # small ids use a lookup table, packed colors a sorted search
 def test_ids_missing_from_id_to_labels_are_painted_and_counted(offset):
     ids = np.array([[1, 2, 3, 3]], np.uint32) + offset
-    painted = paint_ids(ids, {1 + offset: (10, 10, 10, 255), 2 + offset: (20, 20, 20, 255)})
+    painted = paint_labels(ids, {1 + offset: (10, 10, 10, 255), 2 + offset: (20, 20, 20, 255)})
     assert painted.unknown_pixels == 2
     assert tuple(painted.rgba[0, 3]) == UNKNOWN_COLOR and tuple(painted.rgba[0, 1]) == (20, 20, 20, 255)
     assert painted.pixel_counts[1 + offset] == 1 and painted.pixel_counts[2 + offset] == 1

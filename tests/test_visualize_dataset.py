@@ -7,7 +7,7 @@ import pytest
 import visualize_samples as samples
 from PIL import Image
 
-from omni.sdg_studio.core.classes import stable_color
+from omni.sdg_studio.core.colors import stable_color
 from omni.sdg_studio.core.visualize.contact_sheet import contact_sheet, sample_frames
 from omni.sdg_studio.core.visualize.dataset import DatasetError
 from omni.sdg_studio.core.visualize.dataset_basic import parse_file_name

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import visualize_samples as samples
 
-from omni.sdg_studio.core.classes import stable_color
+from omni.sdg_studio.core.colors import stable_color
 from omni.sdg_studio.core.visualize.layout import GAP, compose, fit_layout, grid_shape, plan_layout
 from omni.sdg_studio.core.visualize.normalize import segmentation
 from omni.sdg_studio.core.visualize.palette import LabelPalette

@@ -13,9 +13,9 @@ from PIL import Image
 
 from omni.sdg_studio.core.annotators.formats import BBOX2D_DTYPE, BBOX3D_DTYPE, CAMERA_PARAMS_KEYS, OCCLUSION_DTYPE
 from omni.sdg_studio.core.classes import ClassTable, LabelClass
+from omni.sdg_studio.core.colors import paint_ids, stable_color
 from omni.sdg_studio.core.writers.base import FrameBatch
 from omni.sdg_studio.core.writers.basic_writer import ANNOTATOR_FLAGS, BasicWriter
-from omni.sdg_studio.core.writers.colorize import paint
 from omni.sdg_studio.core.writers.file_writer import FrameDataError
 from omni.sdg_studio.core.writers.params import WriterParamError
 
@@ -291,11 +291,16 @@ def test_colorized_semantic_png_paints_each_class_with_its_key_color(tmp_path):
             assert (pixels[mask] == by_class[value["class"]]).all(), value
 
 
+def hashed_classes(*names: str) -> ClassTable:
+    """Classes ``names`` in order, ids from 1, each with its label's hashed color."""
+    return ClassTable([LabelClass(name, i + 1, stable_color(name)) for i, name in enumerate(names)])
+
+
 def test_class_colors_come_from_the_class_table_and_are_stable(tmp_path):
     table = ClassTable([LabelClass("crate", 7, (10, 20, 30, 255)), LabelClass("forklift", 9, (200, 100, 0, 255))])
     record(tmp_path / "a", frames=2, semantic_segmentation=True, classes=table)
-    record(tmp_path / "b", frames=1, semantic_segmentation=True, classes=ClassTable.from_names(["forklift", "crate"]))
-    record(tmp_path / "c", frames=1, semantic_segmentation=True, classes=ClassTable.from_names(["crate", "forklift"]))
+    record(tmp_path / "b", frames=1, semantic_segmentation=True, classes=hashed_classes("forklift", "crate"))
+    record(tmp_path / "c", frames=1, semantic_segmentation=True, classes=hashed_classes("crate", "forklift"))
     first = read_labels(tmp_path / "a" / "semantic_segmentation_labels_0000.json")
     assert first["(10, 20, 30, 255)"] == {"class": "crate"}
     assert first["(200, 100, 0, 255)"] == {"class": "forklift"}
@@ -417,8 +422,8 @@ def test_colorizing_huge_sparse_ids_matches_the_dense_path():
     ids = np.array([[0, 5, 5], [7, 0, 9]], np.uint32)
     palette = {0: (0, 0, 0, 0), 5: (1, 2, 3, 255), 7: (4, 5, 6, 255)}
     expected = np.array([[palette[0], palette[5], palette[5]], [palette[7], palette[0], (0, 0, 0, 0)]], np.uint8)
-    np.testing.assert_array_equal(paint(ids, palette), expected)
+    np.testing.assert_array_equal(paint_ids(ids, palette), expected)
     shift = np.uint32(3_000_000_000)
     huge = np.where(ids > 0, ids + shift, 0).astype(np.uint32)
     huge_palette = {k + int(shift) if k else 0: v for k, v in palette.items()}
-    np.testing.assert_array_equal(paint(huge, huge_palette), expected)
+    np.testing.assert_array_equal(paint_ids(huge, huge_palette), expected)

@@ -9,13 +9,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from frames import make_batch
+from coco_reference import many_instances, reference_annotations
+from frames import make_batch, make_frame
 from PIL import Image
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 from omni.sdg_studio.core.classes import ClassTable, LabelClass
+from omni.sdg_studio.core.render_backend import RenderProduct
+from omni.sdg_studio.core.writers.base import FrameBatch
 from omni.sdg_studio.core.writers.coco_writer import CocoWriter, camera_token
 from omni.sdg_studio.core.writers.params import WriterParamError
 
@@ -232,3 +235,27 @@ def test_reported_frame_files_exist_after_finish(tmp_path):
     assert sorted(f.index for f in frames) == [0, 1, 2]
     assert all(len(f.files) == 4 and all(p.is_file() for p in f.files) for f in frames)
     assert end_files == [writer.annotations_path]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_one_pass_statistics_are_byte_identical_to_one_mask_per_instance(tmp_path, seed):
+    ids = many_instances(seed=seed)
+    keys = [*range(2, 151), 999]  # 149, 150 and 999: labelled instances hidden behind the others
+    frame = make_frame(width=ids.shape[1], height=ids.shape[0])
+    frame["instance_segmentation"] = {
+        "data": ids,
+        "info": {
+            "idToLabels": {k: f"/World/Box_{k}" for k in keys},
+            "idToSemantics": {k: {"class": f"box{k % 7}"} for k in keys},
+        },
+    }
+    render_products = {"Replicator": RenderProduct("/World/Cam", ids.shape[1], ids.shape[0])}
+    writer = CocoWriter(tmp_path, classes=TABLE)
+    writer.write(FrameBatch(index=0, products={"Replicator": frame}, render_products=render_products))
+    writer.finish()
+    written = json.loads(writer.annotations_path.read_text())["annotations"]
+    expected = reference_annotations(ids, keys)
+    assert len(written) == len(expected) >= 135
+    statistics = ("instance_id", "bbox", "area", "segmentation")
+    for ours, reference in zip(written, expected, strict=True):
+        assert json.dumps({k: ours[k] for k in statistics}) == json.dumps(reference)

@@ -10,7 +10,8 @@ import pytest
 from frames import make_batch, make_frame
 from PIL import Image
 
-from omni.sdg_studio.core.classes import ClassTable, LabelClass, stable_color
+from omni.sdg_studio.core.classes import ClassTable, LabelClass
+from omni.sdg_studio.core.colors import stable_color
 from omni.sdg_studio.core.writers.kitti_writer import KITTI_LABELS, KittiWriter
 from omni.sdg_studio.core.writers.params import WriterParamError
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from pycocotools import mask as mask_utils
 
-from omni.sdg_studio.core.writers.rle import encode_mask, run_lengths
+from omni.sdg_studio.core.writers.rle import encode_box_mask, encode_mask, run_lengths
 
 # pycocotools decode trips a numpy 2 deprecation inside pycocotools; not ours
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't accept a copy keyword")
@@ -39,3 +39,17 @@ def test_long_runs_use_several_characters():
     mask[100:250, 50:390] = True
     reference = mask_utils.encode(np.asfortranarray(mask.astype(np.uint8)))["counts"].decode("ascii")
     assert encode_mask(mask)["counts"] == reference
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_a_box_crop_encodes_as_the_full_mask(data):
+    height, width = data.draw(st.integers(1, 12)), data.draw(st.integers(1, 12))
+    top, left = data.draw(st.integers(0, height - 1)), data.draw(st.integers(0, width - 1))
+    shape = (data.draw(st.integers(1, height - top)), data.draw(st.integers(1, width - left)))
+    crop = data.draw(arrays(np.bool_, shape))
+    full = np.zeros((height, width), bool)
+    full[top : top + shape[0], left : left + shape[1]] = crop
+    assert run_lengths(crop, (left, top), (height, width)) == run_lengths(full)
+    reference = mask_utils.encode(np.asfortranarray(full.astype(np.uint8)))["counts"].decode("ascii")
+    assert encode_box_mask(crop, (left, top), (height, width))["counts"] == reference

@@ -18,6 +18,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from omni.sdg_studio.backends.embedded import SUPPORTED_ANNOTATORS, EmbeddedBackend
 from omni.sdg_studio.commands import options
 from omni.sdg_studio.commands.output import console, echo, err_console, note
 from omni.sdg_studio.core.config_document import ConfigDocument
@@ -28,7 +29,7 @@ from omni.sdg_studio.core.recorder.job import FrameProgress, JobState, RecorderJ
 from omni.sdg_studio.core.recorder.loading import LoadedConfig, load_recorder_config, parse_recorder_config
 from omni.sdg_studio.core.recorder.manifest import Manifest
 from omni.sdg_studio.core.recorder.output_policy import FolderNotEmptyError
-from omni.sdg_studio.core.recorder.recording import Recording, prepare_recording
+from omni.sdg_studio.core.recorder.recording import Recording, RecordingBackend, prepare_recording
 from omni.sdg_studio.core.writers.params import WriterParamError
 from omni.sdg_studio.core.writers.registry import UnknownWriterError
 from omni.sdg_studio.resources import CONFIG_DIR
@@ -38,6 +39,8 @@ DEMO_PRESET = CONFIG_DIR / "recorder" / "demo.json"
 #: Exit status of a recording stopped by Ctrl+C / SIGTERM (128 + SIGINT, as shells report it).
 EXIT_STOPPED = 130
 log = logging.getLogger(__name__)
+#: What ``record`` renders with.
+EMBEDDED = RecordingBackend(EmbeddedBackend, SUPPORTED_ANNOTATORS)
 
 
 class RecordingFailed(SdgStudioError):
@@ -136,7 +139,7 @@ def record_demo(stage: Path, out: Path, seed: int, classes: Path | None = None) 
     config.output.folder = str(out)
     config.seed = seed
     config.classes = str(classes) if classes else ""
-    recording = prepare_recording(stage, config)
+    recording = prepare_recording(stage, config, EMBEDDED)
     for issue in recording.report.issues:
         log.warning("%s", issue)
     state = run_with_progress(recording)
@@ -149,7 +152,7 @@ def record_demo(stage: Path, out: Path, seed: int, classes: Path | None = None) 
 def prepare(stage: Path, loaded: LoadedConfig, resume: bool, strict: bool, writer: str | None) -> Recording:
     """:func:`prepare_recording`, with the errors the command line fixes worded with its options."""
     try:
-        return prepare_recording(stage, loaded.config, resume=resume, strict=strict)
+        return prepare_recording(stage, loaded.config, EMBEDDED, resume=resume, strict=strict)
     except FolderNotEmptyError as exc:
         resume_hint = "--resume to continue it, " if exc.resumable else ""
         raise SdgStudioError(

@@ -31,13 +31,14 @@ from omni.sdg_studio.backends.embedded.engines import ENGINES
 from omni.sdg_studio.commands import options
 from omni.sdg_studio.commands.output import console, echo
 from omni.sdg_studio.core.classes import ClassTable
+from omni.sdg_studio.core.colors import paint_ids, rgba_key
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.stage_info import stage_info
 from omni.sdg_studio.core.stage_io import open_stage
 from omni.sdg_studio.core.visualize.normalize import boxes
 from omni.sdg_studio.core.visualize.overlay import draw_boxes_2d
 from omni.sdg_studio.core.visualize.palette import LabelPalette
-from omni.sdg_studio.core.writers.colorize import instance_palette, paint, rgba_key, semantic_palette
+from omni.sdg_studio.core.writers.colorize import instance_palette, semantic_palette
 
 DEFAULT_ANNOTATORS = "rgb,semantic_segmentation"
 DEFAULT_OUT = Path("_out/render")
@@ -158,7 +159,7 @@ class Colors:
             else mapping
             for key, mapping in info.items()
         }
-        return {f"{name}.png": _png(paint(value["data"], palette)), f"{name}.json": _json(keyed)}
+        return {f"{name}.png": _png(paint_ids(value["data"], palette)), f"{name}.json": _json(keyed)}
 
 
 def annotator_files(name: str, value: Any, frame: dict[str, Any], colors: Colors | None = None) -> dict[str, bytes]:

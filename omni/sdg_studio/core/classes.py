@@ -6,28 +6,9 @@ when it is listed there, else a color derived from a hash of the label text.
 
 from __future__ import annotations
 
-import colorsys
-import hashlib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-RGBA = tuple[int, int, int, int]
-
-BACKGROUND = "BACKGROUND"
-UNLABELLED = "UNLABELLED"
-#: Replicator's colors for the two reserved classes (golden semantic_segmentation_labels json).
-BACKGROUND_COLOR: RGBA = (0, 0, 0, 0)
-UNLABELLED_COLOR: RGBA = (0, 0, 0, 255)
-
-
-def stable_color(key: str) -> RGBA:
-    """A bright, deterministic RGBA color for ``key`` (same in every process and platform)."""
-    digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
-    hue = int.from_bytes(digest[:4], "little") / 2**32
-    saturation = 0.55 + 0.45 * digest[4] / 255
-    value = 0.65 + 0.35 * digest[5] / 255
-    r, g, b = colorsys.hsv_to_rgb(hue, saturation, value)
-    return (round(r * 255), round(g * 255), round(b * 255), 255)
+from omni.sdg_studio.core.colors import RESERVED_COLORS, RGBA, stable_color
 
 
 @dataclass(frozen=True)
@@ -51,11 +32,6 @@ class ClassTable:
         if len(set(ids)) != len(ids):
             raise ValueError(f"class ids must be unique, got {sorted(ids)}")
 
-    @classmethod
-    def from_names(cls, names: Iterable[str], first_id: int = 1) -> ClassTable:
-        """A table of ``names`` in order, ids counted from ``first_id``, hashed colors."""
-        return cls([LabelClass(n, first_id + i, stable_color(n)) for i, n in enumerate(dict.fromkeys(names))])
-
     def __contains__(self, name: object) -> bool:
         return name in self._by_name
 
@@ -71,8 +47,5 @@ class ClassTable:
 
     def color(self, name: str) -> RGBA:
         """Display color of ``name``; reserved colors for BACKGROUND and UNLABELLED."""
-        if name == BACKGROUND:
-            return BACKGROUND_COLOR
-        if name == UNLABELLED:
-            return UNLABELLED_COLOR
-        return self.get(name).color
+        reserved = RESERVED_COLORS.get(name)
+        return reserved if reserved is not None else self.get(name).color

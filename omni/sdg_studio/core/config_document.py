@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,13 +33,15 @@ class ConfigError(SdgStudioError, ValueError):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        where = self.file or "<config>"
-        if self.line is not None:
-            where += f":{self.line}"
-            if self.column is not None:
-                where += f":{self.column}"
-        prefix = f"{self.field}: " if self.field else ""
-        return f"{where}: {prefix}{self.message}"
+        return located(self.message, self.file, self.line, self.column, self.field)
+
+
+def located(message: str, file: str | None, line: int | None, column: int | None, field: str | None) -> str:
+    """``file:line:col: field: message`` (the parts that are known)."""
+    where = file or "<config>"
+    if line is not None:
+        where += f":{line}" + (f":{column}" if column is not None else "")
+    return f"{where}: {field + ': ' if field else ''}{message}"
 
 
 def format_field(path: FieldPath) -> str:
@@ -72,15 +72,6 @@ class ConfigDocument:
         """A :class:`ConfigError` located at ``path``."""
         line, column = self.location(path)
         return ConfigError(message, file=self.path, line=line, column=column, field=format_field(path) or None)
-
-    def check_keys(self, path: FieldPath, mapping: Mapping[str, Any], allowed: Iterable[str]) -> None:
-        """Reject keys of ``mapping`` not in ``allowed``, suggesting the closest valid key."""
-        allowed = list(allowed)
-        for key in mapping:
-            if key not in allowed:
-                close = difflib.get_close_matches(str(key), allowed, n=1)
-                hint = f"; did you mean '{close[0]}'?" if close else f"; valid keys: {', '.join(allowed)}"
-                raise self.error((*path, key), f"unknown key '{key}'{hint}")
 
 
 def _collect_marks(node: yaml.Node, path: FieldPath, marks: dict[FieldPath, tuple[int, int]]) -> None:

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
+
+from omni.sdg_studio.core.bounds import Bounded
 
 #: Annotator outputs keyed by Replicator annotator name, each in Replicator's ``get_data()`` layout.
 Frame = dict[str, Any]
 
 
 @dataclass(frozen=True)
-class RenderProduct:
-    """A camera rendered at a resolution, named like Replicator's render product (``name`` or camera name)."""
+class RenderProduct(Bounded):
+    """A camera rendered at a resolution (width and height at least 1), named like Replicator's render
+    product (``name`` or camera name)."""
+
+    minimums: ClassVar = {"width": 1, "height": 1}
 
     camera: str
     width: int

@@ -66,7 +66,6 @@ class RecorderHost:
             last_config_path=user_state_dir(kit_data_dir()) / LAST_CONFIG_FILE,
             writer_names=replicator_writer_names,
             param_specs=self.param_specs,
-            log=logger.info,
         )
         self._subscriptions = [
             observe_stage(omni.usd.StageEventType.CLOSING, self.abort, "omni.sdg_studio.recorder.stage_closing"),

@@ -20,14 +20,21 @@ from pxr import Usd, UsdGeom
 from omni.sdg_studio.backends.embedded.camera import PinholeCamera
 from omni.sdg_studio.backends.embedded.coplanar import CoplanarGroups
 from omni.sdg_studio.backends.embedded.engines import Hits, RayEngine, TriangleSoup, WorldMesh
-from omni.sdg_studio.backends.embedded.labels import BACKGROUND_ID, FIRST_ID, UNLABELLED_ID, LabelTables
+from omni.sdg_studio.backends.embedded.labels import LabelTables
 from omni.sdg_studio.backends.embedded.lighting import Lighting, irradiance, to_srgb8
 from omni.sdg_studio.backends.embedded.scene import SceneGeometry
 from omni.sdg_studio.core.annotators.formats import BBOX2D_DTYPE, BBOX3D_DTYPE, OCCLUSION_DTYPE
-from omni.sdg_studio.core.classes import BACKGROUND_COLOR, UNLABELLED_COLOR, stable_color
-
-#: instance_id_segmentation's name for pixels that hit nothing (Replicator reports "INVALID").
-INVALID = "INVALID"
+from omni.sdg_studio.core.colors import (
+    BACKGROUND_COLOR,
+    BACKGROUND_ID,
+    FIRST_LABELED_ID,
+    INVALID,
+    UNLABELLED_COLOR,
+    UNLABELLED_ID,
+    paint_ids,
+    rgba_key,
+    stable_color,
+)
 
 
 @dataclass
@@ -96,10 +103,6 @@ class ObjectStats:
     tight: np.ndarray
     loose: np.ndarray
     occlusion: np.ndarray
-
-
-def _color_key(color: Sequence[int]) -> str:
-    return "(" + ", ".join(str(int(c)) for c in color) + ")"
 
 
 class FrameData:
@@ -412,15 +415,6 @@ def _present(ids: np.ndarray) -> list[int]:
     return [int(i) for i in np.flatnonzero(np.bincount(ids.ravel().astype(np.int64)))]
 
 
-def _paint(ids: np.ndarray, colors: dict[int, tuple[int, int, int, int]], shape: tuple[int, int]) -> np.ndarray:
-    """RGBA image of ``ids`` through ``colors`` (ids not in ``colors`` are transparent black)."""
-    lut = np.zeros((int(ids.max(initial=0)) + 1, 4), np.uint8)
-    for i, color in colors.items():
-        if i < len(lut):
-            lut[i] = color
-    return lut[ids].reshape(*shape, 4)
-
-
 def rgb(frame: FrameData) -> np.ndarray:
     return frame.rgba
 
@@ -452,8 +446,8 @@ def semantic_segmentation(frame: FrameData) -> dict[str, Any]:
         info = {"idToLabels": {str(i): tables.semantic_labels(i) for i in present}}
         return {"data": ids.reshape(frame.shape), "info": info}
     colors = {i: semantic_color(tables, i) for i in present}
-    info = {"idToLabels": {_color_key(colors[i]): tables.semantic_labels(i) for i in present}}
-    return {"data": _paint(ids, colors, frame.shape), "info": info}
+    info = {"idToLabels": {rgba_key(colors[i]): tables.semantic_labels(i) for i in present}}
+    return {"data": paint_ids(ids.reshape(frame.shape), colors), "info": info}
 
 
 def semantic_color(tables: LabelTables, semantic_id: int) -> tuple[int, int, int, int]:
@@ -470,7 +464,7 @@ def _instance_naming(tables: LabelTables, instance_id: int) -> tuple[str, dict[s
         return "BACKGROUND", {"class": "BACKGROUND"}, BACKGROUND_COLOR
     if instance_id == UNLABELLED_ID:
         return "UNLABELLED", {"class": "UNLABELLED"}, UNLABELLED_COLOR
-    obj = tables.objects[instance_id - FIRST_ID]
+    obj = tables.objects[instance_id - FIRST_LABELED_ID]
     return obj.path, dict(obj.labels), stable_color(f"{obj.path}#{obj.key[1]}")
 
 
@@ -484,12 +478,12 @@ def instance_segmentation(frame: FrameData) -> dict[str, Any]:
             "idToSemantics": {i: named[i][1] for i in present},
         }
         return {"data": ids.reshape(frame.shape), "info": info}
-    keys = {i: _color_key(named[i][2]) for i in present}
+    keys = {i: rgba_key(named[i][2]) for i in present}
     info = {
         "idToLabels": {keys[i]: named[i][0] for i in present},
         "idToSemantics": {keys[i]: named[i][1] for i in present},
     }
-    return {"data": _paint(ids, {i: named[i][2] for i in present}, frame.shape), "info": info}
+    return {"data": paint_ids(ids.reshape(frame.shape), {i: named[i][2] for i in present}), "info": info}
 
 
 def instance_id_segmentation(frame: FrameData) -> dict[str, Any]:
@@ -503,8 +497,8 @@ def instance_id_segmentation(frame: FrameData) -> dict[str, Any]:
     if not frame.colorize:
         return {"data": ids.reshape(frame.shape), "info": {"idToLabels": {i: name(i) for i in present}}}
     colors = {i: instance_color(geometries, i) for i in present}
-    info = {"idToLabels": {_color_key(colors[i]): name(i) for i in present}}
-    return {"data": _paint(ids, colors, frame.shape), "info": info}
+    info = {"idToLabels": {rgba_key(colors[i]): name(i) for i in present}}
+    return {"data": paint_ids(ids.reshape(frame.shape), colors), "info": info}
 
 
 def instance_color(geometries: Sequence[SceneGeometry], slot: int) -> tuple[int, int, int, int]:
@@ -572,7 +566,7 @@ def occlusion(frame: FrameData) -> dict[str, Any]:
 
 
 def pointcloud(frame: FrameData) -> dict[str, Any]:
-    labeled = frame.semantic_ids[frame.hit] >= FIRST_ID
+    labeled = frame.semantic_ids[frame.hit] >= FIRST_LABELED_ID
     normals4 = np.zeros((int(labeled.sum()), 4), np.float32)
     normals4[:, :3] = frame.normals[labeled]
     return {

@@ -120,14 +120,15 @@ class PinholeCamera:
     def world_rays(self, pixels: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Unit world-space ray directions (N, 3) float32 and cosines (N,) for ``pixels`` (flat indices) or all."""
         x, y, cos = _film_axes(self.intrinsics)
-        if self._world_dirs is None:
+        world_dirs = self._world_dirs
+        if world_dirs is None:
             axes = self.rotation.astype(np.float32)
             dirs = x[None, :, None] * axes[0] + (y[:, None, None] * axes[1] - axes[2])
             dirs *= cos.reshape(self.height, self.width, 1)
-            self._world_dirs = dirs.reshape(-1, 3)
+            world_dirs = self._world_dirs = dirs.reshape(-1, 3)
         if pixels is None:
-            return self._world_dirs, cos
-        return self._world_dirs[pixels], cos[pixels]
+            return world_dirs, cos
+        return world_dirs[pixels], cos[pixels]
 
     def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """World points (N, 3) to continuous pixel coordinates (N, 2) and camera-space depth along -Z (N,)."""

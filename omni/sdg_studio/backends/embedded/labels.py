@@ -22,14 +22,10 @@ from functools import cached_property
 import numpy as np
 
 from omni.sdg_studio.backends.embedded.scene import LabelNode, SceneGeometry
-from omni.sdg_studio.core.classes import BACKGROUND, UNLABELLED
+from omni.sdg_studio.core.colors import BACKGROUND, BACKGROUND_ID, FIRST_LABELED_ID, UNLABELLED, UNLABELLED_ID
 
 LabelKey = tuple[tuple[str, str], ...]
 ObjectKey = tuple[str, int]
-
-BACKGROUND_ID = 0
-UNLABELLED_ID = 1
-FIRST_ID = 2
 
 
 @dataclass
@@ -99,7 +95,7 @@ class LabelTables:
                 self.instance_lut[g + 1] = UNLABELLED_ID
             else:
                 obj = self.objects[lowest]
-                self.semantic_lut[g + 1] = FIRST_ID + obj.label_index
+                self.semantic_lut[g + 1] = FIRST_LABELED_ID + obj.label_index
                 self.instance_lut[g + 1] = obj.instance_id
                 self.object_of_geometry[g] = lowest
 
@@ -116,7 +112,7 @@ class LabelTables:
             index = len(self.objects)
             self._object_index[key] = index
             self.objects.append(
-                LabeledObject(key, path, labels, label_index=self._label(labels), instance_id=FIRST_ID + index)
+                LabeledObject(key, path, labels, label_index=self._label(labels), instance_id=FIRST_LABELED_ID + index)
             )
         return index
 
@@ -137,7 +133,7 @@ class LabelTables:
             return {"class": BACKGROUND}
         if semantic_id == UNLABELLED_ID:
             return {"class": UNLABELLED}
-        return dict(self.label_keys[semantic_id - FIRST_ID])
+        return dict(self.label_keys[semantic_id - FIRST_LABELED_ID])
 
     def display_name(self, semantic_id: int) -> str:
         """One string naming a semantic id (the label, or ``taxonomy:label`` pairs for several taxonomies)."""

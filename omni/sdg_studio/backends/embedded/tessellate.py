@@ -97,7 +97,7 @@ def mesh(
 
 def clean(points: np.ndarray, tris: np.ndarray, problems: MeshProblems) -> Triangles:
     """Drop triangles touching NaN/inf points and triangles of zero area."""
-    finite = np.isfinite(points).all(axis=1)
+    finite = np.asarray(np.isfinite(points).all(axis=1))
     if not finite.all():
         problems.non_finite_points += int((~finite).sum())
         tris = tris[finite[tris].all(axis=1)]

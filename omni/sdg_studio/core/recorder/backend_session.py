@@ -6,7 +6,6 @@ time and hands the writer one :class:`FrameBatch`, as Replicator's orchestrator 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,31 +146,3 @@ class BackendCaptureSession:
         finally:
             for randomizer in self.randomizers:
                 randomizer.restore()
-
-
-class AsyncBackendSession:
-    """A :class:`BackendCaptureSession` for an event loop: each frame renders on a worker thread."""
-
-    def __init__(self, inner: BackendCaptureSession) -> None:
-        self.inner = inner
-
-    async def open_async(self) -> None:
-        self.inner.open()
-
-    async def capture_async(self, index: int) -> list[Path]:
-        return await asyncio.to_thread(self.inner.capture, index)
-
-    def completed(self) -> dict[int, list[Path]]:
-        return self.inner.completed()
-
-    def pause(self) -> None:
-        self.inner.pause()
-
-    def resume(self) -> None:
-        self.inner.resume()
-
-    async def idle_async(self) -> None:
-        await asyncio.sleep(0.05)
-
-    async def close_async(self, ok: bool) -> list[Path]:
-        return await asyncio.to_thread(self.inner.close, ok)

@@ -46,11 +46,12 @@ class CameraJitterRandomizer:
 
     def apply(self, index: int) -> None:
         """Author frame ``index``'s camera poses."""
-        if self._layer is None:
-            self._layer = Sdf.Layer.CreateAnonymous("sdg_studio_camera_jitter")
-            self.stage.GetSessionLayer().subLayerPaths.insert(0, self._layer.identifier)
+        layer = self._layer
+        if layer is None:
+            layer = self._layer = Sdf.Layer.CreateAnonymous("sdg_studio_camera_jitter")
+            self.stage.GetSessionLayer().subLayerPaths.insert(0, layer.identifier)
         offsets = jitter_offsets(self.seed, index, len(self.cameras), self.jitter)
-        with Usd.EditContext(self.stage, Usd.EditTarget(self._layer)):
+        with Usd.EditContext(self.stage, Usd.EditTarget(layer)):
             for path, offset in zip(self.cameras, offsets, strict=True):
                 op = UsdGeom.Xformable(self.stage.GetPrimAtPath(path)).MakeMatrixXform()
                 op.Set(jittered(self._base[path], offset))

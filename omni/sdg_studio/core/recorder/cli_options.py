@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from omni.sdg_studio.core.errors import SdgStudioError
+from omni.sdg_studio.core.errors import InvalidValue, SdgStudioError
 from omni.sdg_studio.core.recorder.config import BASIC_WRITER, BASIC_WRITER_FLAGS, OutputPolicy, RecorderConfig
 from omni.sdg_studio.core.render_backend import RenderProduct
 
@@ -17,18 +19,25 @@ class OptionError(SdgStudioError):
     """A command-line option has a bad value; the message names the option."""
 
 
+@contextmanager
+def _option(option: str) -> Iterator[None]:
+    """An :class:`InvalidValue` raised inside becomes an :class:`OptionError` naming ``option``."""
+    try:
+        yield
+    except InvalidValue as exc:
+        raise OptionError(f"{option}: {exc.problem}") from None
+
+
 def parse_camera(spec: str, default_resolution: tuple[int, int]) -> RenderProduct:
     """``PATH[:WxH[:name]]`` -> :class:`RenderProduct` (resolution defaults to ``default_resolution``)."""
     match = _CAMERA.match(spec.strip())
     if not match or match.group("path") in ("", "/"):
         raise OptionError(f"--camera '{spec}': expected PATH[:WIDTHxHEIGHT[:name]], e.g. /World/Cam:640x480:front")
-    if match.group("w"):
-        width, height = int(match.group("w")), int(match.group("h"))
-        if width < 1 or height < 1:
-            raise OptionError(f"--camera '{spec}': width and height must be at least 1")
-    else:
-        width, height = default_resolution
-    return RenderProduct(match.group("path"), width, height, match.group("name"))
+    width, height = (int(match.group("w")), int(match.group("h"))) if match.group("w") else default_resolution
+    try:
+        return RenderProduct(match.group("path"), width, height, match.group("name"))
+    except InvalidValue as exc:
+        raise OptionError(f"--camera '{spec}': {exc}") from None
 
 
 @dataclass
@@ -55,9 +64,8 @@ class RecordOptions:
         if self.cameras:
             config.render_products = [parse_camera(spec, config.resolution) for spec in self.cameras]
         if self.frames is not None:
-            if self.frames < 0:
-                raise OptionError(f"--frames {self.frames}: must be >= 0 (0 = until stopped)")
-            config.frames = self.frames
+            with _option(f"--frames {self.frames}"):
+                config.frames = self.frames
         if self.writer is not None and self.writer != config.writer_name:
             if config.writer_params:
                 notes.append(
@@ -77,9 +85,8 @@ class RecordOptions:
         if self.classes is not None:
             config.classes = str(self.classes)
         if self.seed is not None:
-            if self.seed < 0:
-                raise OptionError(f"--seed {self.seed}: must be >= 0")
-            config.seed = self.seed
+            with _option(f"--seed {self.seed}"):
+                config.seed = self.seed
         return notes
 
     def _apply_annotators(self, config: RecorderConfig) -> None:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import copy
 import os
+import secrets
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+from omni.sdg_studio.core.bounds import Bounded
 from omni.sdg_studio.core.render_backend import RenderProduct
 
 #: BasicWriter flags the recorder window shows, in its order (``default_config.json``).
@@ -91,8 +93,10 @@ class S3Config:
 
 
 @dataclass
-class CameraJitter:
+class CameraJitter(Bounded):
     """Per-frame random camera offsets: translation up to ``position`` stage units, rotation up to ``rotation``°."""
+
+    minimums: ClassVar = {"position": 0.0, "rotation": 0.0}
 
     position: float = 0.0
     rotation: float = 0.0
@@ -103,14 +107,17 @@ class CameraJitter:
 
 
 @dataclass
-class RecorderConfig:
+class RecorderConfig(Bounded):
     """Everything a recording needs except the stage.
 
     ``writer_params`` holds the chosen writer's keyword arguments; for BasicWriter the 20 flags live in
     ``basic_writer_params`` (as in the recorder window) and ``writer_params`` holds any others
     (``frame_padding``, ``semantic_types``, ...). ``custom_writer_name``, ``custom_params_path`` and
-    ``config_file`` are the window's fields, kept so a loaded config saves back unchanged.
+    ``config_file`` are the window's fields, kept so a loaded config saves back unchanged. Frames,
+    subframes and seed are never negative; the resolution is at least 1x1.
     """
+
+    minimums: ClassVar = {"frames": 0, "rt_subframes": 0, "seed": 0, "resolution": 1}
 
     render_products: list[RenderProduct] = field(default_factory=list)
     frames: int = 0  # 0 = until stopped
@@ -140,3 +147,10 @@ class RecorderConfig:
     def copy(self) -> RecorderConfig:
         """A deep copy (the model edits configs in place)."""
         return copy.deepcopy(self)
+
+    def seeded(self) -> tuple[RecorderConfig, int]:
+        """A copy whose seed is set (this config's, else one drawn from the OS), and that seed."""
+        config = self.copy()
+        if config.seed is None:
+            config.seed = secrets.randbelow(2**31)
+        return config, config.seed

@@ -8,21 +8,22 @@ recorder JSON has no place for).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from omni.sdg_studio.core.fields import FieldReader
 from omni.sdg_studio.core.recorder.config import (
     RENDER_BACKENDS,
     CameraJitter,
     OutputPolicy,
     RecorderConfig,
 )
-from omni.sdg_studio.core.recorder.fields import FieldReader
 
 BLOCK_KEY = "sdg_studio"
 BLOCK_KEYS = ("policy", "seed", "backend", "camera_jitter", "classes", "writer_params")
 
 
-def read_extension_block(reader: FieldReader, data: dict[str, Any], config: RecorderConfig) -> bool:
+def read_extension_block(reader: FieldReader, data: Mapping[str, Any], config: RecorderConfig) -> bool:
     """Apply ``data["sdg_studio"]`` to ``config``; return whether it held ``writer_params``."""
     if BLOCK_KEY not in data:
         return False
@@ -33,17 +34,18 @@ def read_extension_block(reader: FieldReader, data: dict[str, Any], config: Reco
         value = reader.as_choice((*path, "policy"), block["policy"], [p.value for p in OutputPolicy])
         config.output.policy = OutputPolicy(value)
     if block.get("seed") is not None:
-        config.seed = reader.as_int((*path, "seed"), block["seed"], minimum=0)
+        with reader.at((*path, "seed")):
+            config.seed = reader.as_int((*path, "seed"), block["seed"])
     if "backend" in block:
         config.backend = reader.as_choice((*path, "backend"), block["backend"], RENDER_BACKENDS)
     if "camera_jitter" in block:
         jitter_path = (*path, "camera_jitter")
         jitter = reader.as_mapping(jitter_path, block["camera_jitter"])
         reader.warn_unknown_keys(jitter_path, jitter, ("position", "rotation"))
-        config.camera_jitter = CameraJitter(
-            position=reader.as_number((*jitter_path, "position"), jitter.get("position", 0.0), minimum=0.0),
-            rotation=reader.as_number((*jitter_path, "rotation"), jitter.get("rotation", 0.0), minimum=0.0),
-        )
+        position = reader.as_number((*jitter_path, "position"), jitter.get("position", 0.0))
+        rotation = reader.as_number((*jitter_path, "rotation"), jitter.get("rotation", 0.0))
+        with reader.at(jitter_path, position="position", rotation="rotation"):
+            config.camera_jitter = CameraJitter(position, rotation)
     if "classes" in block:
         config.classes = reader.as_str((*path, "classes"), block["classes"])
     if "writer_params" in block:

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from omni.sdg_studio.core.atomic import atomic_write_text
 from omni.sdg_studio.core.config_document import ConfigDocument, load_document
+from omni.sdg_studio.core.fields import FieldReader
 from omni.sdg_studio.core.recorder.config import (
     BASIC_WRITER,
     BASIC_WRITER_FLAGS,
@@ -29,7 +31,6 @@ from omni.sdg_studio.core.recorder.config import (
     RecorderConfig,
 )
 from omni.sdg_studio.core.recorder.extension_block import BLOCK_KEY, extension_block, read_extension_block
-from omni.sdg_studio.core.recorder.fields import FieldReader
 from omni.sdg_studio.core.render_backend import RenderProduct
 
 #: Keys the recorder window reads (``_load_config``), plus the legacy ``use_s3`` flag.
@@ -72,9 +73,11 @@ def config_from_isaac(doc: ConfigDocument, reader: FieldReader | None = None) ->
         if not config.writer_name:
             raise doc.error(("writer_name",), "must name a writer, e.g. BasicWriter")
     if "num_frames" in data:
-        config.frames = reader.as_int(("num_frames",), data["num_frames"], minimum=0)
+        with reader.at(("num_frames",)):
+            config.frames = reader.as_int(("num_frames",), data["num_frames"])
     if "rt_subframes" in data:
-        config.rt_subframes = reader.as_int(("rt_subframes",), data["rt_subframes"], minimum=0)
+        with reader.at(("rt_subframes",)):
+            config.rt_subframes = reader.as_int(("rt_subframes",), data["rt_subframes"])
     if "control_timeline" in data:
         config.control_timeline = reader.as_bool(("control_timeline",), data["control_timeline"])
     if "out_working_dir" in data:
@@ -111,7 +114,7 @@ def config_from_isaac(doc: ConfigDocument, reader: FieldReader | None = None) ->
     return config
 
 
-def _storage(reader: FieldReader, data: dict[str, Any]) -> str:
+def _storage(reader: FieldReader, data: Mapping[str, Any]) -> str:
     backend_type = data.get("backend_type")
     if backend_type in STORAGE_BACKENDS:
         return backend_type
@@ -147,14 +150,14 @@ def _read_rp_data(reader: FieldReader, value: Any) -> list[RenderProduct]:
         path = ("rp_data", index)
         row = reader.as_list(path, row_value)
         if len(row) not in (3, 4):
-            raise reader.doc.error(path, f"expected [camera_path, width, height(, name)], got {len(row)} values")
+            raise reader.error(path, f"expected [camera_path, width, height(, name)], got {len(row)} values")
         camera = reader.as_str((*path, 0), row[0])
         if not camera.startswith("/"):
-            raise reader.doc.error((*path, 0), f"camera path '{camera}' must be absolute (start with '/')")
-        width = reader.as_int((*path, 1), row[1], minimum=1)
-        height = reader.as_int((*path, 2), row[2], minimum=1)
+            raise reader.error((*path, 0), f"camera path '{camera}' must be absolute (start with '/')")
+        width, height = reader.as_int((*path, 1), row[1]), reader.as_int((*path, 2), row[2])
         name = reader.as_str((*path, 3), row[3]) if len(row) == 4 else ""
-        products.append(RenderProduct(camera, width, height, name or None))
+        with reader.at(path, width=1, height=2):
+            products.append(RenderProduct(camera, width, height, name or None))
     return products
 
 

@@ -7,9 +7,9 @@ from enum import Enum
 from pathlib import Path
 
 from omni.sdg_studio.core.config_document import ConfigDocument, ConfigError, FieldPath, load_document
+from omni.sdg_studio.core.fields import ConfigWarning, FieldReader
 from omni.sdg_studio.core.recorder.config import BASIC_WRITER, BASIC_WRITER_FLAGS, RecorderConfig
 from omni.sdg_studio.core.recorder.extension_block import BLOCK_KEY
-from omni.sdg_studio.core.recorder.fields import ConfigWarning, FieldReader
 from omni.sdg_studio.core.recorder.isaac_format import ISAAC_ONLY_KEYS, config_from_isaac
 from omni.sdg_studio.core.recorder.offline_format import OFFLINE_ONLY_KEYS, config_from_offline
 

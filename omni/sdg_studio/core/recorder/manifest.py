@@ -21,7 +21,11 @@ from typing import Any
 from omni.sdg_studio import __version__
 from omni.sdg_studio.core.atomic import atomic_write_text
 from omni.sdg_studio.core.errors import SdgStudioError
-from omni.sdg_studio.core.recorder.output_policy import MANIFEST_NAME
+from omni.sdg_studio.core.recorder.backend_session import render_product_names
+from omni.sdg_studio.core.recorder.config import RecorderConfig
+from omni.sdg_studio.core.recorder.isaac_format import config_to_isaac
+from omni.sdg_studio.core.recorder.output_policy import MANIFEST_NAME, OutputFolderError
+from omni.sdg_studio.core.recorder.session import write_error_message
 
 FORMAT = "sdg_studio.recording"
 FORMAT_VERSION = 1
@@ -82,6 +86,30 @@ class Manifest:
     frames: dict[int, list[str]] = field(default_factory=dict)  # done frame -> files relative to output_dir
     end_files: list[str] = field(default_factory=list)
     _owner: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    @classmethod
+    def start(cls, output_dir: Path, stage: str, config: RecorderConfig, seed: int) -> Manifest:
+        """The manifest of a new recording of ``stage`` with ``config`` (run with ``seed``), saved in ``output_dir``.
+
+        A failed save is an :class:`OutputFolderError` saying why (full disk, read-only, ...)."""
+        names = render_product_names(config.render_products)
+        manifest = cls(
+            output_dir=output_dir,
+            stage=stage,
+            config=config_to_isaac(config),
+            seed=seed,
+            backend=config.backend,
+            render_products=[
+                {"name": n, "camera": p.camera, "width": p.width, "height": p.height}
+                for n, p in zip(names, config.render_products, strict=True)
+            ],
+            frames_requested=config.frames,
+        )
+        try:
+            manifest.save()
+        except OSError as exc:
+            raise OutputFolderError(write_error_message(exc, output_dir)) from None
+        return manifest
 
     @property
     def path(self) -> Path:

@@ -8,7 +8,7 @@ session made by ``session_factory`` (Replicator inside Kit, the embedded backend
 from __future__ import annotations
 
 import asyncio
-import secrets
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from pxr import Usd, UsdGeom
 
 from omni.sdg_studio.core.errors import SdgStudioError
+from omni.sdg_studio.core.fields import ConfigWarning
 from omni.sdg_studio.core.recorder.backend_session import render_product_names
 from omni.sdg_studio.core.recorder.config import (
     BASIC_WRITER,
@@ -26,20 +27,21 @@ from omni.sdg_studio.core.recorder.config import (
     OutputPolicy,
     RecorderConfig,
 )
-from omni.sdg_studio.core.recorder.fields import ConfigWarning
-from omni.sdg_studio.core.recorder.isaac_format import config_to_isaac, isaac_default_config, save_isaac_config
+from omni.sdg_studio.core.recorder.isaac_format import isaac_default_config, save_isaac_config
 from omni.sdg_studio.core.recorder.job import FrameProgress, JobState, RecorderJob
 from omni.sdg_studio.core.recorder.loading import load_recorder_config
 from omni.sdg_studio.core.recorder.manifest import Manifest
-from omni.sdg_studio.core.recorder.output_policy import OutputFolderError, choose_output_folder, prepare_output_folder
+from omni.sdg_studio.core.recorder.output_policy import choose_output_folder, prepare_output_folder
 from omni.sdg_studio.core.recorder.precheck import PrecheckIssue, precheck
-from omni.sdg_studio.core.recorder.session import AsyncCaptureSession, write_error_message
+from omni.sdg_studio.core.recorder.session import AsyncCaptureSession
 from omni.sdg_studio.core.recorder.writer_annotators import writer_annotators
 from omni.sdg_studio.core.render_backend import RenderProduct
 
 #: Builds the capture session for a run: (config with a seed, resolved output folder, stage) -> session.
 SessionFactory = Callable[[RecorderConfig, Path, Usd.Stage], AsyncCaptureSession]
 BUILTIN_WRITERS = ("BasicWriter", "KittiWriter", "CocoWriter")
+
+logger = logging.getLogger(__name__)
 
 
 class ParamSpec(Protocol):
@@ -94,14 +96,12 @@ class RecorderModel:
         last_config_path: Path | None = None,
         writer_names: Callable[[], Sequence[str]] = lambda: BUILTIN_WRITERS,
         param_specs: Callable[[str], Sequence[ParamSpec]] = lambda name: (),
-        log: Callable[[str], None] = print,
     ) -> None:
         self.session_factory = session_factory
         self.stage_provider = stage_provider
         self.last_config_path = last_config_path
         self._writer_names = writer_names
         self._param_specs = param_specs
-        self.log = log
         self.config = isaac_default_config()
         self.warnings: list[ConfigWarning] = []
         self.job: RecorderJob | None = None
@@ -115,7 +115,7 @@ class RecorderModel:
             try:
                 self.load_config(last_config_path)
             except SdgStudioError as exc:  # a damaged last config must not keep the window from opening
-                self.log(f"[SDG Studio] last recorder config not loaded: {exc}")
+                logger.warning("last recorder config not loaded: %s", exc)
 
     # -- change notification ----------------------------------------------------------------------
     def subscribe(self, callback: Callable[[], None]) -> Callable[[], None]:
@@ -164,10 +164,8 @@ class RecorderModel:
         height: int | None = None,
         name: str | None = None,
     ) -> None:
-        """Change fields of row ``index``; sizes below 1 are refused."""
+        """Change fields of row ``index``; sizes below 1 are refused (:class:`InvalidValue`)."""
         old = self.config.render_products[index]
-        if (width is not None and width < 1) or (height is not None and height < 1):
-            raise SdgStudioError(f"render product {index}: width and height must be at least 1")
         self.config.render_products[index] = RenderProduct(
             camera if camera is not None else old.camera,
             width if width is not None else old.width,
@@ -260,12 +258,8 @@ class RecorderModel:
         self, *, frames: int | None = None, rt_subframes: int | None = None, control_timeline: bool | None = None
     ) -> None:
         if frames is not None:
-            if frames < 0:
-                raise SdgStudioError("number of frames must be >= 0 (0 = until stopped)")
             self.config.frames = frames
         if rt_subframes is not None:
-            if rt_subframes < 0:
-                raise SdgStudioError("RTSubframes must be >= 0")
             self.config.rt_subframes = rt_subframes
         if control_timeline is not None:
             self.config.control_timeline = control_timeline
@@ -279,7 +273,7 @@ class RecorderModel:
         self.warnings = loaded.warnings
         self._params_by_writer = {}
         for warning in loaded.warnings:
-            self.log(f"[SDG Studio] {warning}")
+            logger.warning("%s", warning)
         self._changed()
 
     def save_config(self, path: Path) -> Path:
@@ -297,7 +291,7 @@ class RecorderModel:
         try:
             save_isaac_config(self.config, self.last_config_path)
         except OSError as exc:
-            self.log(f"[SDG Studio] the recorder configuration was not remembered: {exc}")
+            logger.warning("the recorder configuration was not remembered: %s", exc)
             return False
         return True
 
@@ -350,11 +344,9 @@ class RecorderModel:
         report.require(strict=False)
         self.pending_issues = []
         for issue in report.issues:
-            self.log(f"[SDG Studio][Recorder] {issue}")
-        config = self.config.copy()
+            logger.warning("%s", issue)
+        config, seed = self.config.seeded()
         config.render_products = report.render_products
-        if config.seed is None:
-            config.seed = secrets.randbelow(2**31)
         self.save_last_config()
         self.message = f"preparing the output folder {config.output.path}"
         self._changed()
@@ -362,22 +354,7 @@ class RecorderModel:
         output_dir = await asyncio.to_thread(self._prepare_output, config)
         manifest = None
         if config.storage == DISK_BACKEND:
-            manifest = Manifest(
-                output_dir=output_dir,
-                stage=stage.GetRootLayer().identifier,
-                config=config_to_isaac(config),
-                seed=config.seed,
-                backend=config.backend,
-                render_products=[
-                    {"name": n, "camera": p.camera, "width": p.width, "height": p.height}
-                    for n, p in zip(render_product_names(config.render_products), config.render_products, strict=True)
-                ],
-                frames_requested=config.frames,
-            )
-            try:
-                manifest.save()
-            except OSError as exc:
-                raise OutputFolderError(write_error_message(exc, output_dir)) from None
+            manifest = Manifest.start(output_dir, stage.GetRootLayer().identifier, config, seed)
         self.output_dir = output_dir
         self.progress = None
         self.message = ""
@@ -400,7 +377,8 @@ class RecorderModel:
             self.message = job.message
         elif state.ended:
             self.message = f"{state.value}: {job.frames_done} frames in {self.output_dir}"
-        self.log(f"[SDG Studio][Recorder] {state.value}" + (f": {job.message}" if job.message else ""))
+        level = logging.ERROR if state is JobState.FAILED else logging.INFO
+        logger.log(level, "recording %s%s", state.value, f": {job.message}" if job.message else "")
         self._changed()
 
     def _on_progress(self, progress: FrameProgress) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from omni.sdg_studio.core.config_document import ConfigDocument
+from omni.sdg_studio.core.fields import FieldReader
 from omni.sdg_studio.core.recorder.config import (
     BASIC_WRITER,
     BASIC_WRITER_FLAGS,
@@ -20,7 +21,6 @@ from omni.sdg_studio.core.recorder.config import (
     RecorderConfig,
 )
 from omni.sdg_studio.core.recorder.extension_block import BLOCK_KEY, read_extension_block
-from omni.sdg_studio.core.recorder.fields import FieldReader
 
 #: Keys the recorder uses.
 OFFLINE_KEYS = ("resolution", "num_frames", "rt_subframes", "writer", "writer_config", "backend_type", "backend_params")
@@ -59,14 +59,17 @@ def config_from_offline(doc: ConfigDocument, reader: FieldReader | None = None) 
             reader.warn_unknown_keys((), {key: value}, (*OFFLINE_KEYS, *SCENE_KEYS))
     merged = {**DEFAULTS, **data}
     config = RecorderConfig(render_products=[])
-    config.resolution = reader.as_resolution(("resolution",), merged["resolution"])
-    config.frames = reader.as_int(("num_frames",), merged["num_frames"], minimum=0)
-    config.rt_subframes = reader.as_int(("rt_subframes",), merged["rt_subframes"], minimum=0)
+    with reader.at(("resolution",)):
+        config.resolution = reader.as_resolution(("resolution",), merged["resolution"])
+    with reader.at(("num_frames",)):
+        config.frames = reader.as_int(("num_frames",), merged["num_frames"])
+    with reader.at(("rt_subframes",)):
+        config.rt_subframes = reader.as_int(("rt_subframes",), merged["rt_subframes"])
     config.writer_name = reader.as_str(("writer",), merged["writer"])
     if not config.writer_name:
         raise doc.error(("writer",), "must name a writer, e.g. BasicWriter")
 
-    writer_config = dict(reader.as_mapping(("writer_config",), merged["writer_config"] or {}))
+    writer_config = dict(reader.as_mapping(("writer_config",), merged["writer_config"], optional=True))
     writer_output = writer_config.pop("output_dir", None)
     if config.writer_name == BASIC_WRITER:
         config.basic_writer_params = dict.fromkeys(BASIC_WRITER_FLAGS, False)
@@ -78,7 +81,7 @@ def config_from_offline(doc: ConfigDocument, reader: FieldReader | None = None) 
     backend_type = merged["backend_type"]
     if backend_type is not None:
         config.storage = reader.as_choice(("backend_type",), backend_type, STORAGE_BACKENDS)
-    backend_params = reader.as_mapping(("backend_params",), merged["backend_params"] or {})
+    backend_params = reader.as_mapping(("backend_params",), merged["backend_params"], optional=True)
     output: tuple[Any, tuple[str, str]] | None = None
     if backend_type is not None:
         if "output_dir" in backend_params:

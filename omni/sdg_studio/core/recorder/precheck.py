@@ -124,50 +124,10 @@ def precheck(
                     "lower the resolution",
                 )
             )
-
     requests = list(annotators)
     if supported is not None:
-        missing = tuple(dict.fromkeys(r.name for r in requests if r.name not in supported))
-        if missing:
-            report.issues.append(
-                PrecheckIssue(
-                    IssueKind.UNSUPPORTED_ANNOTATOR,
-                    f"{', '.join(missing)}: not produced by this backend",
-                    f"turn {'it' if len(missing) == 1 else 'them'} off; available: {', '.join(supported)}",
-                    annotators=missing,
-                )
-            )
-    semantic = [r for r in requests if r.name in LABEL_ANNOTATORS]
-    if semantic:
-        used = stage_taxonomies(stage)
-        names = tuple(dict.fromkeys(r.name for r in semantic))
-        if not used:
-            report.issues.append(
-                PrecheckIssue(
-                    IssueKind.UNLABELED_STAGE,
-                    f"no prim on the stage carries semantic labels, so {', '.join(names)} will be empty",
-                    LABEL_HINT,
-                    annotators=names,
-                )
-            )
-        else:
-            # An annotator takes labels from any of its semantic types: it is empty only when none is used.
-            empty = [r for r in semantic if r.semantic_types and not used.intersection(r.semantic_types)]
-            by_types: dict[tuple[str, ...], list[str]] = {}
-            for request in empty:
-                by_types.setdefault(tuple(request.semantic_types), []).append(request.name)
-            for types, affected in by_types.items():
-                quoted = ", ".join(f"'{t}'" for t in types)
-                report.issues.append(
-                    PrecheckIssue(
-                        IssueKind.UNUSED_TAXONOMY,
-                        f"no prim uses the {'taxonomy' if len(types) == 1 else 'taxonomies'} {quoted} "
-                        f"(the stage uses {', '.join(sorted(used))}), so {', '.join(dict.fromkeys(affected))} "
-                        "will be empty",
-                        f"{LABEL_HINT}, or set semantic_types to one the stage uses",
-                        annotators=tuple(dict.fromkeys(affected)),
-                    )
-                )
+        report.issues.extend(_unsupported_issues(requests, supported))
+    report.issues.extend(_label_issues(stage, [r for r in requests if r.name in LABEL_ANNOTATORS]))
     if any(r.name == "skeleton_data" for r in requests) and not any(p.IsA(UsdSkel.Skeleton) for p in stage.Traverse()):
         report.issues.append(
             PrecheckIssue(
@@ -178,3 +138,54 @@ def precheck(
             )
         )
     return report
+
+
+def _unsupported_issues(requests: Sequence[AnnotatorRequest], supported: Collection[str]) -> list[PrecheckIssue]:
+    """The annotators the backend cannot produce (one issue naming them all)."""
+    missing = tuple(dict.fromkeys(r.name for r in requests if r.name not in supported))
+    if not missing:
+        return []
+    return [
+        PrecheckIssue(
+            IssueKind.UNSUPPORTED_ANNOTATOR,
+            f"{', '.join(missing)}: not produced by this backend",
+            f"turn {'it' if len(missing) == 1 else 'them'} off; available: {', '.join(supported)}",
+            annotators=missing,
+        )
+    ]
+
+
+def _label_issues(stage: Usd.Stage, semantic: Sequence[AnnotatorRequest]) -> list[PrecheckIssue]:
+    """Semantic annotators that will be empty: no labels on the stage, or none of a taxonomy they read."""
+    if not semantic:
+        return []
+    used = stage_taxonomies(stage)
+    if not used:
+        names = tuple(dict.fromkeys(r.name for r in semantic))
+        return [
+            PrecheckIssue(
+                IssueKind.UNLABELED_STAGE,
+                f"no prim on the stage carries semantic labels, so {', '.join(names)} will be empty",
+                LABEL_HINT,
+                annotators=names,
+            )
+        ]
+    # An annotator takes labels from any of its semantic types: it is empty only when none is used.
+    by_types: dict[tuple[str, ...], list[str]] = {}
+    for request in semantic:
+        if request.semantic_types and not used.intersection(request.semantic_types):
+            by_types.setdefault(tuple(request.semantic_types), []).append(request.name)
+    issues = []
+    for types, names in by_types.items():
+        affected = tuple(dict.fromkeys(names))
+        quoted = ", ".join(f"'{t}'" for t in types)
+        issues.append(
+            PrecheckIssue(
+                IssueKind.UNUSED_TAXONOMY,
+                f"no prim uses the {'taxonomy' if len(types) == 1 else 'taxonomies'} {quoted} "
+                f"(the stage uses {', '.join(sorted(used))}), so {', '.join(affected)} will be empty",
+                f"{LABEL_HINT}, or set semantic_types to one the stage uses",
+                annotators=affected,
+            )
+        )
+    return issues

@@ -1,6 +1,9 @@
-"""Set up a recording on the embedded backend: stage, output folder, writer, pre-record check, job.
+"""Set up a recording outside Kit: stage, output folder, writer, pre-record check, job.
 
->>> recording = prepare_recording("scene.usda", config)
+The caller chooses the render backend (core imports none):
+
+>>> from omni.sdg_studio.backends.embedded import SUPPORTED_ANNOTATORS, EmbeddedBackend
+>>> recording = prepare_recording("scene.usda", config, RecordingBackend(EmbeddedBackend, SUPPORTED_ANNOTATORS))
 >>> recording.job.run()
 
 Nothing is created on disk before the config, the output policy and the pre-record check pass.
@@ -8,7 +11,6 @@ Nothing is created on disk before the config, the output policy and the pre-reco
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,24 +21,19 @@ from pxr import Usd, UsdGeom
 from omni.sdg_studio.core.classes import ClassTable
 from omni.sdg_studio.core.config_document import ConfigDocument
 from omni.sdg_studio.core.errors import SdgStudioError
-from omni.sdg_studio.core.recorder.backend_session import BackendCaptureSession, FrameTimeline, render_product_names
+from omni.sdg_studio.core.recorder.backend_session import BackendCaptureSession, FrameTimeline
 from omni.sdg_studio.core.recorder.camera_jitter import CameraJitterRandomizer
 from omni.sdg_studio.core.recorder.config import S3_BACKEND, RecorderConfig
-from omni.sdg_studio.core.recorder.isaac_format import config_to_isaac
 from omni.sdg_studio.core.recorder.job import RecorderJob
 from omni.sdg_studio.core.recorder.loading import parse_recorder_config
 from omni.sdg_studio.core.recorder.manifest import Manifest
-from omni.sdg_studio.core.recorder.output_policy import (
-    OutputFolderError,
-    choose_output_folder,
-    prepare_output_folder,
-)
+from omni.sdg_studio.core.recorder.output_policy import choose_output_folder, prepare_output_folder
 from omni.sdg_studio.core.recorder.precheck import PrecheckReport, precheck
-from omni.sdg_studio.core.recorder.session import write_error_message
 from omni.sdg_studio.core.render_backend import RenderBackend, RenderProduct
 from omni.sdg_studio.core.semantics.rules_file import load_class_table
 from omni.sdg_studio.core.stage_io import open_stage
 from omni.sdg_studio.core.writers.base import Writer
+from omni.sdg_studio.core.writers.registry import get_writer
 
 
 class RecordingSetupError(SdgStudioError):
@@ -56,7 +53,15 @@ class WriterRequest:
 
 
 WriterFactory = Callable[[WriterRequest], Writer]
-BackendFactory = Callable[[Usd.Stage], RenderBackend]
+
+
+@dataclass(frozen=True)
+class RecordingBackend:
+    """The render backend a recording runs on: ``create(stage)`` makes it; ``annotators`` are those it
+    renders (``None``: any), so the pre-record check can name what it cannot produce."""
+
+    create: Callable[[Usd.Stage], RenderBackend]
+    annotators: Collection[str] | None = None
 
 
 @dataclass
@@ -114,24 +119,8 @@ def check_resumable(previous: RecorderConfig, config: RecorderConfig, where: Pat
         raise RecordingSetupError(f"cannot resume {where}: writer parameters differ ({', '.join(changed)})")
 
 
-def default_backend(stage: Usd.Stage) -> RenderBackend:
-    """The embedded ray-casting backend."""
-    from omni.sdg_studio.backends.embedded import EmbeddedBackend
-
-    return EmbeddedBackend(stage)
-
-
-def embedded_annotators() -> tuple[str, ...]:
-    """Annotators the embedded backend produces."""
-    from omni.sdg_studio.backends.embedded import SUPPORTED_ANNOTATORS
-
-    return SUPPORTED_ANNOTATORS
-
-
 def default_writer_factory(request: WriterRequest) -> Writer:
     """A writer from the writer registry (BasicWriter, KittiWriter, CocoWriter and any registered one)."""
-    from omni.sdg_studio.core.writers.registry import get_writer
-
     return get_writer(request.name).create(
         request.params,
         output_dir=request.output_dir,
@@ -141,18 +130,8 @@ def default_writer_factory(request: WriterRequest) -> Writer:
     )
 
 
-def prepare_recording(
-    stage_path: str | Path,
-    config: RecorderConfig,
-    *,
-    resume: bool = False,
-    strict: bool = False,
-    writer_factory: WriterFactory = default_writer_factory,
-    backend_factory: BackendFactory = default_backend,
-    supported_annotators: Collection[str] | None = None,
-    manifest_interval: float = 1.0,
-) -> Recording:
-    """Check everything, create the output folder and return a :class:`Recording` whose job is idle."""
+def check_host(config: RecorderConfig) -> None:
+    """Refuse what only Replicator inside Isaac Sim can do (its render backend, S3 output)."""
     if config.backend != "embedded":
         raise RecordingSetupError(
             f"backend '{config.backend}' runs inside Isaac Sim (the Synthetic Data Recorder window); "
@@ -160,72 +139,72 @@ def prepare_recording(
         )
     if config.storage == S3_BACKEND:
         raise RecordingSetupError("S3Backend needs Replicator inside Isaac Sim; the embedded backend writes to disk")
-    stage_path = Path(stage_path)
-    stage = open_stage(stage_path)
-    config = replace(config, render_products=resolved_render_products(stage, config))
-    previous: Manifest | None = None
-    if resume:
-        output_dir = config.output.path
-        previous = Manifest.load(output_dir)
-        if previous.stage != str(stage_path.resolve()):
-            raise RecordingSetupError(f"cannot resume {output_dir}: it was recorded from {previous.stage}")
-        if config.seed is not None and config.seed != previous.seed:
-            raise RecordingSetupError(f"cannot resume {output_dir}: it was recorded with seed {previous.seed}")
-        config.seed = previous.seed
-    else:
-        output_dir = choose_output_folder(config.output.path, config.output.policy)
-        if config.seed is None:
-            config.seed = secrets.randbelow(2**31)
-    assert config.seed is not None
 
-    classes = load_class_table(config.classes) if config.classes else None
-    writer = writer_factory(
-        WriterRequest(config.writer_name, output_dir, config.effective_writer_params(), config.seed, resume, classes)
-    )
-    if supported_annotators is None and backend_factory is default_backend:
-        supported_annotators = embedded_annotators()
-    report = precheck(stage, config.render_products, writer.annotators, supported_annotators)
-    report.require(strict)
-    config = replace(config, render_products=report.render_products)
-    if previous is not None:
-        check_resumable(manifest_config(previous), config, output_dir)
 
-    if previous is not None:
-        manifest = previous
-        missing = manifest.verify()
-        manifest.frames_requested = config.frames
-    else:
-        prepare_output_folder(output_dir, config.output.policy)
-        missing = []
-        names = render_product_names(config.render_products)
-        manifest = Manifest(
-            output_dir=output_dir,
-            stage=str(stage_path.resolve()),
-            config=config_to_isaac(config),
-            seed=config.seed,
-            backend=config.backend,
-            render_products=[
-                {"name": n, "camera": p.camera, "width": p.width, "height": p.height}
-                for n, p in zip(names, config.render_products, strict=True)
-            ],
-            frames_requested=config.frames,
-        )
-        try:
-            manifest.save()
-        except OSError as exc:
-            raise OutputFolderError(write_error_message(exc, output_dir)) from None
+def resumed_seed(previous: Manifest, stage_path: Path, config: RecorderConfig) -> int:
+    """The seed of the recording ``config`` resumes; raise if it was of another stage or seed."""
+    if previous.stage != str(stage_path.resolve()):
+        raise RecordingSetupError(f"cannot resume {previous.output_dir}: it was recorded from {previous.stage}")
+    if config.seed is not None and config.seed != previous.seed:
+        raise RecordingSetupError(f"cannot resume {previous.output_dir}: it was recorded with seed {previous.seed}")
+    return previous.seed
 
+
+def capture_session(
+    stage: Usd.Stage, config: RecorderConfig, seed: int, backend: RecordingBackend, writer: Writer
+) -> BackendCaptureSession:
+    """The session that renders ``config``'s render products with ``backend`` (jittered from ``seed``)."""
     randomizers = []
     if config.camera_jitter.enabled:
         cameras = [p.camera for p in config.render_products]
-        randomizers.append(CameraJitterRandomizer(stage, cameras, config.camera_jitter, config.seed))
-    session = BackendCaptureSession(
-        backend_factory(stage),
+        randomizers.append(CameraJitterRandomizer(stage, cameras, config.camera_jitter, seed))
+    return BackendCaptureSession(
+        backend.create(stage),
         writer,
         config.render_products,
         timeline=FrameTimeline.of_stage(stage) if config.control_timeline else None,
         randomizers=randomizers,
     )
+
+
+def prepare_recording(
+    stage_path: str | Path,
+    config: RecorderConfig,
+    backend: RecordingBackend,
+    *,
+    resume: bool = False,
+    strict: bool = False,
+    writer_factory: WriterFactory = default_writer_factory,
+    manifest_interval: float = 1.0,
+) -> Recording:
+    """Check everything, create the output folder and return a :class:`Recording` whose job is idle."""
+    check_host(config)
+    stage_path = Path(stage_path)
+    stage = open_stage(stage_path)
+    config = replace(config, render_products=resolved_render_products(stage, config))
+    previous = Manifest.load(config.output.path) if resume else None
+    if previous is not None:
+        output_dir, seed = previous.output_dir, resumed_seed(previous, stage_path, config)
+        config = replace(config, seed=seed)
+    else:
+        output_dir = choose_output_folder(config.output.path, config.output.policy)
+        config, seed = config.seeded()
+
+    classes = load_class_table(config.classes) if config.classes else None
+    params = config.effective_writer_params()
+    writer = writer_factory(WriterRequest(config.writer_name, output_dir, params, seed, resume, classes))
+    report = precheck(stage, config.render_products, writer.annotators, backend.annotators)
+    report.require(strict)
+    config = replace(config, render_products=report.render_products)
+    if previous is None:
+        prepare_output_folder(output_dir, config.output.policy)
+        manifest, missing = Manifest.start(output_dir, str(stage_path.resolve()), config, seed), []
+    else:
+        check_resumable(manifest_config(previous), config, output_dir)
+        manifest, missing = previous, previous.verify()
+        manifest.frames_requested = config.frames
+
+    session = capture_session(stage, config, seed, backend, writer)
     job = RecorderJob(session, config.frames, manifest, manifest_interval=manifest_interval)
     return Recording(
         stage_path=stage_path,

@@ -198,7 +198,6 @@ class SemanticEditorModel:
         self.stage: Usd.Stage | None = None
         self.rules_data: dict[str, Any] = copy.deepcopy(DEFAULT_RULES)
         self.rules_path: Path | None = None
-        self.rules_dirty = False
         self.ruleset: RuleSet | None = rules_from_data(self.rules_data)
         self.rules_error = ""
         self.selection: list[str] = []
@@ -260,7 +259,7 @@ class SemanticEditorModel:
             self.rules_data, _ = load_rules_data(path)
         except SdgStudioError as exc:
             return self._fail(exc)
-        self.rules_path, self.rules_dirty = Path(path), False
+        self.rules_path = Path(path)
         self.message = f"loaded {path}"
         self._revalidate()
         return True
@@ -277,7 +276,7 @@ class SemanticEditorModel:
         except OSError as exc:
             temp.unlink(missing_ok=True)
             return self._fail(SdgStudioError(f"{target}: cannot be written: {exc}"))
-        self.rules_path, self.rules_dirty = target, False
+        self.rules_path = target
         self.message = f"saved {target}"
         self._changed()
         return True
@@ -338,7 +337,6 @@ class SemanticEditorModel:
                 rule.pop(column, None)
         else:
             raise KeyError(column)
-        self.rules_dirty = True
         self._revalidate()
 
     @staticmethod
@@ -370,13 +368,11 @@ class SemanticEditorModel:
         while f"rule-{number}" in taken:
             number += 1
         rules.append({"id": f"rule-{number}", "match": {"glob": "*"}, "labels": "label"})
-        self.rules_dirty = True
         self._revalidate()
         return len(rules) - 1
 
     def remove_rule(self, index: int) -> None:
         del self.rules_data["rules"][index]
-        self.rules_dirty = True
         self._revalidate()
 
     def move_rule(self, index: int, offset: int) -> None:
@@ -385,12 +381,10 @@ class SemanticEditorModel:
         other = index + offset
         if 0 <= other < len(rules):
             rules[index], rules[other] = rules[other], rules[index]
-            self.rules_dirty = True
             self._revalidate()
 
     def set_default(self, key: str, value: Any) -> None:
         self.rules_data.setdefault("defaults", {})[key] = value
-        self.rules_dirty = True
         self._revalidate()
 
     # preview and apply -------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from pxr import Sdf, Usd
+from pxr import Sdf, Tf, Usd
 
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.stage_io import USD_SUFFIXES, StageError, open_stage
@@ -73,7 +73,7 @@ def open_labeled(stage_path: str | Path, labels_path: str | Path | None = None) 
         if labels_file.exists():
             try:
                 labels = Sdf.Layer.FindOrOpen(str(labels_file))
-            except Exception as exc:  # pxr raises Tf.ErrorException with a multi-line message
+            except Tf.ErrorException as exc:  # multi-line message
                 raise LabelLayerError(f"{labels_file}: cannot be read as a USD layer: {exc}") from None
             if labels is None:
                 raise LabelLayerError(f"{labels_file}: cannot be read as a USD layer")
@@ -83,7 +83,7 @@ def open_labeled(stage_path: str | Path, labels_path: str | Path | None = None) 
     root.subLayerPaths.append(str(stage_file))
     try:
         stage = Usd.Stage.Open(root)
-    except Exception as exc:
+    except Tf.ErrorException as exc:
         raise StageError(f"{stage_file}: cannot be opened with its labels layer: {exc}") from None
     return LabeledStage(stage, root, labels, stage_file, labels_file)
 
@@ -160,7 +160,7 @@ def insert_sublayer(stage: Usd.Stage, path: str | Path) -> Sdf.Layer:
         return existing
     try:
         layer = Sdf.Layer.FindOrOpen(str(file)) if file.exists() else Sdf.Layer.CreateNew(str(file))
-    except Exception as exc:  # pxr raises Tf.ErrorException
+    except Tf.ErrorException as exc:
         raise LabelLayerError(f"{file}: cannot be opened or created: {exc}") from None
     if layer is None:
         raise LabelLayerError(f"{file}: cannot be opened or created")

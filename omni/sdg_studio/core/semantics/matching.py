@@ -8,9 +8,9 @@ material are evaluated per prim with lazily computed fields.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import PurePosixPath
-from typing import Union
+from typing import Any, Union
 
 from pxr import Pcp, Sdf, Tf, Usd, UsdShade
 
@@ -237,8 +237,9 @@ def _subtree(prim: Usd.Prim) -> Usd.PrimRange:
     return Usd.PrimRange.Stage(prim.GetStage(), TRAVERSAL) if prim.IsPseudoRoot() else Usd.PrimRange(prim, TRAVERSAL)
 
 
-def _below(prim: Usd.Prim) -> Iterator[Usd.Prim]:
-    """``prim``'s descendants in pre-order (USD iterates; Python only hands them on)."""
+def _below(prim: Usd.Prim) -> Any:
+    """``prim``'s descendants in pre-order (USD iterates; Python only hands them on), as a ``Usd.PrimRange``
+    iterator (``PruneChildren()`` skips the last prim's descendants)."""
     walk = iter(_subtree(prim))
     if not prim.IsPseudoRoot():
         next(walk)

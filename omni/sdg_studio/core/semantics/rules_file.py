@@ -6,26 +6,18 @@ names the rule id. See ``config/rules/warehouse.yaml`` for a commented example o
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any
 
 import yaml
 from pxr import Sdf, Tf, Usd
 
-from omni.sdg_studio.core.classes import (
-    BACKGROUND,
-    BACKGROUND_COLOR,
-    RGBA,
-    UNLABELLED,
-    UNLABELLED_COLOR,
-    ClassTable,
-    LabelClass,
-    stable_color,
-)
+from omni.sdg_studio.core.classes import ClassTable, LabelClass
+from omni.sdg_studio.core.colors import BACKGROUND, BACKGROUND_COLOR, RGBA, UNLABELLED, UNLABELLED_COLOR, stable_color
 from omni.sdg_studio.core.config_document import ConfigDocument, FieldPath, load_document, parse_document
+from omni.sdg_studio.core.fields import FieldReader, did_you_mean
 from omni.sdg_studio.core.semantics.names import NameNormalizer
 from omni.sdg_studio.core.semantics.rules import (
     ALL_TAXONOMIES,
@@ -41,6 +33,7 @@ from omni.sdg_studio.core.semantics.rules import (
     Defaults,
     LabelTemplate,
     Match,
+    MatchKind,
     Rule,
     RuleSet,
     Scope,
@@ -80,8 +73,6 @@ RULE_KEYS = (
 )
 MATCH_KEYS = ("on", "ignore_case", *MATCH_KINDS)
 CLASS_KEYS = ("id", "color")
-
-T = TypeVar("T")
 
 
 def load_rules(path: str | Path) -> RuleSet:
@@ -126,28 +117,31 @@ def dump_rules_data(data: Any) -> str:
 
 def parse_rules(doc: ConfigDocument) -> RuleSet:
     """Validate a parsed document into a :class:`RuleSet`."""
+    read = FieldReader(doc)
     data = doc.data
     if not isinstance(data, Mapping):
-        raise doc.error((), "a rules file is a mapping with 'version' and 'rules' (and optional defaults, scope, ...)")
-    doc.check_keys((), data, TOP_KEYS)
+        raise read.error((), "a rules file is a mapping with 'version' and 'rules' (and optional defaults, scope, ...)")
+    read.check_keys((), data, TOP_KEYS)
     if "version" not in data:
-        raise doc.error((), f"missing 'version' (supported: {', '.join(map(str, SUPPORTED_VERSIONS))})")
+        raise read.error((), f"missing 'version' (supported: {', '.join(map(str, SUPPORTED_VERSIONS))})")
     version = data["version"]
     if isinstance(version, bool) or version not in SUPPORTED_VERSIONS:
-        raise doc.error(("version",), f"unsupported version {version!r} (supported: {SUPPORTED_VERSIONS})")
-    defaults = _parse_defaults(doc, _mapping(doc, ("defaults",), data.get("defaults")))
-    scope = _parse_scope(doc, _mapping(doc, ("scope",), data.get("scope")))
-    normalizer = _parse_normalize(doc, _mapping(doc, ("normalize",), data.get("normalize")), defaults.ignore_case)
+        raise read.error(("version",), f"unsupported version {version!r} (supported: {SUPPORTED_VERSIONS})")
+    defaults = _parse_defaults(read, read.as_mapping(("defaults",), data.get("defaults"), optional=True))
+    scope = _parse_scope(read, read.as_mapping(("scope",), data.get("scope"), optional=True))
+    normalizer = _parse_normalize(
+        read, read.as_mapping(("normalize",), data.get("normalize"), optional=True), defaults.ignore_case
+    )
     rules_data = data.get("rules", [])
     if not isinstance(rules_data, list):
-        raise doc.error(("rules",), "'rules' must be a list of rules")
-    rules = [_parse_rule(doc, index, item, defaults) for index, item in enumerate(rules_data)]
+        raise read.error(("rules",), "'rules' must be a list of rules")
+    rules = [_parse_rule(read, index, item, defaults) for index, item in enumerate(rules_data)]
     seen: dict[str, int] = {}
     for index, rule in enumerate(rules):
         if rule.id in seen:
-            raise doc.error(("rules", index, "id"), f"duplicate rule id '{rule.id}' (also rules[{seen[rule.id]}])")
+            raise read.error(("rules", index, "id"), f"duplicate rule id '{rule.id}' (also rules[{seen[rule.id]}])")
         seen[rule.id] = index
-    classes = _parse_classes(doc, _mapping(doc, ("classes",), data.get("classes")))
+    classes = _parse_classes(read, data.get("classes"))
     return RuleSet(
         version=int(version),
         defaults=defaults,
@@ -159,42 +153,19 @@ def parse_rules(doc: ConfigDocument) -> RuleSet:
     )
 
 
-# --- small typed readers -------------------------------------------------------------------------
+# --- typed readers of rules values ---------------------------------------------------------------
 
 
-def _mapping(doc: ConfigDocument, path: FieldPath, value: Any) -> Mapping[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise doc.error(path, f"expected a mapping, got {type(value).__name__}")
-    return value
+def _strings(read: FieldReader, path: FieldPath, value: Any) -> tuple[str, ...]:
+    """A label or a list of them (every list of strings in a rules file may be a lone string)."""
+    return tuple(read.as_strings(path, value, allow_single=True))
 
 
-def _typed(doc: ConfigDocument, path: FieldPath, value: Any, kind: type[T], what: str) -> T:
-    if (kind is int and isinstance(value, bool)) or not isinstance(value, kind):
-        raise doc.error(path, f"expected {what}, got {value!r}")
-    return cast(T, value)
-
-
-def _choice(doc: ConfigDocument, path: FieldPath, value: Any, choices: Sequence[str]) -> Any:
-    if value not in choices:
-        raise doc.error(path, f"expected one of {', '.join(choices)}; got {value!r}")
-    return value
-
-
-def _strings(doc: ConfigDocument, path: FieldPath, value: Any, *, allow_single: bool = True) -> tuple[str, ...]:
-    if allow_single and isinstance(value, str):
-        return (value,)
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise doc.error(path, f"expected a list of strings, got {value!r}")
-    return tuple(value)
-
-
-def _taxonomy(doc: ConfigDocument, path: FieldPath, value: Any) -> str:
-    taxonomy = _typed(doc, path, value, str, "a taxonomy name")
+def _taxonomy(read: FieldReader, path: FieldPath, value: Any) -> str:
+    taxonomy = read.as_str(path, value)
     problem = taxonomy_problem(taxonomy)
     if problem:
-        raise doc.error(path, problem)
+        raise read.error(path, problem)
     return taxonomy
 
 
@@ -204,190 +175,192 @@ def _known_schema_types() -> list[str]:
     return sorted(n for n in names if n)
 
 
-def _schema_types(doc: ConfigDocument, path: FieldPath, value: Any) -> tuple[str, ...]:
-    names = _strings(doc, path, value)
+def _schema_types(read: FieldReader, path: FieldPath, value: Any) -> tuple[str, ...]:
+    names = _strings(read, path, value)
     for index, name in enumerate(names):
         if Usd.SchemaRegistry.GetTypeFromName(name) == Tf.Type.Unknown:
-            close = difflib.get_close_matches(name, _known_schema_types(), n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise doc.error((*path, index), f"unknown schema type '{name}'{hint}")
+            hint = did_you_mean(name, _known_schema_types())
+            raise read.error((*path, index), f"unknown schema type '{name}'{hint}")
     return names
 
 
 # --- sections ------------------------------------------------------------------------------------
 
 
-def _parse_defaults(doc: ConfigDocument, data: Mapping[str, Any]) -> Defaults:
-    doc.check_keys(("defaults",), data, DEFAULTS_KEYS)
+def _parse_defaults(read: FieldReader, value: Any) -> Defaults:
+    data = read.as_mapping(("defaults",), value, optional=True)
+    read.check_keys(("defaults",), data, DEFAULTS_KEYS)
     base = Defaults()
     at = ("defaults",)
     return Defaults(
-        taxonomy=_taxonomy(doc, (*at, "taxonomy"), data.get("taxonomy", base.taxonomy)),
-        mode=_choice(doc, (*at, "mode"), data.get("mode", base.mode), MODES),
-        ignore_case=_typed(doc, (*at, "ignore_case"), data.get("ignore_case", base.ignore_case), bool, "true/false"),
-        prim_types=_strings(doc, (*at, "prim_types"), data.get("prim_types", [])),
-        isa=_schema_types(doc, (*at, "isa"), data.get("isa", [])),
-        instances=_choice(doc, (*at, "instances"), data.get("instances", base.instances), INSTANCE_POLICIES),
-        legacy=_choice(doc, (*at, "legacy"), data.get("legacy", base.legacy), LEGACY_POLICIES),
-        hierarchy=_choice(doc, (*at, "hierarchy"), data.get("hierarchy", base.hierarchy), HIERARCHIES),
+        taxonomy=_taxonomy(read, (*at, "taxonomy"), data.get("taxonomy", base.taxonomy)),
+        mode=read.as_choice((*at, "mode"), data.get("mode", base.mode), MODES),
+        ignore_case=read.as_bool((*at, "ignore_case"), data.get("ignore_case", base.ignore_case)),
+        prim_types=_strings(read, (*at, "prim_types"), data.get("prim_types", [])),
+        isa=_schema_types(read, (*at, "isa"), data.get("isa", [])),
+        instances=read.as_choice((*at, "instances"), data.get("instances", base.instances), INSTANCE_POLICIES),
+        legacy=read.as_choice((*at, "legacy"), data.get("legacy", base.legacy), LEGACY_POLICIES),
+        hierarchy=read.as_choice((*at, "hierarchy"), data.get("hierarchy", base.hierarchy), HIERARCHIES),
     )
 
 
-def _prim_path(doc: ConfigDocument, path: FieldPath, value: Any) -> str:
-    text = _typed(doc, path, value, str, "an absolute prim path")
+def _prim_path(read: FieldReader, path: FieldPath, value: Any) -> str:
+    text = read.as_str(path, value)
     if not Sdf.Path.IsValidPathString(text) or not (
         Sdf.Path(text).IsAbsolutePath() and Sdf.Path(text).IsAbsoluteRootOrPrimPath()
     ):
-        raise doc.error(path, f"{text!r} is not an absolute prim path (like /World/Props)")
+        raise read.error(path, f"{text!r} is not an absolute prim path (like /World/Props)")
     return text
 
 
-def _parse_scope(doc: ConfigDocument, data: Mapping[str, Any]) -> Scope:
-    doc.check_keys(("scope",), data, SCOPE_KEYS)
+def _parse_scope(read: FieldReader, value: Any) -> Scope:
+    data = read.as_mapping(("scope",), value, optional=True)
+    read.check_keys(("scope",), data, SCOPE_KEYS)
     at = ("scope",)
-    roots = _strings(doc, (*at, "roots"), data.get("roots", ["/"]))
+    roots = _strings(read, (*at, "roots"), data.get("roots", ["/"]))
     for index, root in enumerate(roots):
-        _prim_path(doc, (*at, "roots", index), root)
-    exclude = _strings(doc, (*at, "exclude"), data.get("exclude", []))
+        _prim_path(read, (*at, "roots", index), root)
+    exclude = _strings(read, (*at, "exclude"), data.get("exclude", []))
     for index, pattern in enumerate(exclude):
         if not pattern.startswith("/"):
-            raise doc.error(
+            raise read.error(
                 (*at, "exclude", index), f"exclude pattern {pattern!r} must be a path glob starting with '/'"
             )
-    include = _typed(doc, (*at, "include_descendants"), data.get("include_descendants", True), bool, "true/false")
+    include = read.as_bool((*at, "include_descendants"), data.get("include_descendants", True))
     return Scope(roots=roots, include_descendants=include, exclude=exclude)
 
 
-def _parse_normalize(doc: ConfigDocument, data: Mapping[str, Any], ignore_case: bool) -> NameNormalizer:
-    doc.check_keys(("normalize",), data, NORMALIZE_KEYS)
+def _parse_normalize(read: FieldReader, value: Any, ignore_case: bool) -> NameNormalizer:
+    data = read.as_mapping(("normalize",), value, optional=True)
+    read.check_keys(("normalize",), data, NORMALIZE_KEYS)
     at = ("normalize",)
     base = NameNormalizer()
-    flag = lambda key: _typed(doc, (*at, key), data.get(key, getattr(base, key)), bool, "true/false")  # noqa: E731
-    separators = _strings(doc, (*at, "separators"), data.get("separators", list(base.separators)))
+    flag = lambda key: read.as_bool((*at, key), data.get(key, getattr(base, key)))  # noqa: E731
+    separators = _strings(read, (*at, "separators"), data.get("separators", list(base.separators)))
     if any(not s for s in separators):
-        raise doc.error((*at, "separators"), "separators must be non-empty strings")
+        raise read.error((*at, "separators"), "separators must be non-empty strings")
     return NameNormalizer(
         separators=separators,
         camel_case=flag("camel_case"),
-        strip_prefixes=_strings(doc, (*at, "strip_prefixes"), data.get("strip_prefixes", [])),
-        strip_suffixes=_strings(doc, (*at, "strip_suffixes"), data.get("strip_suffixes", [])),
+        strip_prefixes=_strings(read, (*at, "strip_prefixes"), data.get("strip_prefixes", [])),
+        strip_suffixes=_strings(read, (*at, "strip_suffixes"), data.get("strip_suffixes", [])),
         strip_numeric=flag("strip_numeric"),
         cumulative=flag("cumulative"),
         ignore_case=ignore_case,
-        join=_typed(doc, (*at, "join"), data.get("join", base.join), str, "a string"),
-        case=_choice(doc, (*at, "case"), data.get("case", base.case), ("keep", "lower", "upper")),
+        join=read.as_str((*at, "join"), data.get("join", base.join)),
+        case=read.as_choice((*at, "case"), data.get("case", base.case), ("keep", "lower", "upper")),
     )
 
 
-def _parse_match(doc: ConfigDocument, path: FieldPath, rule_id: str, value: Any, ignore_case: bool) -> Match:
+def _parse_match(read: FieldReader, path: FieldPath, rule_id: str, value: Any, ignore_case: bool) -> Match:
     if isinstance(value, str):  # shorthand: a glob on the name
         value = {"glob": value}
     if not isinstance(value, Mapping):
-        raise doc.error(path, "a match is a mapping like {glob: '*Pallet*'} or {regex: 'SM_(?P<obj>.+)', on: name}")
+        raise read.error(path, "a match is a mapping like {glob: '*Pallet*'} or {regex: 'SM_(?P<obj>.+)', on: name}")
     # YAML 1.1 reads a bare `on` key as the boolean true.
     value = {("on" if key is True else key): item for key, item in value.items()}
-    doc.check_keys(path, value, MATCH_KEYS)
-    kinds = [k for k in MATCH_KINDS if k in value]
+    read.check_keys(path, value, MATCH_KEYS)
+    kinds: list[MatchKind] = [k for k in MATCH_KINDS if k in value]
     if len(kinds) != 1:
-        raise doc.error(path, f"a match needs exactly one of {', '.join(MATCH_KINDS)} (got {len(kinds)})")
+        raise read.error(path, f"a match needs exactly one of {', '.join(MATCH_KINDS)} (got {len(kinds)})")
     kind = kinds[0]
-    pattern = _typed(doc, (*path, kind), value[kind], str, "a pattern string")
-    on = _choice(doc, (*path, "on"), value.get("on", "name"), MATCH_FIELDS)
-    case = _typed(doc, (*path, "ignore_case"), value.get("ignore_case", ignore_case), bool, "true/false")
+    pattern = read.as_str((*path, kind), value[kind])
+    on = read.as_choice((*path, "on"), value.get("on", "name"), MATCH_FIELDS)
+    case = read.as_bool((*path, "ignore_case"), value.get("ignore_case", ignore_case))
     try:
         return Match.build(on, kind, pattern, case)
     except re.error as exc:
-        raise doc.error((*path, kind), f"rule '{rule_id}': invalid regex {pattern!r}: {exc}") from None
+        raise read.error((*path, kind), f"rule '{rule_id}': invalid regex {pattern!r}: {exc}") from None
 
 
 def _parse_matches(
-    doc: ConfigDocument, path: FieldPath, rule_id: str, value: Any, ignore_case: bool
+    read: FieldReader, path: FieldPath, rule_id: str, value: Any, ignore_case: bool
 ) -> tuple[Match, ...]:
     if value is None:
         return ()
     items = value if isinstance(value, list) else [value]
     at = (lambda i: (*path, i)) if isinstance(value, list) else (lambda i: path)
-    return tuple(_parse_match(doc, at(i), rule_id, item, ignore_case) for i, item in enumerate(items))
+    return tuple(_parse_match(read, at(i), rule_id, item, ignore_case) for i, item in enumerate(items))
 
 
 def _parse_labels(
-    doc: ConfigDocument, path: FieldPath, rule_id: str, value: Any, taxonomy: str, groups: set[str]
+    read: FieldReader, path: FieldPath, rule_id: str, value: Any, taxonomy: str, groups: set[str]
 ) -> tuple[tuple[str, tuple[LabelTemplate, ...]], ...]:
     if isinstance(value, (str, list)):  # shorthand: labels of the default taxonomy
         value = {taxonomy: value}
     if not isinstance(value, Mapping) or not value:
-        raise doc.error(path, "labels map a taxonomy to a label or a list of labels, e.g. {class: pallet}")
+        raise read.error(path, "labels map a taxonomy to a label or a list of labels, e.g. {class: pallet}")
     out = []
     for tax, labels in value.items():
-        _taxonomy(doc, (*path, tax), tax)
-        texts = _strings(doc, (*path, tax), labels)
+        _taxonomy(read, (*path, tax), tax)
+        texts = _strings(read, (*path, tax), labels)
         if not texts:
-            raise doc.error((*path, tax), "at least one label is needed (use action: remove to remove labels)")
+            raise read.error((*path, tax), "at least one label is needed (use action: remove to remove labels)")
         templates = []
         for text in texts:
             try:
                 template = LabelTemplate.parse(text.strip())
             except ValueError as exc:
-                raise doc.error((*path, tax), f"rule '{rule_id}': label {text!r}: {exc}") from None
+                raise read.error((*path, tax), f"rule '{rule_id}': label {text!r}: {exc}") from None
             for name in template.fields:
                 if name not in TEMPLATE_FIELDS and name not in groups:
                     known = ", ".join([*TEMPLATE_FIELDS, *sorted(groups)])
-                    raise doc.error((*path, tax), f"rule '{rule_id}': unknown field {{{name}}} (known: {known})")
+                    raise read.error((*path, tax), f"rule '{rule_id}': unknown field {{{name}}} (known: {known})")
             for name in template.filters:
                 if name not in TEMPLATE_FILTERS:
-                    raise doc.error(
+                    raise read.error(
                         (*path, tax), f"rule '{rule_id}': unknown filter |{name} (known: {', '.join(TEMPLATE_FILTERS)})"
                     )
             if not template.fields:
                 problem = label_problem(template.text)
                 if problem:
-                    raise doc.error((*path, tax), f"rule '{rule_id}': {problem}")
+                    raise read.error((*path, tax), f"rule '{rule_id}': {problem}")
             templates.append(template)
         out.append((str(tax), tuple(templates)))
     return tuple(out)
 
 
-def _parse_rule(doc: ConfigDocument, index: int, data: Any, defaults: Defaults) -> Rule:
+def _parse_rule(read: FieldReader, index: int, data: Any, defaults: Defaults) -> Rule:
     at: FieldPath = ("rules", index)
     if not isinstance(data, Mapping):
-        raise doc.error(at, "each rule is a mapping with at least an 'id'")
-    doc.check_keys(at, data, RULE_KEYS)
+        raise read.error(at, "each rule is a mapping with at least an 'id'")
+    read.check_keys(at, data, RULE_KEYS)
     if "id" not in data:
-        raise doc.error(at, "rule without 'id' (ids name rules in previews and errors)")
-    rule_id = _typed(doc, (*at, "id"), data["id"], str, "a rule id string")
+        raise read.error(at, "rule without 'id' (ids name rules in previews and errors)")
+    rule_id = read.as_str((*at, "id"), data["id"])
     if not rule_id.strip():
-        raise doc.error((*at, "id"), "rule id is empty")
-    ignore_case = _typed(doc, (*at, "ignore_case"), data.get("ignore_case", defaults.ignore_case), bool, "true/false")
-    matches = _parse_matches(doc, (*at, "match"), rule_id, data.get("match"), ignore_case)
-    unless = _parse_matches(doc, (*at, "unless"), rule_id, data.get("unless"), ignore_case)
+        raise read.error((*at, "id"), "rule id is empty")
+    ignore_case = read.as_bool((*at, "ignore_case"), data.get("ignore_case", defaults.ignore_case))
+    matches = _parse_matches(read, (*at, "match"), rule_id, data.get("match"), ignore_case)
+    unless = _parse_matches(read, (*at, "unless"), rule_id, data.get("unless"), ignore_case)
     groups = {name for m in matches if m.kind == "regex" for name in m.regex.groupindex}
-    taxonomy = _taxonomy(doc, (*at, "taxonomy"), data.get("taxonomy", defaults.taxonomy))
-    auto = _typed(doc, (*at, "auto"), data.get("auto", False), bool, "true/false")
-    action = _choice(doc, (*at, "action"), data.get("action", "label"), RULE_ACTIONS)
+    taxonomy = _taxonomy(read, (*at, "taxonomy"), data.get("taxonomy", defaults.taxonomy))
+    auto = read.as_bool((*at, "auto"), data.get("auto", False))
+    action = read.as_choice((*at, "action"), data.get("action", "label"), RULE_ACTIONS)
     labels: tuple[tuple[str, tuple[LabelTemplate, ...]], ...] = ()
     remove: tuple[str, ...] = ()
     if action == "label":
         if auto == ("labels" in data):
-            raise doc.error(at, f"rule '{rule_id}' needs either 'labels' or 'auto: true' (one of them)")
+            raise read.error(at, f"rule '{rule_id}' needs either 'labels' or 'auto: true' (one of them)")
         raw = {taxonomy: "{norm}"} if auto else data["labels"]
-        labels = _parse_labels(doc, (*at, "labels"), rule_id, raw, taxonomy, groups)
+        labels = _parse_labels(read, (*at, "labels"), rule_id, raw, taxonomy, groups)
     elif action == "remove":
         if auto:
-            raise doc.error((*at, "auto"), "'auto' only makes sense with action: label")
+            raise read.error((*at, "auto"), "'auto' only makes sense with action: label")
         if "labels" in data:
-            labels = _parse_labels(doc, (*at, "labels"), rule_id, data["labels"], taxonomy, set())
+            labels = _parse_labels(read, (*at, "labels"), rule_id, data["labels"], taxonomy, set())
             if any(not t.parts or t.fields for _, ts in labels for t in ts):
-                raise doc.error((*at, "labels"), f"rule '{rule_id}': labels to remove must be plain labels")
+                raise read.error((*at, "labels"), f"rule '{rule_id}': labels to remove must be plain labels")
             remove = tuple(tax for tax, _ in labels)
         else:
-            remove = _strings(doc, (*at, "taxonomies"), data.get("taxonomies", [taxonomy]))
+            remove = _strings(read, (*at, "taxonomies"), data.get("taxonomies", [taxonomy]))
             for i, tax in enumerate(remove):
                 if tax != ALL_TAXONOMIES:
-                    _taxonomy(doc, (*at, "taxonomies", i), tax)
+                    _taxonomy(read, (*at, "taxonomies", i), tax)
     elif "labels" in data or auto:
-        raise doc.error(at, f"rule '{rule_id}': an exclude rule takes no labels")
+        raise read.error(at, f"rule '{rule_id}': an exclude rule takes no labels")
     if "taxonomies" in data and (action != "remove" or "labels" in data):
-        raise doc.error((*at, "taxonomies"), "'taxonomies' is for remove rules without 'labels'")
+        raise read.error((*at, "taxonomies"), "'taxonomies' is for remove rules without 'labels'")
     return Rule(
         id=rule_id,
         order=index,
@@ -396,50 +369,51 @@ def _parse_rule(doc: ConfigDocument, index: int, data: Any, defaults: Defaults) 
         unless=unless,
         labels=labels,
         remove_taxonomies=remove,
-        priority=_typed(doc, (*at, "priority"), data.get("priority", 0), int, "an integer"),
-        mode=_choice(doc, (*at, "mode"), data.get("mode", defaults.mode), MODES),
-        hierarchy=_choice(doc, (*at, "hierarchy"), data.get("hierarchy", defaults.hierarchy), HIERARCHIES),
-        prim_types=_strings(doc, (*at, "prim_types"), data["prim_types"])
+        priority=read.as_int((*at, "priority"), data.get("priority", 0)),
+        mode=read.as_choice((*at, "mode"), data.get("mode", defaults.mode), MODES),
+        hierarchy=read.as_choice((*at, "hierarchy"), data.get("hierarchy", defaults.hierarchy), HIERARCHIES),
+        prim_types=_strings(read, (*at, "prim_types"), data["prim_types"])
         if "prim_types" in data
         else defaults.prim_types,
-        isa=_schema_types(doc, (*at, "isa"), data["isa"]) if "isa" in data else defaults.isa,
+        isa=_schema_types(read, (*at, "isa"), data["isa"]) if "isa" in data else defaults.isa,
     )
 
 
-def _color(doc: ConfigDocument, path: FieldPath, value: Any) -> RGBA:
+def _color(read: FieldReader, path: FieldPath, value: Any) -> RGBA:
     if (
         not isinstance(value, list)
         or len(value) not in (3, 4)
         or not all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in value)
     ):
-        raise doc.error(path, f"a color is [r, g, b] or [r, g, b, a] with integers 0-255, got {value!r}")
+        raise read.error(path, f"a color is [r, g, b] or [r, g, b, a] with integers 0-255, got {value!r}")
     rgba = (value[0], value[1], value[2], value[3] if len(value) == 4 else 255)
     if rgba in (BACKGROUND_COLOR, UNLABELLED_COLOR):
-        raise doc.error(path, f"{list(rgba)} is reserved for {BACKGROUND if rgba == BACKGROUND_COLOR else UNLABELLED}")
+        raise read.error(path, f"{list(rgba)} is reserved for {BACKGROUND if rgba == BACKGROUND_COLOR else UNLABELLED}")
     return rgba
 
 
-def _parse_classes(doc: ConfigDocument, data: Mapping[str, Any]) -> list[LabelClass]:
+def _parse_classes(read: FieldReader, value: Any) -> list[LabelClass]:
+    data = read.as_mapping(("classes",), value, optional=True)
     listed: list[tuple[str, int | None, RGBA | None]] = []
     for name, spec in data.items():
         at = ("classes", name)
         problem = label_problem(str(name))
         if problem:
-            raise doc.error(at, problem)
+            raise read.error(at, problem)
         if name in (BACKGROUND, UNLABELLED):
-            raise doc.error(at, f"{name} is a reserved class name")
-        spec = _mapping(doc, at, spec)
-        doc.check_keys(at, spec, CLASS_KEYS)
-        class_id = _typed(doc, (*at, "id"), spec["id"], int, "an integer id") if "id" in spec else None
+            raise read.error(at, f"{name} is a reserved class name")
+        spec = read.as_mapping(at, spec, optional=True)
+        read.check_keys(at, spec, CLASS_KEYS)
+        class_id = read.as_int((*at, "id"), spec["id"]) if "id" in spec else None
         if class_id is not None and class_id < 1:
-            raise doc.error((*at, "id"), f"class ids start at 1, got {class_id}")
-        color = _color(doc, (*at, "color"), spec["color"]) if "color" in spec else None
+            raise read.error((*at, "id"), f"class ids start at 1, got {class_id}")
+        color = _color(read, (*at, "color"), spec["color"]) if "color" in spec else None
         listed.append((str(name), class_id, color))
     taken: dict[int, str] = {}
     for name, class_id, _ in listed:
         if class_id is not None:
             if class_id in taken:
-                raise doc.error(("classes", name, "id"), f"id {class_id} is already used by class '{taken[class_id]}'")
+                raise read.error(("classes", name, "id"), f"id {class_id} is already used by class '{taken[class_id]}'")
             taken[class_id] = name
     out, next_id = [], 1
     for name, class_id, color in listed:

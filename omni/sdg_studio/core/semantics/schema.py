@@ -124,12 +124,6 @@ def direct_labels(prim: Usd.Prim, time: Usd.TimeCode | float | None = None) -> L
     return {tax: tuple(labels) for tax, labels in out.items()}
 
 
-def has_any_labels(prim: Usd.Prim) -> bool:
-    """True if ``prim`` carries either schema directly (even with an empty label list)."""
-    tokens = prim.GetPrimTypeInfo().GetAppliedAPISchemas()
-    return any(t.startswith((LABELS_API_PREFIX, LEGACY_API_PREFIX)) for t in tokens) or bool(legacy_instances(prim))
-
-
 def inherited_labels(prim: Usd.Prim, time: Usd.TimeCode | float | None = None) -> Labels:
     """Labels of ``prim`` and all its ancestors, ancestors first, per taxonomy (as annotators merge them)."""
     chain = []

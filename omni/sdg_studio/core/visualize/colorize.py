@@ -13,7 +13,7 @@ from enum import Enum
 import numpy as np
 
 from omni.sdg_studio.core.visualize.normalize import AnnotatorDataError, Segmentation
-from omni.sdg_studio.core.visualize.palette import LabelPalette, PaintedIds, paint_ids
+from omni.sdg_studio.core.visualize.palette import LabelPalette, PaintedIds, paint_labels
 
 #: Background of depth where nothing was hit (inf) and of normals where there is no surface.
 BACKGROUND_RGBA = (0, 0, 0, 255)
@@ -148,7 +148,7 @@ def _hsv_to_rgb(h: np.ndarray, s: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 def colorize_segmentation(seg: Segmentation, palette: LabelPalette) -> PaintedIds:
     """Paint a segmentation with stable colors: semantic by label, instance by prim path."""
-    return paint_ids(seg.ids, palette.colors(seg.labels))
+    return paint_labels(seg.ids, palette.colors(seg.labels))
 
 
 def heat_color(ratio: float) -> tuple[int, int, int, int]:
@@ -163,8 +163,4 @@ def heat_color(ratio: float) -> tuple[int, int, int, int]:
 def colorize_occlusion(instance_ids: np.ndarray, ratios: dict[int, float]) -> PaintedIds:
     """Paint every instance with its occlusion ratio (heat colors); instances without a ratio stay dark."""
     colors = {key: heat_color(ratio) for key, ratio in ratios.items()}
-    painted = paint_ids(instance_ids, colors)
-    rgba = painted.rgba
-    missing = ~np.isin(instance_ids, np.fromiter(ratios.keys(), np.int64, len(ratios)))
-    rgba[missing] = (40, 40, 40, 255)
-    return painted
+    return paint_labels(instance_ids, colors, missing=(40, 40, 40, 255))

@@ -29,7 +29,7 @@ def sample_frames(frames: Sequence[str], limit: int) -> list[str]:
     if limit == 1:
         return [frames[0]]
     picks = np.linspace(0, len(frames) - 1, limit).round().astype(int)
-    return [frames[i] for i in dict.fromkeys(picks.tolist())]
+    return [frames[int(i)] for i in dict.fromkeys(picks.tolist())]
 
 
 def thumbnail(dataset: Dataset, camera: str, frame: str, options: ViewOptions) -> Tile:

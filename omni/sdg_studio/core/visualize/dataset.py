@@ -45,15 +45,17 @@ class Dataset(ABC):
     root: Path
     kind: str
     unknown_files: list[Path] = field(default_factory=list)
+    #: camera -> frame token -> what the format keeps of that frame, both in recording order.
+    index: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
-    @abstractmethod
     def cameras(self) -> list[str]:
         """Camera (render product) names; ``""`` for a single-camera flat folder."""
+        return list(self.index)
 
-    @abstractmethod
     def frames(self, camera: str) -> list[str]:
         """Frame tokens of ``camera`` in recording order (as they appear in file names)."""
+        return list(self.index.get(camera, {}))
 
     @abstractmethod
     def files(self, camera: str, frame: str) -> dict[str, list[Path]]:

@@ -153,13 +153,6 @@ class BasicWriterDataset(Dataset):
         writer = _writer_name(root)
         return cls(root=root, kind=writer, unknown_files=unknown, index=dict(sorted(index.items())))
 
-    @property
-    def cameras(self) -> list[str]:
-        return list(self.index)
-
-    def frames(self, camera: str) -> list[str]:
-        return list(self.index.get(camera, {}))
-
     def files(self, camera: str, frame: str) -> dict[str, list[Path]]:
         return {a: list(roles.values()) for a, roles in self.index.get(camera, {}).get(frame, {}).items()}
 

@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from omni.sdg_studio.core.annotators.formats import BBOX2D_DTYPE
-from omni.sdg_studio.core.classes import BACKGROUND
+from omni.sdg_studio.core.colors import BACKGROUND
 from omni.sdg_studio.core.visualize.dataset import (
     BOOKKEEPING_FILES,
     Dataset,
@@ -140,13 +140,6 @@ class CocoDataset(Dataset):
         ]
         ordered = {cam: dict(sorted(frames.items(), key=lambda kv: kv[1].id)) for cam, frames in sorted(index.items())}
         return cls(root=root, kind="COCO", unknown_files=unknown, categories=categories, index=ordered)
-
-    @property
-    def cameras(self) -> list[str]:
-        return list(self.index)
-
-    def frames(self, camera: str) -> list[str]:
-        return list(self.index.get(camera, {}))
 
     def files(self, camera: str, frame: str) -> dict[str, list[Path]]:
         image = self.index.get(camera, {}).get(frame)

@@ -117,13 +117,6 @@ class KittiDataset(Dataset):
         ]
         return cls(root=root, kind="KittiWriter", unknown_files=unknown, index=index)
 
-    @property
-    def cameras(self) -> list[str]:
-        return list(self.index)
-
-    def frames(self, camera: str) -> list[str]:
-        return list(self.index.get(camera, {}))
-
     def files(self, camera: str, frame: str) -> dict[str, list[Path]]:
         return {a: [p] for a, p in self.index.get(camera, {}).get(frame, {}).items()}
 

@@ -9,7 +9,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw
 
-from omni.sdg_studio.core.classes import RGBA
+from omni.sdg_studio.core.colors import RGBA
 from omni.sdg_studio.core.visualize.normalize import is_reserved
 from omni.sdg_studio.core.visualize.palette import UNKNOWN_COLOR, LabelPalette
 from omni.sdg_studio.core.visualize.text import MUTED_TEXT_COLOR, TEXT_COLOR, fit_text, font

@@ -14,22 +14,17 @@ same number ``rgba.view(np.uint32)`` gives, so both kinds become an id image plu
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from omni.sdg_studio.core.classes import BACKGROUND, UNLABELLED
+from omni.sdg_studio.core.colors import BACKGROUND, INVALID, UNLABELLED, parse_rgba_key
 from omni.sdg_studio.core.errors import SdgStudioError
 
 #: Segmentation annotators and what their ``idToLabels`` values name.
 SEGMENTATION_ANNOTATORS = ("semantic_segmentation", "instance_segmentation", "instance_id_segmentation")
-#: Replicator's value for instance ids that map to no prim.
-INVALID = "INVALID"
-
-_RGBA_KEY = re.compile(r"^\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*\)$")
 
 
 class AnnotatorDataError(SdgStudioError, ValueError):
@@ -49,12 +44,9 @@ def parse_label_key(key: Any) -> tuple[int, bool]:
         text = key.strip()
         if text.isdigit():
             return int(text), False
-        match = _RGBA_KEY.match(text)
-        if match:
-            channels = [int(v) for v in match.groups()]
-            if max(channels) > 255:
-                raise ValueError(f"color key {key!r} has a channel above 255")
-            return pack_rgba(*channels), True
+        color = parse_rgba_key(text)
+        if color is not None:
+            return pack_rgba(*color), True
     if isinstance(key, tuple) and len(key) == 4:
         return pack_rgba(*key), True
     raise ValueError(f"idToLabels key {key!r} is neither an id nor an '(r, g, b, a)' color")

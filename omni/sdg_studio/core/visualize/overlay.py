@@ -13,10 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw
 
-from omni.sdg_studio.core.classes import RGBA
+from omni.sdg_studio.core.annotators.boxes import BOX_EDGES, bbox3d_corners
+from omni.sdg_studio.core.colors import RGBA
 from omni.sdg_studio.core.visualize.normalize import Boxes
 from omni.sdg_studio.core.visualize.palette import LabelPalette
-from omni.sdg_studio.core.visualize.projection import BOX_EDGES, PinholeCamera, box_corners
+from omni.sdg_studio.core.visualize.projection import CameraProjection
 from omni.sdg_studio.core.visualize.text import font
 
 
@@ -111,7 +112,7 @@ def draw_boxes_2d(image: np.ndarray, boxes: Boxes, palette: LabelPalette, *, wit
 
 
 def draw_boxes_3d(
-    image: np.ndarray, boxes: Boxes, camera: PinholeCamera, palette: LabelPalette, *, with_labels: bool = True
+    image: np.ndarray, boxes: Boxes, camera: CameraProjection, palette: LabelPalette, *, with_labels: bool = True
 ) -> BoxOverlay:
     """The 12 edges of every box projected with ``camera``; boxes with a corner behind the camera are counted
     in ``behind`` and not drawn."""
@@ -123,7 +124,7 @@ def draw_boxes_3d(
     width = _line_width(image.shape[0], len(boxes.rows))
     behind = 0
     candidates = []
-    pixels, in_front = camera.project(box_corners(boxes.rows))
+    pixels, in_front = camera.project(bbox3d_corners(boxes.rows))
     pixels = pixels * np.array([scale_x, scale_y])
     for corners, front, label in zip(pixels, in_front, boxes.labels, strict=True):
         if not front.all():

@@ -1,4 +1,4 @@
-"""Stable display colors for labels and prim paths, and the lookup table that paints id images.
+"""Stable display colors for labels and prim paths, and id images painted with them (with pixel counts).
 
 A label's color comes from the rules file's ``classes`` (a :class:`ClassTable`) when it is listed
 there, else from :func:`stable_color` of its text; prim paths always hash. Either way the color only
@@ -12,21 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from omni.sdg_studio.core.classes import (
-    BACKGROUND,
-    BACKGROUND_COLOR,
-    RGBA,
-    UNLABELLED,
-    UNLABELLED_COLOR,
-    ClassTable,
-    stable_color,
-)
-from omni.sdg_studio.core.visualize.normalize import INVALID
+from omni.sdg_studio.core.classes import ClassTable
+from omni.sdg_studio.core.colors import INVALID, RESERVED_COLORS, RGBA, UNLABELLED, id_index, paint_ids, stable_color
 
 #: Pixels whose id is missing from ``idToLabels`` (a data problem worth seeing).
 UNKNOWN_COLOR: RGBA = (255, 0, 255, 255)
-#: Largest id painted through a direct lookup table; larger ids (packed colors) use a sorted search.
-_DIRECT_LUT_LIMIT = 1 << 20
 
 
 @dataclass
@@ -37,10 +27,9 @@ class LabelPalette:
 
     def color(self, label: str) -> RGBA:
         """The color of a label (or of a comma-joined label list: its first listed label wins)."""
-        if label == BACKGROUND:
-            return BACKGROUND_COLOR
-        if label in (UNLABELLED, INVALID):
-            return UNLABELLED_COLOR
+        reserved = RESERVED_COLORS.get(UNLABELLED if label == INVALID else label)
+        if reserved is not None:
+            return reserved
         if self.classes is not None:
             if label in self.classes:
                 return self.classes.color(label)
@@ -62,31 +51,10 @@ class PaintedIds:
     unknown_pixels: int
 
 
-def paint_ids(ids: np.ndarray, colors: Mapping[int, RGBA]) -> PaintedIds:
-    """Paint an (H, W) id image with ``colors``; ids missing from ``colors`` get :data:`UNKNOWN_COLOR`."""
-    flat = ids.reshape(-1)
-    keys = np.fromiter(colors.keys(), np.int64, len(colors))
-    packed = np.array(list(colors.values()), np.uint8).reshape(-1, 4).view("<u4").reshape(-1)
-    unknown_packed = np.array([UNKNOWN_COLOR], np.uint8).view("<u4")[0]
-    top = max(int(flat.max()) if flat.size else 0, int(keys.max()) if keys.size else 0)
-    if top < _DIRECT_LUT_LIMIT:
-        lut = np.full(top + 1, unknown_packed, np.uint32)
-        lut[keys] = packed
-        out = lut[flat]
-        counts = np.bincount(flat, minlength=top + 1)
-        present = {int(k): int(counts[k]) for k in np.flatnonzero(counts)}
-        unknown = sum(count for key, count in present.items() if key not in colors)
-    elif keys.size == 0:
-        out = np.full(flat.shape, unknown_packed, np.uint32)
-        present, unknown = {}, int(flat.size)
-    else:
-        order = np.argsort(keys)
-        sorted_keys = keys[order].astype(np.uint32)
-        pos = np.minimum(np.searchsorted(sorted_keys, flat), sorted_keys.size - 1)
-        found = sorted_keys[pos] == flat
-        out = np.where(found, packed[order][pos], unknown_packed)
-        counts = np.bincount(pos[found], minlength=sorted_keys.size)
-        present = {int(sorted_keys[i]): int(counts[i]) for i in np.flatnonzero(counts)}
-        unknown = int(flat.size - np.count_nonzero(found))
-    rgba = out.astype(np.uint32, copy=False).view(np.uint8).reshape((*ids.shape, 4))
-    return PaintedIds(rgba, present, unknown)
+def paint_labels(ids: np.ndarray, colors: Mapping[int, RGBA], missing: RGBA = UNKNOWN_COLOR) -> PaintedIds:
+    """Paint an (H, W) id image with ``colors``; ids missing from ``colors`` get ``missing``."""
+    keys = list(colors)
+    index = id_index(ids, keys)
+    counts = np.bincount(index.reshape(-1), minlength=len(keys) + 1)
+    present = {keys[i]: int(counts[i]) for i in np.flatnonzero(counts[:-1])}
+    return PaintedIds(paint_ids(index, dict(enumerate(colors.values())), missing), present, int(counts[-1]))

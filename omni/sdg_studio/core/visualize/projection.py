@@ -1,4 +1,4 @@
-"""Project world points and 3D boxes to pixels with Replicator's ``camera_params``.
+"""Project world points to pixels with Replicator's ``camera_params``.
 
 Conventions (Isaac Sim's pose writer and data-visualization writer, checked against the golden
 pose-writer sample in ``shared/anchors/replicator_golden/pose_writer_pinhole``): ``cameraViewTransform``
@@ -19,17 +19,10 @@ import numpy as np
 
 from omni.sdg_studio.core.visualize.normalize import AnnotatorDataError
 
-#: Corner order: index bits (x, y, z) = (i & 1, i >> 1 & 1, i >> 2 & 1) pick min (0) or max (1).
-BOX_EDGES: tuple[tuple[int, int], ...] = (
-    (0, 1), (2, 3), (4, 5), (6, 7),  # along x
-    (0, 2), (1, 3), (4, 6), (5, 7),  # along y
-    (0, 4), (1, 5), (2, 6), (3, 7),  # along z
-)  # fmt: skip
-
 
 @dataclass(frozen=True)
-class PinholeCamera:
-    """The matrices and resolution of one ``camera_params`` record."""
+class CameraProjection:
+    """A camera as one ``camera_params`` record gives it: view and projection matrices and resolution."""
 
     view: np.ndarray  # (4, 4) world -> camera, row-vector form
     projection: np.ndarray  # (4, 4) camera -> clip, row-vector form
@@ -37,7 +30,7 @@ class PinholeCamera:
     height: int
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any], *, source: str = "camera_params") -> PinholeCamera:
+    def from_params(cls, params: Mapping[str, Any], *, source: str = "camera_params") -> CameraProjection:
         """Read ``cameraViewTransform``, ``cameraProjection`` and ``renderProductResolution``."""
         try:
             view = np.asarray(params["cameraViewTransform"], np.float64).reshape(4, 4)
@@ -63,15 +56,3 @@ class PinholeCamera:
         y_ndc = clip[..., 1] / safe_w
         pixels = np.stack([(x_ndc + 1) * self.width / 2, (1 - y_ndc) * self.height / 2], axis=-1)
         return pixels, in_front
-
-
-def box_corners(rows: np.ndarray) -> np.ndarray:
-    """World-space corners (N, 8, 3) of ``bounding_box_3d`` rows (local extents + local-to-world transform)."""
-    lo = np.stack([rows["x_min"], rows["y_min"], rows["z_min"]], axis=-1).astype(np.float64)
-    hi = np.stack([rows["x_max"], rows["y_max"], rows["z_max"]], axis=-1).astype(np.float64)
-    bits = np.array([[i & 1, i >> 1 & 1, i >> 2 & 1] for i in range(8)], np.float64)
-    local = lo[:, None, :] + bits[None, :, :] * (hi - lo)[:, None, :]
-    homogeneous = np.concatenate([local, np.ones((*local.shape[:2], 1))], axis=-1)
-    transforms = np.asarray(rows["transform"], np.float64).reshape(-1, 4, 4)
-    world = np.einsum("nci,nij->ncj", homogeneous, transforms)
-    return world[..., :3] / world[..., 3:4]

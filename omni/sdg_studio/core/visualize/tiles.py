@@ -52,7 +52,7 @@ from omni.sdg_studio.core.visualize.overlay import (
     draw_points,
 )
 from omni.sdg_studio.core.visualize.palette import LabelPalette
-from omni.sdg_studio.core.visualize.projection import PinholeCamera
+from omni.sdg_studio.core.visualize.projection import CameraProjection
 from omni.sdg_studio.core.visualize.text import TEXT_COLOR, font
 
 #: Annotators used by other tiles rather than shown on their own.
@@ -282,11 +282,11 @@ class _FrameTiles:
         shown = draw_points(_dimmed(base), pixels[in_front], colors[in_front])
         return Tile(name, shown, note=_join(f"{len(points)} points", note))
 
-    def _camera(self, name: str) -> PinholeCamera:
+    def _camera(self, name: str) -> CameraProjection:
         params = self.frame.get("camera_params")
         if not isinstance(params, Mapping):
             raise AnnotatorDataError(f"{name}: needs camera_params in the same frame to project")
-        return PinholeCamera.from_params(params)
+        return CameraProjection.from_params(params)
 
     def _black(self) -> np.ndarray:
         base, _ = self.background()

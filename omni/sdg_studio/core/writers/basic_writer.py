@@ -12,43 +12,48 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from omni.sdg_studio.core.classes import ClassTable
+from omni.sdg_studio.core.colors import RGBA, paint_ids, rgba_key
 from omni.sdg_studio.core.writers.base import AnnotatorRequest, FrameBatch
 from omni.sdg_studio.core.writers.colorize import (
     depth_to_gray,
     instance_palette,
     normals_to_rgba,
-    paint,
-    rgba_key,
     semantic_palette,
 )
-from omni.sdg_studio.core.writers.encode import image_bytes, json_bytes, write_npy
-from omni.sdg_studio.core.writers.file_writer import FileWriter, FrameDataError, resolve_semantic_types
+from omni.sdg_studio.core.writers.encode import ImageFormat, image_bytes, json_bytes, write_npy
+from omni.sdg_studio.core.writers.file_writer import (
+    FileWriter,
+    FrameDataError,
+    checked_frame_padding,
+    checked_image_format,
+    resolve_semantic_types,
+)
 from omni.sdg_studio.core.writers.params import WriterParamError
 
-ImageFormat = Literal["png", "jpg", "jpeg", "bmp", "tif", "tiff", "webp"]
-
+#: Each annotator flag, in the order BasicWriter attaches them, and the method that writes its files.
+_WRITE_METHODS: dict[str, str] = {
+    "rgb": "_write_rgb",
+    "bounding_box_2d_tight": "_write_boxes",
+    "bounding_box_2d_loose": "_write_boxes",
+    "semantic_segmentation": "_write_semantic",
+    "instance_id_segmentation": "_write_instance_id",
+    "instance_segmentation": "_write_instance",
+    "distance_to_camera": "_write_depth",
+    "distance_to_image_plane": "_write_depth",
+    "bounding_box_3d": "_write_boxes",
+    "motion_vectors": "_write_npy",
+    "occlusion": "_write_npy",
+    "normals": "_write_normals",
+    "camera_params": "_write_camera_params",
+    "pointcloud": "_write_pointcloud",
+}
 #: The annotator flags in the order BasicWriter attaches them.
-ANNOTATOR_FLAGS: tuple[str, ...] = (
-    "rgb",
-    "bounding_box_2d_tight",
-    "bounding_box_2d_loose",
-    "semantic_segmentation",
-    "instance_id_segmentation",
-    "instance_segmentation",
-    "distance_to_camera",
-    "distance_to_image_plane",
-    "bounding_box_3d",
-    "motion_vectors",
-    "occlusion",
-    "normals",
-    "camera_params",
-    "pointcloud",
-)
+ANNOTATOR_FLAGS: tuple[str, ...] = tuple(_WRITE_METHODS)
 #: Point cloud side files: (file stem suffix, info key, reshaped to (N, 4)).
 _POINTCLOUD_PARTS = (
     ("rgb", "pointRgb", True),
@@ -148,6 +153,7 @@ class BasicWriter(FileWriter):
         workers: int | None = None,
         max_frames_in_flight: int = 4,
     ) -> None:
+        flags = locals()  # the annotator flags are constructor parameters named as in ANNOTATOR_FLAGS
         super().__init__(
             output_dir,
             seed=seed,
@@ -161,29 +167,10 @@ class BasicWriter(FileWriter):
             raise WriterParamError(
                 self.name, "skeleton_data", "skeleton annotations are not available in the embedded backend"
             )
-        if image_output_format.lower() not in ImageFormat.__args__:  # type: ignore[attr-defined]
-            raise WriterParamError(self.name, "image_output_format", f"unsupported format {image_output_format!r}")
-        if isinstance(frame_padding, bool) or not isinstance(frame_padding, int) or frame_padding < 0:
-            raise WriterParamError(self.name, "frame_padding", f"must be an integer >= 0, got {frame_padding!r}")
+        self.image_output_format = checked_image_format(self.name, image_output_format)
+        self.frame_padding = checked_frame_padding(self.name, frame_padding)
         self.semantic_types = resolve_semantic_types(self.name, semantic_types, semantic_filter_predicate)
-        flags = {
-            "rgb": rgb,
-            "bounding_box_2d_tight": bounding_box_2d_tight,
-            "bounding_box_2d_loose": bounding_box_2d_loose,
-            "semantic_segmentation": semantic_segmentation,
-            "instance_id_segmentation": instance_id_segmentation,
-            "instance_segmentation": instance_segmentation,
-            "distance_to_camera": distance_to_camera,
-            "distance_to_image_plane": distance_to_image_plane,
-            "bounding_box_3d": bounding_box_3d,
-            "motion_vectors": motion_vectors,
-            "occlusion": occlusion,
-            "normals": normals,
-            "camera_params": camera_params,
-            "pointcloud": pointcloud,
-        }
         self.enabled: tuple[str, ...] = tuple(name for name in ANNOTATOR_FLAGS if flags[name])
-        self.image_output_format = image_output_format.lower()
         self.colorize = {
             "semantic_segmentation": colorize_semantic_segmentation,
             "instance_id_segmentation": colorize_instance_id_segmentation,
@@ -191,7 +178,6 @@ class BasicWriter(FileWriter):
         }
         self.colorize_depth = colorize_depth
         self.pointcloud_include_unlabelled = pointcloud_include_unlabelled
-        self.frame_padding = frame_padding
         self.use_common_output_dir = use_common_output_dir
         self._metadata_written = False
         self._requests = tuple(
@@ -203,20 +189,7 @@ class BasicWriter(FileWriter):
             for name in self.enabled
         )
         self._writers: dict[str, Callable[[Any, str, str, str], None]] = {
-            "rgb": self._write_rgb,
-            "bounding_box_2d_tight": self._write_boxes,
-            "bounding_box_2d_loose": self._write_boxes,
-            "bounding_box_3d": self._write_boxes,
-            "semantic_segmentation": self._write_semantic,
-            "instance_id_segmentation": self._write_instance_id,
-            "instance_segmentation": self._write_instance,
-            "distance_to_camera": self._write_depth,
-            "distance_to_image_plane": self._write_depth,
-            "motion_vectors": self._write_npy,
-            "occlusion": self._write_npy,
-            "normals": self._write_normals,
-            "camera_params": self._write_camera_params,
-            "pointcloud": self._write_pointcloud,
+            name: getattr(self, method) for name, method in _WRITE_METHODS.items()
         }
 
     @property
@@ -278,13 +251,11 @@ class BasicWriter(FileWriter):
         self._file(prefix, f"{name}_prim_paths", stamp, "json", lambda: json_bytes(paths))
 
     @staticmethod
-    def _segmentation_image(
-        data: np.ndarray, palette: Mapping[int, tuple[int, int, int, int]] | None, name: str
-    ) -> Callable[[], bytes]:
+    def _segmentation_image(data: np.ndarray, palette: Mapping[int, RGBA] | None, name: str) -> Callable[[], bytes]:
         if data.ndim == 3:  # already colorized by the backend
             return lambda: image_bytes(data)
         if palette is not None:
-            return lambda: image_bytes(paint(data, palette))
+            return lambda: image_bytes(paint_ids(data, palette))
         return lambda: id_png(data, name, f"colorize_{name}")
 
     @staticmethod

@@ -17,25 +17,30 @@ import os
 import random
 import string
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from omni.sdg_studio.core.atomic import atomic_write_bytes
 from omni.sdg_studio.core.classes import ClassTable, LabelClass
+from omni.sdg_studio.core.colors import FIRST_LABELED_ID, id_index, paint_ids
 from omni.sdg_studio.core.writers.base import AnnotatorRequest, FrameBatch
-from omni.sdg_studio.core.writers.colorize import label_text, paint
-from omni.sdg_studio.core.writers.encode import image_bytes, json_bytes
-from omni.sdg_studio.core.writers.file_writer import FileWriter, FrameDataError
+from omni.sdg_studio.core.writers.colorize import label_text
+from omni.sdg_studio.core.writers.encode import ImageFormat, image_bytes, json_bytes
+from omni.sdg_studio.core.writers.file_writer import (
+    FileWriter,
+    FrameDataError,
+    checked_frame_padding,
+    checked_image_format,
+)
 from omni.sdg_studio.core.writers.params import WriterParamError
-from omni.sdg_studio.core.writers.rle import encode_mask
+from omni.sdg_studio.core.writers.rle import encode_box_mask
 
-ImageFormat = Literal["png", "jpg", "jpeg", "bmp", "tif", "tiff", "webp"]
 DEFAULT_SEMANTIC_TYPES = ("class", "coco", "stuff", "thing")
-_FIRST_INSTANCE = 2  # 0 and 1 are BACKGROUND and UNLABELLED
 
 
 def camera_token(camera: str) -> str:
@@ -43,11 +48,53 @@ def camera_token(camera: str) -> str:
     return camera.lstrip("/").replace("Replicator/", "").replace("/", "-").replace("_", "-")
 
 
-def mask_bbox(mask: np.ndarray) -> list[float]:
-    """COCO box [x, y, width, height] of a mask's pixels (pixel edges, as pycocotools computes it)."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    cols = np.flatnonzero(mask.any(axis=0))
-    return [float(cols[0]), float(rows[0]), float(cols[-1] - cols[0] + 1), float(rows[-1] - rows[0] + 1)]
+@dataclass(frozen=True)
+class InstanceStats:
+    """What COCO records of one visible instance: box [x, y, width, height] (pixel edges, as pycocotools
+    computes it), pixel area and compressed-RLE segmentation."""
+
+    key: int
+    bbox: list[float]
+    area: int
+    segmentation: dict[str, object]
+
+
+def instance_statistics(ids: np.ndarray, keys: Sequence[int]) -> list[InstanceStats]:
+    """The statistics of each of ``keys`` (ascending) visible in an instance id image.
+
+    One pass over the image finds every box and area; each mask is then encoded from its box's crop,
+    instead of comparing the whole image once per instance."""
+    areas, boxes = _areas_and_boxes(ids, keys)
+    found = []
+    for key, area, (x0, y0, x1, y1) in zip(keys, areas.tolist(), boxes.tolist(), strict=True):
+        if area:
+            crop = ids[y0 : y1 + 1, x0 : x1 + 1] == key
+            bbox = [float(x0), float(y0), float(x1 - x0 + 1), float(y1 - y0 + 1)]
+            found.append(InstanceStats(key, bbox, area, encode_box_mask(crop, (x0, y0), ids.shape)))
+    return found
+
+
+def _areas_and_boxes(ids: np.ndarray, keys: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel count (K,) and inclusive pixel box (K, 4: x0, y0, x1, y1) of each of ``keys`` in an id image:
+    each pixel's position in ``keys``, counted overall, per row and per column (absent keys: area 0)."""
+    height, width = ids.shape
+    index = id_index(ids, keys)
+    slots = len(keys) + 1  # the last slot: ids that are not keys
+    areas = np.bincount(index.reshape(-1), minlength=slots)[:-1]
+    in_rows = np.bincount((index + np.arange(height)[:, None] * slots).reshape(-1), minlength=height * slots)
+    in_cols = np.bincount((index + np.arange(width)[None, :] * slots).reshape(-1), minlength=width * slots)
+    rows = in_rows.reshape(height, slots)[:, :-1] > 0
+    cols = in_cols.reshape(width, slots)[:, :-1] > 0
+    boxes = np.stack(
+        [
+            cols.argmax(axis=0),
+            rows.argmax(axis=0),
+            width - 1 - cols[::-1].argmax(axis=0),
+            height - 1 - rows[::-1].argmax(axis=0),
+        ],
+        axis=1,
+    )
+    return areas, boxes
 
 
 class CocoWriter(FileWriter):
@@ -101,18 +148,14 @@ class CocoWriter(FileWriter):
             max_frames_in_flight=max_frames_in_flight,
             s3_bucket=s3_bucket,
         )
-        if isinstance(frame_padding, bool) or not isinstance(frame_padding, int) or frame_padding < 0:
-            raise WriterParamError(self.name, "frame_padding", f"must be an integer >= 0, got {frame_padding!r}")
-        if image_output_format.lower() not in ImageFormat.__args__:  # type: ignore[attr-defined]
-            raise WriterParamError(self.name, "image_output_format", f"unsupported format {image_output_format!r}")
         if semantic_types is not None and not semantic_types:
             raise WriterParamError(self.name, "semantic_types", "must name at least one semantic type")
         if dataset_id is not None and (not dataset_id or any(c in dataset_id for c in "/\\")):
             raise WriterParamError(self.name, "dataset_id", f"{dataset_id!r} cannot be used in a file name")
         self.semantic_types = tuple(semantic_types or DEFAULT_SEMANTIC_TYPES)
         self.dataset_id = dataset_id or "".join(random.Random(seed).choices(string.ascii_lowercase, k=8))
-        self.frame_padding = frame_padding
-        self.image_output_format = image_output_format.lower()
+        self.frame_padding = checked_frame_padding(self.name, frame_padding)
+        self.image_output_format = checked_image_format(self.name, image_output_format)
         self.license_info = coco_license_info
         self.annotations_path = self.output_dir / f"coco_annotations_{self.dataset_id}.json"
         self.journal_dir = self.output_dir / f".sdg_coco_{self.dataset_id}"
@@ -173,7 +216,7 @@ class CocoWriter(FileWriter):
                 raise FrameDataError(f"{self.name}: instance_segmentation must arrive as ids, not colorized")
             categories: dict[int, str] = {}
             for key, labels in instance["info"]["idToSemantics"].items():
-                if int(key) >= _FIRST_INSTANCE and isinstance(labels, Mapping):
+                if int(key) >= FIRST_LABELED_ID and isinstance(labels, Mapping):
                     categories[int(key)] = self.category_of(labels)
             palette = {key: self.classes.color(name) for key, name in categories.items()}
             rgb_name = f"{rp_name}/rgb_{token}_{self.dataset_id}.{stamp}.{self.image_output_format}"
@@ -181,7 +224,7 @@ class CocoWriter(FileWriter):
             self.schedule_file(rgb_name, lambda rgb=rgb, fmt=fmt: image_bytes(rgb, fmt))
             self.schedule_file(
                 f"{rp_name}/panoptic_{token}_{self.dataset_id}.{stamp}.png",
-                lambda ids=ids, palette=palette: image_bytes(paint(ids, palette)[..., :3]),
+                lambda ids=ids, palette=palette: image_bytes(paint_ids(ids, palette)[..., :3]),
             )
             image = {
                 "id": batch.index * len(batch.products) + position + 1,
@@ -204,28 +247,23 @@ class CocoWriter(FileWriter):
     def _annotate(
         self, image: dict[str, Any], ids: np.ndarray, categories: Mapping[int, str], paths: Mapping[Any, str]
     ) -> None:
-        """Worker: RLE + box + area per visible instance; journal the frame, then keep it in memory.
+        """Worker: box, area and RLE (from the box's crop) per visible instance; journal the frame, then keep it.
 
         The journal entry is internal (removed by :meth:`finish`), so it is not reported as a frame file.
         """
-        annotations = []
-        present = set(np.unique(ids).tolist())
-        for key in sorted(categories):
-            if key not in present:
-                continue
-            mask = ids == key
-            annotations.append(
-                {
-                    "instance_id": key,
-                    "category": categories[key],
-                    "bbox": mask_bbox(mask),
-                    "area": int(mask.sum()),
-                    "iscrowd": 0,
-                    "bbox_mode": 1,
-                    "segmentation": encode_mask(mask),
-                    "prim_path": str(paths.get(key, paths.get(str(key), ""))),
-                }
-            )
+        annotations = [
+            {
+                "instance_id": found.key,
+                "category": categories[found.key],
+                "bbox": found.bbox,
+                "area": found.area,
+                "iscrowd": 0,
+                "bbox_mode": 1,
+                "segmentation": found.segmentation,
+                "prim_path": str(paths.get(found.key, paths.get(str(found.key), ""))),
+            }
+            for found in instance_statistics(ids, sorted(categories))
+        ]
         entry = {"image": image, "annotations": annotations}
         journal = self.journal_dir / f"{image['frame']}_{image['render_product']}.json"
         atomic_write_bytes(journal, json_bytes(entry))

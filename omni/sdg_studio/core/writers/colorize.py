@@ -12,23 +12,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from omni.sdg_studio.core.classes import (
-    BACKGROUND,
-    BACKGROUND_COLOR,
-    RGBA,
-    UNLABELLED,
-    UNLABELLED_COLOR,
-    ClassTable,
-    stable_color,
-)
-
-_RESERVED = {BACKGROUND: BACKGROUND_COLOR, UNLABELLED: UNLABELLED_COLOR}
-_DENSE_LUT_LIMIT = 1 << 20
-
-
-def rgba_key(color: Sequence[int]) -> str:
-    """The label-map key Replicator writes for a color: ``"(r, g, b, a)"``."""
-    return str(tuple(int(c) for c in color))
+from omni.sdg_studio.core.classes import ClassTable
+from omni.sdg_studio.core.colors import RESERVED_COLORS, RGBA, stable_color
 
 
 def label_text(labels: Mapping[str, str], semantic_types: Sequence[str]) -> str:
@@ -41,7 +26,7 @@ def label_text(labels: Mapping[str, str], semantic_types: Sequence[str]) -> str:
 
 def _reserved_name(labels: Mapping[str, str] | str) -> str | None:
     values = [labels] if isinstance(labels, str) else list(labels.values())
-    for name in (BACKGROUND, UNLABELLED):
+    for name in RESERVED_COLORS:
         if name in values:
             return name
     return None
@@ -64,11 +49,11 @@ def semantic_palette(
 ) -> dict[int, RGBA]:
     """Color per semantic id: reserved colors for BACKGROUND / UNLABELLED, class colors otherwise."""
     palette: dict[int, RGBA] = {}
-    used: set[RGBA] = set(_RESERVED.values())
+    used: set[RGBA] = set(RESERVED_COLORS.values())
     for key, labels in sorted(id_to_labels.items(), key=lambda item: int(item[0])):
         reserved = _reserved_name(labels)
         if reserved is not None:
-            palette[int(key)] = _RESERVED[reserved]
+            palette[int(key)] = RESERVED_COLORS[reserved]
             continue
         name = label_text(labels, semantic_types)
         palette[int(key)] = _unique(classes.color(name), name, used)
@@ -78,37 +63,11 @@ def semantic_palette(
 def instance_palette(id_to_paths: Mapping[str | int, str]) -> dict[int, RGBA]:
     """Color per instance id: reserved colors for BACKGROUND / UNLABELLED, a prim-path hash otherwise."""
     palette: dict[int, RGBA] = {}
-    used: set[RGBA] = set(_RESERVED.values())
+    used: set[RGBA] = set(RESERVED_COLORS.values())
     for key, path in sorted(id_to_paths.items(), key=lambda item: int(item[0])):
         reserved = _reserved_name(str(path))
-        palette[int(key)] = _RESERVED[reserved] if reserved else _unique(stable_color(str(path)), str(path), used)
+        palette[int(key)] = RESERVED_COLORS[reserved] if reserved else _unique(stable_color(str(path)), str(path), used)
     return palette
-
-
-def remap(ids: np.ndarray, table: Mapping[int, Sequence[int] | int], dtype: type = np.uint8) -> np.ndarray:
-    """Replace each integer id by ``table[id]`` (a value or a tuple of channels); missing ids become 0."""
-    sample = next(iter(table.values()), 0)
-    channels = () if isinstance(sample, (int, np.integer)) else (len(sample),)
-    top = int(ids.max(initial=0))
-    if top >= _DENSE_LUT_LIMIT:  # sparse huge ids: look up the distinct values only
-        values, inverse = np.unique(ids, return_inverse=True)
-        zero = 0 if not channels else (0,) * channels[0]
-        lut = np.array([table.get(int(v), zero) for v in values], dtype)
-        return lut[inverse.reshape(ids.shape)]
-    lut = np.zeros((max(top, max(table, default=0)) + 1, *channels), dtype)
-    for key, value in table.items():
-        if key >= 0:
-            lut[key] = value
-    if channels == (4,) and lut.dtype == np.uint8:  # one 32-bit gather per pixel instead of four
-        return np.take(lut.view(np.uint32).ravel(), ids).view(np.uint8).reshape(*ids.shape, 4)
-    return np.take(lut, ids, axis=0)
-
-
-def paint(ids: np.ndarray, palette: Mapping[int, RGBA]) -> np.ndarray:
-    """(H, W) integer ids to (H, W, 4) uint8 colors; ids missing from ``palette`` become (0, 0, 0, 0)."""
-    if not palette:
-        return np.zeros((*ids.shape, 4), np.uint8)
-    return remap(ids, palette, np.uint8)
 
 
 def depth_to_gray(depth: np.ndarray) -> np.ndarray:

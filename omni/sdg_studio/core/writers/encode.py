@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zlib
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Literal, get_args
 
 import numpy as np
 from PIL import Image
@@ -18,15 +18,11 @@ from PIL import Image
 PNG_COMPRESS_LEVEL = 1
 PNG_COMPRESS_TYPE = zlib.Z_RLE
 
-#: ``image_output_format`` values and the pillow format each maps to.
+#: ``image_output_format`` values (as writers' parameters declare them).
+ImageFormat = Literal["png", "jpg", "jpeg", "bmp", "tif", "tiff", "webp"]
+#: Each ``image_output_format`` and the pillow format it maps to.
 IMAGE_FORMATS: dict[str, str] = {
-    "png": "PNG",
-    "jpg": "JPEG",
-    "jpeg": "JPEG",
-    "bmp": "BMP",
-    "tif": "TIFF",
-    "tiff": "TIFF",
-    "webp": "WEBP",
+    str(name): {"jpg": "JPEG", "tif": "TIFF"}.get(str(name), str(name).upper()) for name in get_args(ImageFormat)
 }
 _OPAQUE_ONLY = {"JPEG", "BMP"}
 

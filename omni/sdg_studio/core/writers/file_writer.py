@@ -20,6 +20,7 @@ from omni.sdg_studio.core.atomic import atomic_write, atomic_write_bytes
 from omni.sdg_studio.core.classes import ClassTable
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.writers.base import AnnotatorRequest, FrameBatch
+from omni.sdg_studio.core.writers.encode import IMAGE_FORMATS
 from omni.sdg_studio.core.writers.params import WriterParamError
 from omni.sdg_studio.core.writers.pool import CompletedFrame, WritePool
 
@@ -161,6 +162,20 @@ class FileWriter:
                     raise FrameDataError(
                         f"{self.name}: frame {batch.index}, render product '{rp_name}': {exc}"
                     ) from exc
+
+
+def checked_image_format(writer: str, image_output_format: str) -> str:
+    """``image_output_format`` lower-cased, or a :class:`WriterParamError` if pillow cannot write it here."""
+    if image_output_format.lower() not in IMAGE_FORMATS:
+        raise WriterParamError(writer, "image_output_format", f"unsupported format {image_output_format!r}")
+    return image_output_format.lower()
+
+
+def checked_frame_padding(writer: str, frame_padding: int) -> int:
+    """``frame_padding`` if it is an integer >= 0, else a :class:`WriterParamError`."""
+    if isinstance(frame_padding, bool) or not isinstance(frame_padding, int) or frame_padding < 0:
+        raise WriterParamError(writer, "frame_padding", f"must be an integer >= 0, got {frame_padding!r}")
+    return frame_padding
 
 
 def resolve_semantic_types(

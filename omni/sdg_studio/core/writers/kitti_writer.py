@@ -23,14 +23,14 @@ from typing import Any
 
 import numpy as np
 
-from omni.sdg_studio.core.classes import BACKGROUND, UNLABELLED, ClassTable
+from omni.sdg_studio.core.classes import ClassTable
+from omni.sdg_studio.core.colors import BACKGROUND, RGBA, UNLABELLED, lookup, paint_ids
 from omni.sdg_studio.core.writers.base import AnnotatorRequest, FrameBatch
-from omni.sdg_studio.core.writers.colorize import instance_palette, label_text, paint, remap
+from omni.sdg_studio.core.writers.colorize import instance_palette, label_text
 from omni.sdg_studio.core.writers.encode import image_bytes
 from omni.sdg_studio.core.writers.file_writer import FileWriter, FrameDataError, resolve_semantic_types
 from omni.sdg_studio.core.writers.params import WriterParamError
 
-RGBA = tuple[int, int, int, int]
 _EPS = 1e-5
 _NO_COLOR: RGBA = (0, 0, 0, 0)
 
@@ -243,15 +243,7 @@ class KittiWriter(FileWriter):
                 "must satisfy 0 <= partly_occluded_threshold <= fully_visible_threshold <= 1",
             )
         self.semantic_types = resolve_semantic_types(self.name, semantic_types, semantic_filter_predicate)
-        if mapping_path:
-            self.mapping = KittiMapping.from_dict(self.name, "mapping_path", load_mapping_file(self.name, mapping_path))
-        elif mapping_dict:
-            self.mapping = KittiMapping.from_dict(self.name, "mapping_dict", mapping_dict)
-        elif classes is not None and classes.classes:
-            self.mapping = KittiMapping.from_table(self.name, self.classes)
-        else:  # Cityscapes indices, other labels appended (Replicator would make them unlabelled)
-            self.mapping = KittiMapping.from_dict(self.name, "mapping_dict", KITTI_LABELS)
-            self.mapping.extend = lambda label, index: KittiClass(label, index, self.classes.color(label))
+        self.mapping = self._choose_mapping(mapping_path, mapping_dict, given_classes=classes is not None)
         self.omit_semantic_type = omit_semantic_type
         self.bbox_height_threshold = bbox_height_threshold
         self.partly_occluded_threshold = partly_occluded_threshold
@@ -279,6 +271,21 @@ class KittiWriter(FileWriter):
     @property
     def annotators(self) -> tuple[AnnotatorRequest, ...]:
         return self._requests
+
+    def _choose_mapping(
+        self, mapping_path: str | None, mapping_dict: Mapping[str, Any] | None, given_classes: bool
+    ) -> KittiMapping:
+        """The file's or the dict's mapping, else the class table's, else Cityscapes' indices with other
+        labels appended (Replicator would make them unlabelled)."""
+        if mapping_path:
+            return KittiMapping.from_dict(self.name, "mapping_path", load_mapping_file(self.name, mapping_path))
+        if mapping_dict:
+            return KittiMapping.from_dict(self.name, "mapping_dict", mapping_dict)
+        if given_classes and self.classes.classes:
+            return KittiMapping.from_table(self.name, self.classes)
+        mapping = KittiMapping.from_dict(self.name, "mapping_dict", KITTI_LABELS)
+        mapping.extend = lambda label, index: KittiClass(label, index, self.classes.color(label))
+        return mapping
 
     def sub_dir(self, batch: FrameBatch, rp_name: str) -> str:
         """``<camera>`` for one render product, ``<rp>/<camera>`` for several."""
@@ -347,9 +354,9 @@ class KittiWriter(FileWriter):
         for key, labels in id_to_labels.items():
             mapped = self.mapping.lookup(label_text(labels, self.semantic_types)) or self.mapping.unlabelled
             index_lut[int(key)], color_lut[int(key)] = mapped.index, mapped.color
-        self.schedule_file(f"{folder}/semantic/{i}.png", lambda: image_bytes(remap(semantic_ids, index_lut)))
+        self.schedule_file(f"{folder}/semantic/{i}.png", lambda: image_bytes(lookup(semantic_ids, index_lut)))
         self.schedule_file(
-            f"{folder}/{self.dirs['semantic_rgb']}/{i}.png", lambda: image_bytes(paint(semantic_ids, color_lut))
+            f"{folder}/{self.dirs['semantic_rgb']}/{i}.png", lambda: image_bytes(paint_ids(semantic_ids, color_lut))
         )
 
         instance = frame["instance_segmentation"]
@@ -366,8 +373,8 @@ class KittiWriter(FileWriter):
 
         self.schedule_file(
             f"{folder}/{self.dirs['instance']}/{i}.png",
-            lambda: image_bytes(remap(instance_ids, numbers, np.uint16)),
+            lambda: image_bytes(lookup(instance_ids, numbers, np.uint16)),
         )
         if self.colorize_instance_segmentation:
             palette = instance_palette(paths)
-            self.schedule_file(f"{folder}/instance_rgb/{i}.png", lambda: image_bytes(paint(instance_ids, palette)))
+            self.schedule_file(f"{folder}/instance_rgb/{i}.png", lambda: image_bytes(paint_ids(instance_ids, palette)))

@@ -10,7 +10,7 @@ values and validate whole dicts with errors that name the parameter.
 
 from __future__ import annotations
 
-import difflib
+import contextlib
 import inspect
 import json
 import re
@@ -21,6 +21,17 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from omni.sdg_studio.core.errors import SdgStudioError
+from omni.sdg_studio.core.fields import (
+    ValueProblem,
+    did_you_mean,
+    expect_bool,
+    expect_choice,
+    expect_int,
+    expect_mapping,
+    expect_number,
+    expect_str,
+    expect_strings,
+)
 
 ParamKind = Literal["bool", "int", "float", "str", "str_list", "mapping", "choice"]
 
@@ -56,65 +67,43 @@ class WriterParam:
 
     def check(self, value: Any, writer: str) -> Any:
         """Return ``value`` normalized (tuples to lists, ints to floats), or raise :class:`WriterParamError`."""
-        if value is None:
-            if self.nullable:
-                return None
-            raise WriterParamError(writer, self.name, f"must be {self.describe()}, got null")
-        ok = {
-            "bool": lambda v: isinstance(v, bool),
-            "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
-            "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-            "str": lambda v: isinstance(v, str),
-            "choice": lambda v: isinstance(v, str) and v in self.choices,
-            "str_list": lambda v: isinstance(v, (list, tuple)) and all(isinstance(i, str) for i in v),
-            "mapping": lambda v: isinstance(v, Mapping),
-        }[self.kind](value)
-        if not ok:
-            raise WriterParamError(writer, self.name, f"must be {self.describe()}, got {value!r}")
-        if self.kind == "float":
-            return float(value)
-        if self.kind == "str_list":
-            return list(value)
-        return value
+        if value is None and self.nullable:
+            return None
+        try:
+            return _EXPECT[self.kind](self, value)
+        except ValueProblem as exc:
+            note = " (null also allowed)" if self.nullable else ""
+            raise WriterParamError(writer, self.name, f"{exc}{note}") from None
 
     def parse(self, text: str, writer: str) -> Any:
         """Parse a value typed in a GUI field or on the command line (``true``, ``4``, ``a,b``, JSON)."""
         raw = text.strip()
         if self.nullable and raw.lower() in ("", "none", "null"):
             return None
+        value: Any = raw
         if self.kind == "bool":
-            lowered = raw.lower()
-            if lowered in ("true", "1", "yes", "on"):
-                return True
-            if lowered in ("false", "0", "no", "off"):
-                return False
+            value = _BOOL_WORDS.get(raw.lower(), raw)
         elif self.kind in ("int", "float"):
-            try:
-                return self.check(int(raw) if self.kind == "int" else float(raw), writer)
-            except ValueError:
-                pass
-        elif self.kind in ("str", "choice"):
-            return self.check(raw, writer)
-        elif self.kind == "str_list":
-            if raw.startswith("["):
-                return self.check(_json(raw, self, writer), writer)
-            return [part.strip() for part in raw.split(",") if part.strip()]
-        elif self.kind == "mapping":
-            return self.check(_json(raw, self, writer), writer)
-        raise WriterParamError(writer, self.name, f"must be {self.describe()}, got {text!r}")
+            with contextlib.suppress(ValueError):
+                value = int(raw) if self.kind == "int" else float(raw)
+        elif self.kind == "str_list" and not raw.startswith("["):
+            value = [part.strip() for part in raw.split(",") if part.strip()]
+        elif self.kind in ("str_list", "mapping"):
+            value = _json(raw, self, writer)
+        return self.check(value, writer)
 
-    def describe(self) -> str:
-        """The expected type in words, e.g. ``one of 'png', 'jpg'`` or ``a list of strings or null``."""
-        words = {
-            "bool": "true or false",
-            "int": "an integer",
-            "float": "a number",
-            "str": "a string",
-            "str_list": "a list of strings",
-            "mapping": "a mapping",
-            "choice": "one of " + ", ".join(repr(c) for c in self.choices),
-        }[self.kind]
-        return f"{words} or null" if self.nullable else words
+
+#: How each kind of parameter is checked (and normalized).
+_EXPECT: dict[ParamKind, Callable[[WriterParam, Any], Any]] = {
+    "bool": lambda _, value: expect_bool(value),
+    "int": lambda _, value: expect_int(value),
+    "float": lambda _, value: expect_number(value),
+    "str": lambda _, value: expect_str(value),
+    "choice": lambda param, value: expect_choice(value, param.choices),
+    "str_list": lambda _, value: expect_strings(value),
+    "mapping": lambda _, value: expect_mapping(value),
+}
+_BOOL_WORDS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
 
 
 def _json(raw: str, param: WriterParam, writer: str) -> Any:
@@ -168,7 +157,7 @@ def docstring_args(doc: str | None) -> dict[str, str]:
             break  # next section
         match = re.match(r"^\s{4}(\w+)(?:\s*\([^)]*\))?:\s*(.*)$", line)
         if match:
-            current = match.group(1)
+            current = str(match.group(1))
             found[current] = match.group(2).strip()
         elif current and line.strip():
             found[current] = f"{found[current]} {line.strip()}".strip()
@@ -257,6 +246,4 @@ def validate_params(writer: str, specs: Sequence[WriterParam], values: Mapping[s
 
 def unknown_param(writer: str, name: str, known: Sequence[str]) -> WriterParamError:
     """The error for a parameter ``writer`` does not have, suggesting the closest known name."""
-    close = difflib.get_close_matches(name, list(known), n=1)
-    hint = f" (did you mean '{close[0]}'?)" if close else f"; known: {', '.join(known)}"
-    return WriterParamError(writer, name, f"unknown parameter{hint}")
+    return WriterParamError(writer, name, f"unknown parameter{did_you_mean(name, known, list_known=True)}")

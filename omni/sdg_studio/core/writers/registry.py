@@ -8,7 +8,6 @@ package, or by naming them ``package.module:ClassName`` wherever a writer name i
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import inspect
 import os
@@ -19,6 +18,7 @@ from typing import Any
 
 from omni.sdg_studio.core.classes import ClassTable
 from omni.sdg_studio.core.errors import SdgStudioError
+from omni.sdg_studio.core.fields import did_you_mean
 from omni.sdg_studio.core.writers.base import Writer
 from omni.sdg_studio.core.writers.basic_writer import BasicWriter
 from omni.sdg_studio.core.writers.coco_writer import CocoWriter
@@ -145,9 +145,7 @@ class WriterRegistry:
             return self._entries[name]
         if ":" in name:
             return self.register(self._import(name), name)
-        close = difflib.get_close_matches(name, list(self._entries), n=1)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
-        raise UnknownWriterError(f"unknown writer '{name}'{hint}; registered: {', '.join(self._entries)}")
+        raise UnknownWriterError(f"unknown writer '{name}'{did_you_mean(name, self._entries, list_known=True)}")
 
     @staticmethod
     def _import(reference: str) -> type:

@@ -12,8 +12,8 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
+import embreex.rtcore_scene as rtcore_scene
 import numpy as np
-from embreex import rtcore_scene
 from embreex.mesh_construction import TriangleMesh
 
 from omni.sdg_studio.backends.embedded.camera import PinholeCamera

@@ -101,7 +101,7 @@ class RasterEngine:
         # Results for the window, then the requested pixels out of it.
         win_pixels = (np.arange(y0, y1)[:, None] * width + np.arange(x0, x1)[None, :]).ravel()
         if pixels is not None:
-            pick = (rows - y0) * win_w + (cols - x0)
+            pick = (rows - y0) * win_w + (cols - x0)  # pyright: ignore[reportPossiblyUnboundVariable]  (set when pixels is given)
             found, tri_rows, win_pixels = found[pick], tri_rows[pick], pixels
         count = len(win_pixels)
         hits = Hits.misses(count)
