@@ -67,7 +67,7 @@ class CameraRandomizer(Randomizer[CameraSpec]):
     def _target(self, ctx: FrameContext) -> np.ndarray:
         if self.target is None:
             return np.asarray(self.spec.look_at, np.float64)
-        box = prim_box(self.target, ctx.bounds())
+        box = prim_box(self.target, ctx.xforms(), ctx.time)
         world = ctx.world([self.target])[0]
         return homogeneous(box, world).mean(axis=0) if box is not None else world[3, :3]
 

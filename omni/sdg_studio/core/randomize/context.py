@@ -13,7 +13,7 @@ from pxr import Sdf, Usd, UsdGeom, Vt
 
 from omni.sdg_studio.core.config_document import ConfigError, FieldPath
 from omni.sdg_studio.core.randomize.frame_layer import FrameLayer
-from omni.sdg_studio.core.randomize.geometry import StageGeometry, bounds_cache, gf_array
+from omni.sdg_studio.core.randomize.geometry import StageGeometry, gf_array
 from omni.sdg_studio.core.randomize.scenario import RandomizerSpec, Scenario, Selection
 from omni.sdg_studio.core.randomize.selection import StagePrims, select
 from omni.sdg_studio.core.randomize.transforms import Basis
@@ -87,21 +87,14 @@ class FrameContext:
     geometry: StageGeometry
     frame: int
     _xforms: UsdGeom.XformCache | None = field(default=None, repr=False)
-    _bounds: UsdGeom.BBoxCache | None = field(default=None, repr=False)
 
     def refresh(self) -> None:
         self._xforms = None
-        self._bounds = None
 
     def xforms(self) -> UsdGeom.XformCache:
         if self._xforms is None:
             self._xforms = UsdGeom.XformCache(self.time)
         return self._xforms
-
-    def bounds(self) -> UsdGeom.BBoxCache:
-        if self._bounds is None:
-            self._bounds = bounds_cache(self.time)
-        return self._bounds
 
     def world(self, prims: Sequence[Usd.Prim]) -> np.ndarray:
         """``(n, 4, 4)`` world transforms."""

@@ -113,8 +113,8 @@ class Sequence(Distribution):
         return self.items.shape[1:]
 
     def sample(self, rng: np.random.Generator, count: int, step: int) -> np.ndarray:
-        item = self.items[step % len(self.items)]
-        return np.broadcast_to(item, (count, *item.shape)).copy()
+        index = step % len(self.items)
+        return np.repeat(self.items[index : index + 1], count, axis=0)
 
 
 @dataclass(frozen=True, eq=False)

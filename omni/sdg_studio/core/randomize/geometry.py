@@ -76,11 +76,8 @@ def local_triangles(prim: Usd.Prim, time: Usd.TimeCode) -> np.ndarray:
         if mesh.GetOrientationAttr().Get(time) == UsdGeom.Tokens.leftHanded:
             tris = tris[:, ::-1]
         return points[tris]
-    extent = UsdGeom.Boundable.ComputeExtentFromPlugins(UsdGeom.Boundable(prim), time)
-    if not extent or len(extent) != 2:
-        return empty
-    low, high = np.asarray(extent[0], np.float64), np.asarray(extent[1], np.float64)
-    return box_corners(low, high)[BOX_TRIANGLES]
+    extent = _extent(prim, time)
+    return box_corners(*extent)[BOX_TRIANGLES] if extent is not None else empty
 
 
 def _is_solid(prim: Usd.Prim) -> bool:
@@ -192,17 +189,41 @@ def cast_down(origins: np.ndarray, triangles: np.ndarray, basis: Basis) -> np.nd
     return out
 
 
-def prim_box(prim: Usd.Prim, bounds: UsdGeom.BBoxCache) -> np.ndarray | None:
-    """``(8, 3)`` corners of ``prim``'s bounding box (itself and descendants) in its own space, before its
-    own transform; ``None`` when it has no extent."""
-    box = bounds.ComputeUntransformedBound(prim)
-    extent = box.GetRange()
-    if extent.IsEmpty():
+def prim_box(prim: Usd.Prim, xforms: UsdGeom.XformCache, time: Usd.TimeCode) -> np.ndarray | None:
+    """``(8, 3)`` corners of the tightest box around ``prim``'s visible geometry (itself and below), in
+    ``prim``'s own space (before its own transform); ``None`` when it has no geometry.
+
+    Each gprim's extent box is taken into ``prim``'s space exactly (``UsdGeom.BBoxCache`` merges child
+    boxes world-aligned, which loosens the box of a turned prim).
+    """
+    to_prim = np.linalg.inv(gf_array(xforms.GetLocalToWorldTransform(prim)))
+    low, high = np.full(3, np.inf), np.full(3, -np.inf)
+    walk = iter(Usd.PrimRange(prim, TRAVERSAL))
+    for child in walk:
+        if _hidden(child, time):
+            walk.PruneChildren()
+            continue
+        if not _is_solid(child):
+            continue
+        if child.IsA(UsdGeom.PointInstancer):
+            walk.PruneChildren()
+        extent = _extent(child, time)
+        if extent is None:
+            continue
+        corners = homogeneous(box_corners(*extent), gf_array(xforms.GetLocalToWorldTransform(child)) @ to_prim)
+        low, high = np.minimum(low, corners.min(axis=0)), np.maximum(high, corners.max(axis=0))
+    if not np.isfinite(low).all():
         return None
-    corners = box_corners(np.asarray(extent.GetMin(), np.float64), np.asarray(extent.GetMax(), np.float64))
-    return homogeneous(corners, gf_array(box.GetMatrix()))
+    return box_corners(low, high)
 
 
-def bounds_cache(time: Usd.TimeCode) -> UsdGeom.BBoxCache:
-    """A bounding-box cache over default and render geometry, using extent hints."""
-    return UsdGeom.BBoxCache(time, [UsdGeom.Tokens.default_, UsdGeom.Tokens.render], useExtentsHint=True)
+def _extent(prim: Usd.Prim, time: Usd.TimeCode) -> tuple[np.ndarray, np.ndarray] | None:
+    """A gprim's local extent: authored, else computed from its attributes."""
+    boundable = UsdGeom.Boundable(prim)
+    extent = boundable.GetExtentAttr().Get(time)
+    if not extent or len(extent) != 2:
+        extent = UsdGeom.Boundable.ComputeExtentFromPlugins(boundable, time)
+    if not extent or len(extent) != 2:
+        return None
+    low, high = np.asarray(extent[0], np.float64), np.asarray(extent[1], np.float64)
+    return (low, high) if np.isfinite(low).all() and np.isfinite(high).all() and (low <= high).all() else None

@@ -28,7 +28,6 @@ from omni.sdg_studio.core.randomize.geometry import (
     BOX_TRIANGLES,
     StageGeometry,
     areas,
-    bounds_cache,
     cast_down,
     homogeneous,
     prim_box,
@@ -60,7 +59,7 @@ class AnchorFrame:
     def __init__(self, binding: Binding, anchor: Anchor) -> None:
         self.anchor = anchor
         self.prim = binding.prim((*anchor.at, "relative_to"), anchor.prim, "relative_to")
-        if anchor.corner is not None and prim_box(self.prim, bounds_cache(binding.time)) is None:
+        if anchor.corner is not None and prim_box(self.prim, UsdGeom.XformCache(binding.time), binding.time) is None:
             raise binding.error((*anchor.at, "corner"), f"{anchor.prim} has no extent to take a corner of")
 
     def read(self) -> Read:
@@ -75,7 +74,7 @@ class AnchorFrame:
         corner = self.anchor.corner
         if corner is None:
             return translation[0] + offsets @ rotation[0], None
-        box = prim_box(self.prim, ctx.bounds())
+        box = prim_box(self.prim, ctx.xforms(), ctx.time)
         if box is None:  # its geometry went away this frame: fall back to the origin
             return translation[0] + offsets @ rotation[0], None
         center = box.mean(axis=0)
@@ -173,8 +172,8 @@ class PoseRandomizer(Randomizer[PoseSpec]):
         self.prims = binding.select(spec, spec.select) if prims is None else prims
         self.anchor = AnchorFrame(binding, spec.position.anchor) if spec.position and spec.position.anchor else None
         self.orientation = Orientation(binding, spec.rotation) if spec.rotation else None
-        bounds = bounds_cache(binding.time)
-        self.boxes = [prim_box(p, bounds) for p in self.prims] if spec.settle else []
+        xforms = UsdGeom.XformCache(binding.time)
+        self.boxes = [prim_box(p, xforms, binding.time) for p in self.prims] if spec.settle else []
 
     def reads(self) -> list[Read]:
         reads = parent_reads(self.prims)
@@ -267,25 +266,31 @@ def polygons_overlap(first: np.ndarray, second: np.ndarray, tolerance: float = 1
 class Footprints:
     """Footprints placed so far on a surface: convex polygons, their bounding circles and height spans."""
 
-    def __init__(self) -> None:
+    def __init__(self, capacity: int) -> None:
         self.polygons: list[np.ndarray] = []
-        self.centers = np.zeros((0, 2))
-        self.radii = np.zeros(0)
-        self.spans = np.zeros((0, 2))
+        self.centers = np.zeros((capacity, 2))
+        self.radii = np.zeros(capacity)
+        self.spans = np.zeros((capacity, 2))
 
     def collides(self, polygon: np.ndarray, span: tuple[float, float]) -> bool:
+        count = len(self.polygons)
+        if not count:
+            return False
         center = polygon.mean(axis=0)
-        radius = float(np.linalg.norm(polygon - center, axis=1).max())
-        near = np.linalg.norm(self.centers - center, axis=1) < self.radii + radius
-        near &= (self.spans[:, 0] < span[1]) & (self.spans[:, 1] > span[0])
+        radius = float(np.sqrt(((polygon - center) ** 2).sum(axis=1).max()))
+        gap = self.centers[:count] - center
+        reach = self.radii[:count] + radius
+        near = (gap[:, 0] ** 2 + gap[:, 1] ** 2 < reach**2) & (self.spans[:count, 0] < span[1])
+        near &= self.spans[:count, 1] > span[0]
         return any(polygons_overlap(polygon, self.polygons[j]) for j in np.flatnonzero(near))
 
     def add(self, polygon: np.ndarray, span: tuple[float, float]) -> None:
+        count = len(self.polygons)
         center = polygon.mean(axis=0)
         self.polygons.append(polygon)
-        self.centers = np.vstack([self.centers, center])
-        self.radii = np.append(self.radii, np.linalg.norm(polygon - center, axis=1).max())
-        self.spans = np.vstack([self.spans, span])
+        self.centers[count] = center
+        self.radii[count] = np.sqrt(((polygon - center) ** 2).sum(axis=1).max())
+        self.spans[count] = span
 
 
 class ScatterRandomizer(Randomizer[ScatterSpec]):
@@ -296,8 +301,8 @@ class ScatterRandomizer(Randomizer[ScatterSpec]):
         self.prims = binding.select(spec, spec.select) if prims is None else prims
         self.surface = binding.prim((*spec.at, "surface"), spec.surface, "surface")
         self.orientation = Orientation(binding, spec.rotation) if spec.rotation else None
-        bounds = bounds_cache(binding.time)
-        self.boxes = [prim_box(p, bounds) for p in self.prims]
+        xforms = UsdGeom.XformCache(binding.time)
+        self.boxes = [prim_box(p, xforms, binding.time) for p in self.prims]
         triangles = StageGeometry(binding.stage, binding.time).triangles(
             UsdGeom.XformCache(binding.time), roots=[self.surface.GetPath()], exclude=self.writes()
         )
@@ -397,7 +402,7 @@ class ScatterRandomizer(Randomizer[ScatterSpec]):
         spec, basis = self.spec, ctx.basis
         rotation, translation = rotation.copy(), translation.copy()
         placed = np.zeros(len(boxes), bool)
-        taken = Footprints()
+        taken = Footprints(len(boxes))
         for i in order:
             box = boxes[i]
             assert box is not None

@@ -80,7 +80,7 @@ class SpawnRandomizer(Randomizer[SpawnSpec]):
         ctx.geometry.forget(self.parent)
         ctx.refresh()
         prims = [ctx.stage.GetPrimAtPath(slot) for slot in slots]
-        boxes = [prim_box(p, ctx.bounds()) for p in prims]
+        boxes = [prim_box(p, ctx.xforms(), ctx.time) for p in prims]
         placed = self.placer.place(ctx, rng, step, prims, boxes) if prims else Applied([], {})
         values = {"asset": np.array([spec.assets[p] for p in picks.tolist()], dtype=object), **placed.values}
         return Applied([str(s) for s in slots], values, placed.notes)
