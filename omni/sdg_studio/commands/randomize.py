@@ -46,7 +46,8 @@ def randomize(
         return
     console.print(
         f"frame {frame} (seed {engine.seed}): {len(record.randomizers)} randomizers changed "
-        f"{record.prims_changed()} prims; wrote [bold]{written}[/bold]"
+        f"{record.prims_changed()} prims; wrote [bold]{written}[/bold]",
+        soft_wrap=True,
     )
 
 

@@ -42,7 +42,7 @@ class ColorRandomizer(Randomizer[ColorSpec]):
     def __init__(self, spec: ColorSpec, binding: Binding) -> None:
         self.spec = spec
         self.prims = binding.select(spec, spec.select)
-        self.gprims = [gprims_under(p) for p in self.prims]
+        self.gprims = [gprims_under(p) for p in self.prims.prims]
 
     def apply(self, ctx: FrameContext, rng: np.random.Generator, step: int) -> Applied:
         spec = self.spec
@@ -52,7 +52,7 @@ class ColorRandomizer(Randomizer[ColorSpec]):
         notes: list[str] = []
         color_type, array_type = Sdf.ValueTypeNames.Color3f, Sdf.ValueTypeNames.Color3fArray
         with ctx.layer.batch():
-            for prim, gprims, rgb in zip(self.prims, self.gprims, colors.tolist(), strict=True):
+            for name, gprims, rgb in zip(self.prims.names, self.gprims, colors.tolist(), strict=True):
                 value = Gf.Vec3f(*rgb)
                 for gprim in gprims:
                     if "display_color" in spec.targets:
@@ -66,14 +66,14 @@ class ColorRandomizer(Randomizer[ColorSpec]):
                             continue
                         connected = UsdShade.Shader(shader).GetInput("diffuseColor")
                         if connected and connected.HasConnectedSource():
-                            notes.append(f"{prim.GetPath()}: diffuseColor of {shader.GetPath()} is a texture; left")
+                            notes.append(f"{name}: diffuseColor of {shader.GetPath()} is a texture; left")
                             continue
                         shaders.setdefault(shader.GetPath(), value)
             for path, value in shaders.items():
                 ctx.layer.set_attribute(path, DIFFUSE_COLOR, color_type, value)
         ctx.refresh()
         values = {"rgb": colors, "shaders": sorted(str(p) for p in shaders)}
-        return Applied([str(p.GetPath()) for p in self.prims], values, sorted(set(notes)))
+        return Applied(self.prims.names, values, sorted(set(notes)))
 
 
 def material_paths(spec: MaterialSpec) -> list[str]:
@@ -108,12 +108,11 @@ class MaterialRandomizer(Randomizer[MaterialSpec]):
         picks = self.spec.materials.sample(rng, len(self.prims), step)
         strength = "strongerThanDescendants" if self.spec.stronger_than_descendants else "weakerThanDescendants"
         with ctx.layer.batch():
-            for prim, material in zip(self.prims, picks.tolist(), strict=True):
-                path = prim.GetPath()
+            for path, material in zip(self.prims.paths, picks.tolist(), strict=True):
                 ctx.layer.prepend_api_schema(path, "MaterialBindingAPI")
                 ctx.layer.set_relationship(path, MATERIAL_BINDING, [Sdf.Path(material)], {"bindMaterialAs": strength})
         ctx.refresh()
-        return Applied([str(p.GetPath()) for p in self.prims], {"material": picks})
+        return Applied(self.prims.names, {"material": picks})
 
 
 class VisibilityRandomizer(Randomizer[VisibilitySpec]):
@@ -127,8 +126,8 @@ class VisibilityRandomizer(Randomizer[VisibilitySpec]):
         shown = rng.random(len(self.prims)) < self.spec.p
         token = Sdf.ValueTypeNames.Token
         with ctx.layer.batch():
-            for prim, visible in zip(self.prims, shown.tolist(), strict=True):
+            for path, visible in zip(self.prims.paths, shown.tolist(), strict=True):
                 value = UsdGeom.Tokens.inherited if visible else UsdGeom.Tokens.invisible
-                ctx.layer.set_attribute(prim.GetPath(), UsdGeom.Tokens.visibility, token, value)
+                ctx.layer.set_attribute(path, UsdGeom.Tokens.visibility, token, value)
         ctx.refresh()
-        return Applied([str(p.GetPath()) for p in self.prims], {"visible": shown})
+        return Applied(self.prims.names, {"visible": shown})

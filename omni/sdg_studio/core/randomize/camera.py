@@ -43,7 +43,7 @@ class CameraRandomizer(Randomizer[CameraSpec]):
     def __init__(self, spec: CameraSpec, binding: Binding) -> None:
         self.spec = spec
         self.prims = binding.select(spec, spec.select)
-        not_cameras = [str(p.GetPath()) for p in self.prims if not p.IsA(UsdGeom.Camera)]
+        not_cameras = [n for p, n in zip(self.prims.prims, self.prims.names, strict=True) if not p.IsA(UsdGeom.Camera)]
         if not_cameras:
             raise binding.error(
                 (*spec.at, "select"), f"select picks prims that are no cameras: {', '.join(not_cameras)}"
@@ -62,7 +62,7 @@ class CameraRandomizer(Randomizer[CameraSpec]):
         return reads
 
     def writes(self) -> list[Sdf.Path]:
-        return [p.GetPath() for p in self.prims]
+        return list(self.prims.paths)
 
     def _target(self, ctx: FrameContext) -> np.ndarray:
         if self.target is None:
@@ -73,7 +73,7 @@ class CameraRandomizer(Randomizer[CameraSpec]):
 
     def apply(self, ctx: FrameContext, rng: np.random.Generator, step: int) -> Applied:
         spec, count = self.spec, len(self.prims)
-        scale, rotation, eyes = decompose(ctx.world(self.prims))
+        scale, rotation, eyes = decompose(ctx.world(self.prims.prims))
         values: dict[str, np.ndarray] = {}
         target = self._target(ctx) if spec.look_at is not None else None
         if spec.position is not None:
@@ -104,17 +104,19 @@ class CameraRandomizer(Randomizer[CameraSpec]):
             focal = np.maximum(spec.focal_length.sample(rng, count, step).reshape(count).astype(np.float64), 1e-3)
             values["focal_length"] = focal
             with ctx.layer.batch():
-                for prim, value in zip(self.prims, focal.tolist(), strict=True):
-                    ctx.layer.set_attribute(prim.GetPath(), FOCAL_LENGTH, Sdf.ValueTypeNames.Float, value)
+                for path, value in zip(self.prims.paths, focal.tolist(), strict=True):
+                    ctx.layer.set_attribute(path, FOCAL_LENGTH, Sdf.ValueTypeNames.Float, value)
         posed = spec.position is not None or spec.orbit is not None or target is not None or spec.roll is not None
         if spec.jitter is None:
             if posed:
                 ctx.author_world(self.prims, world)
-            return Applied([str(p.GetPath()) for p in self.prims], values)
+            return Applied(self.prims.names, values)
         local = (
-            world @ np.linalg.inv(ctx.world([p.GetParent() for p in self.prims])) if posed else ctx.local(self.prims)
+            world @ np.linalg.inv(ctx.world([p.GetParent() for p in self.prims.prims]))
+            if posed
+            else ctx.local(self.prims.prims)
         )
         offsets = jitter_offsets(rng, count, spec.jitter)
         values["jitter"] = offsets
-        ctx.author_local(self.prims, jittered(local, offsets))
-        return Applied([str(p.GetPath()) for p in self.prims], values)
+        ctx.author_local(self.prims.paths, jittered(local, offsets))
+        return Applied(self.prims.names, values)

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, TypeVar
 
 import numpy as np
-from pxr import Sdf, Usd, UsdGeom, Vt
+from pxr import Gf, Sdf, Usd, UsdGeom, Vt
 
 from omni.sdg_studio.core.config_document import ConfigError, FieldPath
 from omni.sdg_studio.core.randomize.frame_layer import FrameLayer
-from omni.sdg_studio.core.randomize.geometry import StageGeometry, gf_array
+from omni.sdg_studio.core.randomize.geometry import StageGeometry
 from omni.sdg_studio.core.randomize.scenario import RandomizerSpec, Scenario, Selection
 from omni.sdg_studio.core.randomize.selection import StagePrims, select
 from omni.sdg_studio.core.randomize.transforms import Basis
@@ -34,6 +34,29 @@ class Read:
     def affected_by(self, written: Sdf.Path) -> bool:
         """Whether moving ``written`` changes what this read sees."""
         return self.path.HasPrefix(written) or (self.kind == "shape" and written.HasPrefix(self.path))
+
+
+@dataclass(frozen=True)
+class PrimGroup:
+    """Prims a randomizer edits, with their paths, path strings and parents looked up once (at binding)."""
+
+    prims: list[Usd.Prim]
+    paths: list[Sdf.Path]
+    names: list[str]
+    parents: list[Sdf.Path]
+
+    @classmethod
+    def of(cls, prims: Sequence[Usd.Prim]) -> PrimGroup:
+        paths = [p.GetPath() for p in prims]
+        return cls(list(prims), paths, [str(p) for p in paths], [p.GetParentPath() for p in paths])
+
+    def __len__(self) -> int:
+        return len(self.prims)
+
+    def subset(self, keep: Sequence[bool] | np.ndarray) -> PrimGroup:
+        """The prims where ``keep`` is true."""
+        rows = [i for i, ok in enumerate(keep) if ok]
+        return PrimGroup(*([part[i] for i in rows] for part in (self.prims, self.paths, self.names, self.parents)))
 
 
 @dataclass
@@ -66,14 +89,14 @@ class Binding:
             raise self.error(at, f"{role} {path} is not a prim of the stage")
         return prim
 
-    def select(self, spec: RandomizerSpec, selection: Selection | None) -> list[Usd.Prim]:
+    def select(self, spec: RandomizerSpec, selection: Selection | None) -> PrimGroup:
         """The prims ``selection`` picks; none is a warning naming the randomizer (an error with ``strict``)."""
         if selection is None:
-            return []
+            return PrimGroup.of([])
         prims = select(self.candidates, selection)
         if not prims:
-            self.warn(selection.at, f"randomizers[{spec.index}] ({spec.type}): select {selection.text} matches no prim")
-        return prims
+            self.warn(selection.at, f"the {spec.type} randomizer's select {selection.text} matches no prim")
+        return PrimGroup.of(prims)
 
 
 @dataclass
@@ -98,39 +121,40 @@ class FrameContext:
 
     def world(self, prims: Sequence[Usd.Prim]) -> np.ndarray:
         """``(n, 4, 4)`` world transforms."""
-        xforms = self.xforms()
-        out = np.empty((len(prims), 4, 4))
-        for i, prim in enumerate(prims):
-            out[i] = gf_array(xforms.GetLocalToWorldTransform(prim))
-        return out
+        world = self.xforms().GetLocalToWorldTransform
+        return np.array(Vt.Matrix4dArray([world(p) for p in prims]), np.float64).reshape(-1, 4, 4)
 
     def local(self, prims: Sequence[Usd.Prim]) -> np.ndarray:
         """``(n, 4, 4)`` local transforms (relative to each parent)."""
-        xforms = self.xforms()
-        out = np.empty((len(prims), 4, 4))
-        for i, prim in enumerate(prims):
-            out[i] = gf_array(xforms.GetLocalTransformation(prim)[0])
-        return out
+        local = self.xforms().GetLocalTransformation
+        return np.array(Vt.Matrix4dArray([local(p)[0] for p in prims]), np.float64).reshape(-1, 4, 4)
 
-    def author_world(self, prims: Sequence[Usd.Prim], world: np.ndarray) -> None:
-        """Write transforms that put ``prims`` at ``world`` (each relative to its parent, one change block)."""
-        xforms = self.xforms()
-        parents: dict[Sdf.Path, np.ndarray] = {}
-        inverse = np.empty_like(world)
-        for i, prim in enumerate(prims):
-            parent = prim.GetPath().GetParentPath()
-            found = parents.get(parent)
-            if found is None:
-                found = parents[parent] = np.linalg.inv(gf_array(xforms.GetLocalToWorldTransform(prim.GetParent())))
-            inverse[i] = found
-        self.author_local(prims, world @ inverse)
+    def author_world(self, group: PrimGroup, world: np.ndarray) -> None:
+        """Write transforms that put the ``group``'s prims at ``world`` (each relative to its parent)."""
+        distinct = list(dict.fromkeys(group.parents))
+        inverses = np.linalg.inv(self.world([self.stage.GetPrimAtPath(p) for p in distinct]))
+        if len(distinct) == 1:
+            local = world @ inverses[0]
+        else:
+            row = {path: i for i, path in enumerate(distinct)}
+            local = world @ inverses[[row[p] for p in group.parents]]
+        self.author_local(group.paths, local)
 
-    def author_local(self, prims: Sequence[Usd.Prim], local: np.ndarray) -> None:
-        """Write ``local`` transforms of ``prims`` (one change block)."""
+    def author_local(self, paths: Sequence[Sdf.Path], local: np.ndarray) -> None:
+        """Write ``local`` transforms of the prims at ``paths`` (one change block)."""
         matrices = Vt.Matrix4dArray.FromNumpy(np.ascontiguousarray(local))
         with self.layer.batch():
-            self.layer.set_transforms([p.GetPath() for p in prims], matrices)
+            self.layer.set_transforms(paths, matrices, self._scene_local)
         self.refresh()
+
+    def _scene_local(self, path: Sdf.Path) -> Gf.Matrix4d | None:
+        """The local transform the scene gives a prim not yet written by the layer (``None`` when it is animated
+        or resets the transform stack: such a prim's transform is cleared between frames instead)."""
+        prim = self.stage.GetPrimAtPath(path)
+        if UsdGeom.Xformable(prim).TransformMightBeTimeVarying():
+            return None
+        matrix, resets = self.xforms().GetLocalTransformation(prim)
+        return None if resets else Gf.Matrix4d(matrix)
 
 
 @dataclass
@@ -167,7 +191,6 @@ class Randomizer(ABC, Generic[SpecT]):
         """Draw this frame's values with ``rng`` and write them through ``ctx.layer``."""
 
 
-def parent_reads(prims: Sequence[Usd.Prim]) -> list[Read]:
-    """The parents of ``prims``: their placement is relative to them."""
-    parents = {p.GetPath().GetParentPath() for p in prims}
-    return [Read(path, "pose") for path in sorted(parents) if path != Sdf.Path.absoluteRootPath]
+def parent_reads(group: PrimGroup) -> list[Read]:
+    """The parents of the ``group``'s prims: their placement is relative to them."""
+    return [Read(path, "pose") for path in sorted(set(group.parents)) if path != Sdf.Path.absoluteRootPath]

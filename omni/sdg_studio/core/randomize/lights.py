@@ -25,14 +25,15 @@ class LightRandomizer(Randomizer[LightSpec]):
     def __init__(self, spec: LightSpec, binding: Binding) -> None:
         self.spec = spec
         self.prims = binding.select(spec, spec.select)
-        not_lights = [str(p.GetPath()) for p in self.prims if not p.HasAPI(UsdLux.LightAPI)]
+        group = self.prims
+        not_lights = [n for p, n in zip(group.prims, group.names, strict=True) if not p.HasAPI(UsdLux.LightAPI)]
         if not_lights:
             raise binding.error((*spec.at, "select"), f"select picks prims that are no lights: {', '.join(not_lights)}")
-        self.distant = [i for i, p in enumerate(self.prims) if p.IsA(UsdLux.DistantLight)]
-        self.domes = [i for i, p in enumerate(self.prims) if p.IsA(UsdLux.DomeLight)]
-        if self.prims and (spec.elevation or spec.azimuth) and not self.distant:
+        self.distant = [i for i, p in enumerate(group.prims) if p.IsA(UsdLux.DistantLight)]
+        self.domes = [i for i, p in enumerate(group.prims) if p.IsA(UsdLux.DomeLight)]
+        if len(group) and (spec.elevation or spec.azimuth) and not self.distant:
             binding.warn((*spec.at, "direction"), "direction turns distant lights; select picks none")
-        if self.prims and spec.dome_rotation and not self.domes:
+        if len(group) and spec.dome_rotation and not self.domes:
             binding.warn((*spec.at, "dome_rotation"), "dome_rotation turns dome lights; select picks none")
 
     def reads(self) -> list[Read]:
@@ -57,8 +58,7 @@ class LightRandomizer(Randomizer[LightSpec]):
         azimuth = draw("azimuth", spec.azimuth)
         dome = draw("dome_rotation", spec.dome_rotation)
         with ctx.layer.batch():
-            for i, prim in enumerate(self.prims):
-                path = prim.GetPath()
+            for i, path in enumerate(self.prims.paths):
                 if intensity is not None:
                     ctx.layer.set_attribute(path, "inputs:intensity", _FLOAT, float(intensity[i]))
                 if exposure is not None:
@@ -70,7 +70,7 @@ class LightRandomizer(Randomizer[LightSpec]):
                     ctx.layer.set_attribute(path, "inputs:colorTemperature", _FLOAT, float(temperature[i]))
         ctx.refresh()
         self._turn(ctx, elevation, azimuth, dome)
-        return Applied([str(p.GetPath()) for p in self.prims], values)
+        return Applied(self.prims.names, values)
 
     def _turn(
         self, ctx: FrameContext, elevation: np.ndarray | None, azimuth: np.ndarray | None, dome: np.ndarray | None
@@ -82,8 +82,8 @@ class LightRandomizer(Randomizer[LightSpec]):
         )
         if not moving:
             return
-        prims = [self.prims[i] for i in moving]
-        scale, rotation, translation = decompose(ctx.world(prims))
+        prims = self.prims.subset([i in moving for i in range(len(self.prims))])
+        scale, rotation, translation = decompose(ctx.world(prims.prims))
         basis = ctx.basis
         for row, i in enumerate(moving):
             if i in self.distant and (elevation is not None or azimuth is not None):

@@ -14,12 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from pxr import Sdf, Usd, UsdGeom
+from pxr import Sdf, UsdGeom
 
 from omni.sdg_studio.core.randomize.context import (
     Applied,
     Binding,
     FrameContext,
+    PrimGroup,
     Randomizer,
     Read,
     parent_reads,
@@ -134,17 +135,16 @@ def lift(flat: np.ndarray, height: float, ctx: FrameContext) -> np.ndarray:
 
 
 def settle(
-    ctx: FrameContext, prims: Sequence[Usd.Prim], world: np.ndarray, boxes: Sequence[np.ndarray | None]
+    ctx: FrameContext, group: PrimGroup, world: np.ndarray, boxes: Sequence[np.ndarray | None]
 ) -> tuple[np.ndarray, list[str]]:
     """Lower (or raise) each prim so its box rests on the highest geometry under its footprint, below its top.
 
     The prims settle in order, each onto the stage (without these prims) and the boxes of those settled
     before it. Returns the drop of each prim (NaN where nothing is below) and notes.
     """
-    own = [p.GetPath() for p in prims]
-    stage_triangles = ctx.geometry.triangles(ctx.xforms(), exclude=own)
+    stage_triangles = ctx.geometry.triangles(ctx.xforms(), exclude=group.paths)
     settled: list[np.ndarray] = []
-    drops = np.full(len(prims), np.nan)
+    drops = np.full(len(group), np.nan)
     notes = []
     for i, box in enumerate(boxes):
         if box is None:
@@ -155,7 +155,7 @@ def settle(
         triangles = np.concatenate([stage_triangles, *settled]) if settled else stage_triangles
         rest = float(cast_down(origins, triangles, ctx.basis).max())
         if not np.isfinite(rest):
-            notes.append(f"{prims[i].GetPath()}: nothing below to settle on")
+            notes.append(f"{group.names[i]}: nothing below to settle on")
             settled.append(corners[BOX_TRIANGLES])
             continue
         drops[i] = float(heights.min()) - rest
@@ -167,13 +167,13 @@ def settle(
 class PoseRandomizer(Randomizer[PoseSpec]):
     """``type: pose`` (and a spawn's ``placement: {type: pose}``)."""
 
-    def __init__(self, spec: PoseSpec, binding: Binding, prims: list[Usd.Prim] | None = None) -> None:
+    def __init__(self, spec: PoseSpec, binding: Binding, prims: PrimGroup | None = None) -> None:
         self.spec = spec
         self.prims = binding.select(spec, spec.select) if prims is None else prims
         self.anchor = AnchorFrame(binding, spec.position.anchor) if spec.position and spec.position.anchor else None
         self.orientation = Orientation(binding, spec.rotation) if spec.rotation else None
         xforms = UsdGeom.XformCache(binding.time)
-        self.boxes = [prim_box(p, xforms, binding.time) for p in self.prims] if spec.settle else []
+        self.boxes = [prim_box(p, xforms, binding.time) for p in self.prims.prims] if spec.settle else []
 
     def reads(self) -> list[Read]:
         reads = parent_reads(self.prims)
@@ -184,7 +184,7 @@ class PoseRandomizer(Randomizer[PoseSpec]):
         return reads
 
     def writes(self) -> list[Sdf.Path]:
-        return [p.GetPath() for p in self.prims]
+        return list(self.prims.paths)
 
     def apply(self, ctx: FrameContext, rng: np.random.Generator, step: int) -> Applied:
         return self.place(ctx, rng, step, self.prims, self.boxes)
@@ -194,12 +194,12 @@ class PoseRandomizer(Randomizer[PoseSpec]):
         ctx: FrameContext,
         rng: np.random.Generator,
         step: int,
-        prims: Sequence[Usd.Prim],
+        prims: PrimGroup,
         boxes: Sequence[np.ndarray | None],
     ) -> Applied:
         """Draw and write the poses of ``prims`` (``boxes``: their own boxes, needed by ``settle``)."""
         spec, count = self.spec, len(prims)
-        scale, rotation, translation = decompose(ctx.world(prims))
+        scale, rotation, translation = decompose(ctx.world(prims.prims))
         values: dict[str, np.ndarray] = {}
         if spec.position is not None:
             offsets = spec.position.value.sample(rng, count, step).astype(np.float64)
@@ -227,7 +227,7 @@ class PoseRandomizer(Randomizer[PoseSpec]):
             **values,
         }
         ctx.author_world(prims, world)
-        return Applied([str(p.GetPath()) for p in prims], values, notes)
+        return Applied(prims.names, values, notes)
 
 
 def convex_hull(points: np.ndarray) -> np.ndarray:
@@ -296,13 +296,13 @@ class Footprints:
 class ScatterRandomizer(Randomizer[ScatterSpec]):
     """``type: scatter`` (and a spawn's ``placement: {type: scatter}``)."""
 
-    def __init__(self, spec: ScatterSpec, binding: Binding, prims: list[Usd.Prim] | None = None) -> None:
+    def __init__(self, spec: ScatterSpec, binding: Binding, prims: PrimGroup | None = None) -> None:
         self.spec = spec
         self.prims = binding.select(spec, spec.select) if prims is None else prims
         self.surface = binding.prim((*spec.at, "surface"), spec.surface, "surface")
         self.orientation = Orientation(binding, spec.rotation) if spec.rotation else None
         xforms = UsdGeom.XformCache(binding.time)
-        self.boxes = [prim_box(p, xforms, binding.time) for p in self.prims]
+        self.boxes = [prim_box(p, xforms, binding.time) for p in self.prims.prims]
         triangles = StageGeometry(binding.stage, binding.time).triangles(
             UsdGeom.XformCache(binding.time), roots=[self.surface.GetPath()], exclude=self.writes()
         )
@@ -319,7 +319,7 @@ class ScatterRandomizer(Randomizer[ScatterSpec]):
         return reads
 
     def writes(self) -> list[Sdf.Path]:
-        return [p.GetPath() for p in self.prims]
+        return list(self.prims.paths)
 
     def apply(self, ctx: FrameContext, rng: np.random.Generator, step: int) -> Applied:
         return self.place(ctx, rng, step, self.prims, self.boxes)
@@ -329,20 +329,19 @@ class ScatterRandomizer(Randomizer[ScatterSpec]):
         ctx: FrameContext,
         rng: np.random.Generator,
         step: int,
-        prims: Sequence[Usd.Prim],
+        prims: PrimGroup,
         boxes: Sequence[np.ndarray | None],
     ) -> Applied:
         """Put ``prims`` on the surface; those that find no room are hidden."""
         spec, basis = self.spec, ctx.basis
-        own = [p.GetPath() for p in prims]
-        triangles = ctx.geometry.triangles(ctx.xforms(), roots=[self.surface.GetPath()], exclude=own)
+        triangles = ctx.geometry.triangles(ctx.xforms(), roots=[self.surface.GetPath()], exclude=prims.paths)
         top = triangles[upward(triangles, basis, spec.max_slope)]
         ceiling = float(basis.height(triangles).max()) + 1.0 if len(triangles) else 0.0
         if not len(top):
             return Applied([], {}, [f"surface {spec.surface} has no upward faces this frame; nothing placed"])
         weights = areas(top)
         weights = weights / weights.sum()
-        scale, rotation, translation = decompose(ctx.world(prims))
+        scale, rotation, translation = decompose(ctx.world(prims.prims))
         surface = _Surface(triangles, top, weights, ceiling)
         frame = self.orientation.frame(ctx) if self.orientation else None
         order = _largest_first(boxes, scale, rotation, basis)
@@ -358,23 +357,23 @@ class ScatterRandomizer(Randomizer[ScatterSpec]):
         world = compose(scale, rotation, translation)
         notes: list[str] = []
         drops = np.full(len(prims), np.nan)
-        chosen = [p for p, ok in zip(prims, placed, strict=True) if ok]
-        if spec.settle and chosen:
+        chosen = prims.subset(placed)
+        if spec.settle and len(chosen):
             kept = world[placed]
             drops[placed], notes = settle(ctx, chosen, kept, [b for b, ok in zip(boxes, placed, strict=True) if ok])
             world[placed] = kept
         if not placed.all():
-            missing = [str(p.GetPath()) for p, ok in zip(prims, placed, strict=True) if not ok]
+            missing = prims.subset(~placed).names
             notes.append(
                 f"placed {int(placed.sum())} of {len(prims)} prims on {spec.surface}; "
                 f"hidden for lack of room: {', '.join(missing)}"
             )
-        if chosen:
+        if len(chosen):
             ctx.author_world(chosen, world[placed])
         if not placed.all():
             with ctx.layer.batch():
-                for prim in (p for p, ok in zip(prims, placed, strict=True) if not ok):
-                    ctx.layer.set_attribute(prim.GetPath(), "visibility", _TOKEN, UsdGeom.Tokens.invisible)
+                for path in prims.subset(~placed).paths:
+                    ctx.layer.set_attribute(path, "visibility", _TOKEN, UsdGeom.Tokens.invisible)
             ctx.refresh()
         values: dict[str, np.ndarray] = {
             "placed": placed,
@@ -383,7 +382,7 @@ class ScatterRandomizer(Randomizer[ScatterSpec]):
         }
         if spec.settle:
             values["settle_drop"] = drops
-        return Applied([str(p.GetPath()) for p in prims], values, notes)
+        return Applied(prims.names, values, notes)
 
     def _layout(
         self,
@@ -441,7 +440,7 @@ class ScatterRandomizer(Randomizer[ScatterSpec]):
         tops = cast_down(lift(probes.reshape(-1, 2), surface.ceiling, ctx), surface.triangles, basis)
         tops = tops.reshape(len(points), -1)
         level = basis.height(points)[:, None] + REST_TOLERANCE
-        return np.isfinite(tops).all(axis=1) & (tops <= level).all(axis=1)
+        return np.asarray(np.isfinite(tops).all(axis=1) & (tops <= level).all(axis=1))
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from pxr import Sdf, Usd
 
-from omni.sdg_studio.core.randomize.context import Applied, Binding, FrameContext, Randomizer, Read
+from omni.sdg_studio.core.randomize.context import Applied, Binding, FrameContext, PrimGroup, Randomizer, Read
 from omni.sdg_studio.core.randomize.geometry import prim_box
 from omni.sdg_studio.core.randomize.placement import PoseRandomizer, ScatterRandomizer
 from omni.sdg_studio.core.randomize.scenario import PoseSpec, SpawnSpec
@@ -45,9 +45,9 @@ class SpawnRandomizer(Randomizer[SpawnSpec]):
             raise binding.error(spec.at, f"{self.parent} already exists; give the spawn a 'parent' of its own")
         placement = spec.placement or PoseSpec(index=spec.index, at=spec.at)
         self.placer = (
-            PoseRandomizer(placement, binding, prims=[])
+            PoseRandomizer(placement, binding, prims=PrimGroup.of([]))
             if isinstance(placement, PoseSpec)
-            else ScatterRandomizer(placement, binding, prims=[])
+            else ScatterRandomizer(placement, binding, prims=PrimGroup.of([]))
         )
         self.normalizer = NameNormalizer()
 
@@ -79,8 +79,8 @@ class SpawnRandomizer(Randomizer[SpawnSpec]):
                     ctx.layer.set_attribute(slot, labels_attr_name(taxonomy), token_array, [label])
         ctx.geometry.forget(self.parent)
         ctx.refresh()
-        prims = [ctx.stage.GetPrimAtPath(slot) for slot in slots]
-        boxes = [prim_box(p, ctx.xforms(), ctx.time) for p in prims]
-        placed = self.placer.place(ctx, rng, step, prims, boxes) if prims else Applied([], {})
+        prims = PrimGroup.of([ctx.stage.GetPrimAtPath(slot) for slot in slots])
+        boxes = [prim_box(p, ctx.xforms(), ctx.time) for p in prims.prims]
+        placed = self.placer.place(ctx, rng, step, prims, boxes) if len(prims) else Applied([], {})
         values = {"asset": np.array([spec.assets[p] for p in picks.tolist()], dtype=object), **placed.values}
         return Applied([str(s) for s in slots], values, placed.notes)
