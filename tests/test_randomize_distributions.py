@@ -8,7 +8,7 @@ from pxr import Gf
 
 from omni.sdg_studio.core.randomize import parse_scenario_text
 from omni.sdg_studio.core.randomize.distributions import Distribution
-from omni.sdg_studio.core.randomize.scenario import PoseSpec
+from omni.sdg_studio.core.randomize.scenario import LightSpec, PoseSpec
 from omni.sdg_studio.core.randomize.transforms import (
     Basis,
     axis_rotation,
@@ -187,3 +187,12 @@ def test_look_at_points_minus_z_at_the_target_with_up_kept(up_axis):
     assert np.allclose(np.einsum("nij,nkj->nik", rows, rows), np.eye(3))
     if up_axis == "Z":
         assert rows[0, 0] @ basis.up == pytest.approx(0.0)  # no roll: the image's x axis stays level
+
+
+def test_normal_draws_are_clipped_to_the_keys_range():
+    scenario = parse_scenario_text("randomizers:\n  - {type: light, select: X, intensity: {normal: [0, 100]}}\n")
+    spec = scenario.randomizers[0]
+    assert isinstance(spec, LightSpec) and spec.intensity is not None
+    values = draw(spec.intensity)
+    assert values.min() == 0.0  # no negative intensity
+    within((values == 0).mean(), 0.5, 0.03)  # the lower half of the Gaussian sits at the bound

@@ -47,7 +47,7 @@ class ColorRandomizer(Randomizer[ColorSpec]):
     def apply(self, ctx: FrameContext, rng: np.random.Generator, step: int) -> Applied:
         spec = self.spec
         assert spec.rgb is not None
-        colors = np.maximum(spec.rgb.sample(rng, len(self.prims), step).astype(np.float64), 0.0)
+        colors = spec.rgb.sample(rng, len(self.prims), step).astype(np.float64)
         shaders: dict[Sdf.Path, Gf.Vec3f] = {}
         notes: list[str] = []
         color_type, array_type = Sdf.ValueTypeNames.Color3f, Sdf.ValueTypeNames.Color3fArray

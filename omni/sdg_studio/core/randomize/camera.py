@@ -101,7 +101,7 @@ class CameraRandomizer(Randomizer[CameraSpec]):
         world = compose(scale, rotation, eyes)
         values = {"position": eyes.copy(), **values}
         if spec.focal_length is not None:
-            focal = np.maximum(spec.focal_length.sample(rng, count, step).reshape(count).astype(np.float64), 1e-3)
+            focal = spec.focal_length.sample(rng, count, step).reshape(count).astype(np.float64)
             values["focal_length"] = focal
             with ctx.layer.batch():
                 for path, value in zip(self.prims.paths, focal.tolist(), strict=True):

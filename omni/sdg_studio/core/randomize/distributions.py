@@ -73,17 +73,23 @@ class UniformInt(Distribution):
 
 @dataclass(frozen=True, eq=False)
 class Normal(Distribution):
-    """Gaussian with ``mean`` and standard deviation ``std`` per component."""
+    """Gaussian with ``mean`` and standard deviation ``std`` per component, clipped to ``[low, high]`` (the
+    range of the key it feeds, e.g. no negative intensity)."""
 
     mean: np.ndarray
     std: np.ndarray
+    low: float | None = None
+    high: float | None = None
 
     @property
     def shape(self) -> tuple[int, ...]:
         return self.mean.shape
 
     def sample(self, rng: np.random.Generator, count: int, step: int) -> np.ndarray:
-        return rng.normal(self.mean, self.std, size=(count, *self.mean.shape))
+        values = rng.normal(self.mean, self.std, size=(count, *self.mean.shape))
+        if self.low is not None or self.high is not None:
+            values = np.clip(values, self.low, self.high)
+        return values
 
 
 @dataclass(frozen=True, eq=False)

@@ -43,17 +43,16 @@ class LightRandomizer(Randomizer[LightSpec]):
         spec, count = self.spec, len(self.prims)
         values: dict[str, np.ndarray] = {}
 
-        def draw(name: str, distribution: Distribution | None, minimum: float | None = None) -> np.ndarray | None:
+        def draw(name: str, distribution: Distribution | None) -> np.ndarray | None:
             if distribution is None:
                 return None
-            drawn = distribution.sample(rng, count, step).astype(np.float64)
-            values[name] = np.maximum(drawn, minimum) if minimum is not None else drawn
+            values[name] = distribution.sample(rng, count, step).astype(np.float64)
             return values[name]
 
-        intensity = draw("intensity", spec.intensity, 0.0)
+        intensity = draw("intensity", spec.intensity)
         exposure = draw("exposure", spec.exposure)
-        color = draw("color", spec.color, 0.0)
-        temperature = draw("temperature", spec.temperature, 1000.0)
+        color = draw("color", spec.color)
+        temperature = draw("temperature", spec.temperature)
         elevation = draw("elevation", spec.elevation)
         azimuth = draw("azimuth", spec.azimuth)
         dome = draw("dome_rotation", spec.dome_rotation)

@@ -585,7 +585,7 @@ class _DistributionReader:
                 mean, std = self.pair(where, raw, integer=False, names=("mean", "std"))
             if (std < 0).any():
                 raise self.doc.error(where, f"std must be >= 0, got {_num(std.min())}")
-            return Normal(mean, std)
+            return Normal(mean, std, self.minimum, self.maximum)
         items = self.owner.read.as_list(where, value[kind])
         if not items:
             raise self.doc.error(where, f"{kind} needs at least one item")
