@@ -14,7 +14,7 @@ from pxr import Sdf, UsdGeom
 
 from omni.sdg_studio.core.randomize.context import Applied, Binding, FrameContext, Randomizer, Read, parent_reads
 from omni.sdg_studio.core.randomize.geometry import homogeneous, prim_box
-from omni.sdg_studio.core.randomize.placement import AnchorFrame
+from omni.sdg_studio.core.randomize.placement import Positions
 from omni.sdg_studio.core.randomize.scenario import CameraSpec, JitterSpec
 from omni.sdg_studio.core.randomize.transforms import axis_rotation, compose, decompose, euler_xyz, look_at
 
@@ -48,15 +48,13 @@ class CameraRandomizer(Randomizer[CameraSpec]):
             raise binding.error(
                 (*spec.at, "select"), f"select picks prims that are no cameras: {', '.join(not_cameras)}"
             )
-        self.anchor = AnchorFrame(binding, spec.position.anchor) if spec.position and spec.position.anchor else None
+        self.positions = Positions(binding, spec.position) if spec.position else None
         self.target = (
             binding.prim((*spec.at, "look_at"), spec.look_at, "look_at") if isinstance(spec.look_at, str) else None
         )
 
     def reads(self) -> list[Read]:
-        reads = parent_reads(self.prims)
-        if self.anchor is not None:
-            reads.append(self.anchor.read())
+        reads = [*parent_reads(self.prims), *(self.positions.reads() if self.positions else [])]
         if self.target is not None:
             reads.append(Read(self.target.GetPath(), "shape"))
         return reads
@@ -76,14 +74,8 @@ class CameraRandomizer(Randomizer[CameraSpec]):
         scale, rotation, eyes = decompose(ctx.world(self.prims.prims))
         values: dict[str, np.ndarray] = {}
         target = self._target(ctx) if spec.look_at is not None else None
-        if spec.position is not None:
-            offsets = spec.position.value.sample(rng, count, step).astype(np.float64)
-            if self.anchor is not None:
-                eyes, corners = self.anchor.positions(ctx, rng, step, offsets)
-                if corners is not None:
-                    values["corner"] = corners
-            else:
-                eyes = offsets
+        if self.positions is not None:
+            eyes, values = self.positions.sample(ctx, rng, step, count)
         elif spec.orbit is not None and target is not None:
             distance = spec.orbit.distance.sample(rng, count, step).reshape(count)
             azimuth = spec.orbit.azimuth.sample(rng, count, step).reshape(count)

@@ -57,15 +57,8 @@ class Uniform(Distribution):
 
 
 @dataclass(frozen=True, eq=False)
-class UniformInt(Distribution):
+class UniformInt(Uniform):
     """Uniform integers in ``[low, high]``, both ends included."""
-
-    low: np.ndarray
-    high: np.ndarray
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return self.low.shape
 
     def sample(self, rng: np.random.Generator, count: int, step: int) -> np.ndarray:
         return rng.integers(self.low, self.high, endpoint=True, size=(count, *self.low.shape))

@@ -10,8 +10,10 @@ footprints overlap; prims that find no room after ``max_attempts`` draws are hid
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 from pxr import Sdf, UsdGeom
@@ -35,7 +37,7 @@ from omni.sdg_studio.core.randomize.geometry import (
     sample_points,
     upward,
 )
-from omni.sdg_studio.core.randomize.scenario import Anchor, PoseSpec, RotationSpec, ScatterSpec
+from omni.sdg_studio.core.randomize.scenario import Anchor, PoseSpec, PositionSpec, RotationSpec, ScatterSpec
 from omni.sdg_studio.core.randomize.transforms import (
     Basis,
     axis_rotation,
@@ -88,6 +90,27 @@ class AnchorFrame:
         else:
             picks = corner.sample(rng, len(offsets), step).astype(np.int64)
         return corners[picks] + offsets @ rotation[0], picks
+
+
+class Positions:
+    """Draws world positions for a :class:`PositionSpec` (absolute, or in an anchor's frame)."""
+
+    def __init__(self, binding: Binding, spec: PositionSpec) -> None:
+        self.spec = spec
+        self.anchor = AnchorFrame(binding, spec.anchor) if spec.anchor is not None else None
+
+    def reads(self) -> list[Read]:
+        return [self.anchor.read()] if self.anchor is not None else []
+
+    def sample(
+        self, ctx: FrameContext, rng: np.random.Generator, step: int, count: int
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """``count`` world positions and what to record beside them (the corner of each, when used)."""
+        offsets = self.spec.value.sample(rng, count, step).astype(np.float64)
+        if self.anchor is None:
+            return offsets, {}
+        positions, corners = self.anchor.positions(ctx, rng, step, offsets)
+        return positions, ({"corner": corners} if corners is not None else {})
 
 
 class Orientation:
@@ -164,30 +187,49 @@ def settle(
     return drops, notes
 
 
-class PoseRandomizer(Randomizer[PoseSpec]):
-    """``type: pose`` (and a spawn's ``placement: {type: pose}``)."""
+PlacementSpecT = TypeVar("PlacementSpecT", PoseSpec, ScatterSpec)
 
-    def __init__(self, spec: PoseSpec, binding: Binding, prims: PrimGroup | None = None) -> None:
+
+class Placer(Randomizer[PlacementSpecT]):
+    """A randomizer that places prims (its selection, or a spawn's prims through :meth:`place`)."""
+
+    def __init__(self, spec: PlacementSpecT, binding: Binding, prims: PrimGroup | None, boxes: bool) -> None:
         self.spec = spec
         self.prims = binding.select(spec, spec.select) if prims is None else prims
-        self.anchor = AnchorFrame(binding, spec.position.anchor) if spec.position and spec.position.anchor else None
         self.orientation = Orientation(binding, spec.rotation) if spec.rotation else None
         xforms = UsdGeom.XformCache(binding.time)
-        self.boxes = [prim_box(p, xforms, binding.time) for p in self.prims.prims] if spec.settle else []
+        self.boxes = [prim_box(p, xforms, binding.time) for p in self.prims.prims] if boxes else []
 
     def reads(self) -> list[Read]:
-        reads = parent_reads(self.prims)
-        if self.anchor is not None:
-            reads.append(self.anchor.read())
-        if self.orientation is not None:
-            reads.extend(self.orientation.reads())
-        return reads
+        return [*parent_reads(self.prims), *(self.orientation.reads() if self.orientation else [])]
 
     def writes(self) -> list[Sdf.Path]:
         return list(self.prims.paths)
 
     def apply(self, ctx: FrameContext, rng: np.random.Generator, step: int) -> Applied:
         return self.place(ctx, rng, step, self.prims, self.boxes)
+
+    @abstractmethod
+    def place(
+        self,
+        ctx: FrameContext,
+        rng: np.random.Generator,
+        step: int,
+        prims: PrimGroup,
+        boxes: Sequence[np.ndarray | None],
+    ) -> Applied:
+        """Draw and write where ``prims`` go (``boxes``: their own boxes, from :func:`prim_box`)."""
+
+
+class PoseRandomizer(Placer[PoseSpec]):
+    """``type: pose`` (and a spawn's ``placement: {type: pose}``)."""
+
+    def __init__(self, spec: PoseSpec, binding: Binding, prims: PrimGroup | None = None) -> None:
+        super().__init__(spec, binding, prims, boxes=spec.settle)
+        self.positions = Positions(binding, spec.position) if spec.position else None
+
+    def reads(self) -> list[Read]:
+        return [*super().reads(), *(self.positions.reads() if self.positions else [])]
 
     def place(
         self,
@@ -201,14 +243,8 @@ class PoseRandomizer(Randomizer[PoseSpec]):
         spec, count = self.spec, len(prims)
         scale, rotation, translation = decompose(ctx.world(prims.prims))
         values: dict[str, np.ndarray] = {}
-        if spec.position is not None:
-            offsets = spec.position.value.sample(rng, count, step).astype(np.float64)
-            if self.anchor is not None:
-                translation, corners = self.anchor.positions(ctx, rng, step, offsets)
-                if corners is not None:
-                    values["corner"] = corners
-            else:
-                translation = offsets
+        if self.positions is not None:
+            translation, values = self.positions.sample(ctx, rng, step, count)
         if self.orientation is not None:
             rotation = self.orientation.sample(ctx, rng, step, count, self.orientation.frame(ctx))
         factor = np.ones((count, 3))
@@ -293,16 +329,12 @@ class Footprints:
         self.spans[count] = span
 
 
-class ScatterRandomizer(Randomizer[ScatterSpec]):
+class ScatterRandomizer(Placer[ScatterSpec]):
     """``type: scatter`` (and a spawn's ``placement: {type: scatter}``)."""
 
     def __init__(self, spec: ScatterSpec, binding: Binding, prims: PrimGroup | None = None) -> None:
-        self.spec = spec
-        self.prims = binding.select(spec, spec.select) if prims is None else prims
+        super().__init__(spec, binding, prims, boxes=True)
         self.surface = binding.prim((*spec.at, "surface"), spec.surface, "surface")
-        self.orientation = Orientation(binding, spec.rotation) if spec.rotation else None
-        xforms = UsdGeom.XformCache(binding.time)
-        self.boxes = [prim_box(p, xforms, binding.time) for p in self.prims.prims]
         triangles = StageGeometry(binding.stage, binding.time).triangles(
             UsdGeom.XformCache(binding.time), roots=[self.surface.GetPath()], exclude=self.writes()
         )
@@ -313,16 +345,7 @@ class ScatterRandomizer(Randomizer[ScatterSpec]):
             )
 
     def reads(self) -> list[Read]:
-        reads = [*parent_reads(self.prims), Read(self.surface.GetPath(), "shape")]
-        if self.orientation is not None:
-            reads.extend(self.orientation.reads())
-        return reads
-
-    def writes(self) -> list[Sdf.Path]:
-        return list(self.prims.paths)
-
-    def apply(self, ctx: FrameContext, rng: np.random.Generator, step: int) -> Applied:
-        return self.place(ctx, rng, step, self.prims, self.boxes)
+        return [*super().reads(), Read(self.surface.GetPath(), "shape")]
 
     def place(
         self,
