@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from pxr import Gf, Sdf, Usd, UsdGeom, UsdLux, UsdShade
 
 from omni.sdg_studio.core.randomize import RandomizationEngine, parse_scenario_text
@@ -29,10 +27,10 @@ def ground(stage: Usd.Stage, path: str, half: float) -> Usd.Prim:
     return mesh.GetPrim()
 
 
-def yard(stage: Usd.Stage | None = None, boxes: int = 4) -> Usd.Stage:
+def yard(boxes: int = 4) -> Usd.Stage:
     """A Z-up yard: ground, a 'truck' (box 4 x 2 x 2 whose origin is at its floor center, facing +X),
     a pallet (1.2 x 0.8 x 0.15 deck), ``boxes`` small boxes, two cameras, a sun, a dome, two materials."""
-    stage = stage or Usd.Stage.CreateInMemory("yard.usda")
+    stage = Usd.Stage.CreateInMemory("yard.usda")
     UsdGeom.SetStageUpAxis(stage, UsdGeom.Tokens.z)
     world = UsdGeom.Xform.Define(stage, "/World")
     stage.SetDefaultPrim(world.GetPrim())
@@ -64,14 +62,6 @@ def yard(stage: Usd.Stage | None = None, boxes: int = 4) -> Usd.Stage:
         shader.CreateInput("diffuseColor", Sdf.ValueTypeNames.Color3f).Set(Gf.Vec3f(*rgb))
         material.CreateSurfaceOutput().ConnectToSource(shader.ConnectableAPI(), "surface")
     return stage
-
-
-def save_yard(folder: Path, boxes: int = 4) -> Path:
-    """``yard()`` written to ``folder/yard.usda``."""
-    path = folder / "yard.usda"
-    stage = yard(boxes=boxes)
-    stage.GetRootLayer().Export(str(path))
-    return path
 
 
 def engine(stage: Usd.Stage, text: str, **kwargs) -> RandomizationEngine:

@@ -172,7 +172,8 @@ class RandomizationEngine:
         for randomizer in self.randomizers:
             for root in randomizer.spawn_roots():
                 self.geometry.forget(root)
-        self.geometry.time = time
+        if time != self.geometry.time:  # cached triangles are those of one time
+            self.geometry = StageGeometry(self.stage, time)
         ctx = FrameContext(self.stage, self.basis, time, self.layer, self.geometry, frame)
         records = []
         for position in self.order:

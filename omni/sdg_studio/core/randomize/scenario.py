@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
-import numpy as np
-
 from omni.sdg_studio.core.config_document import ConfigDocument, ConfigError, FieldPath, format_field
 from omni.sdg_studio.core.randomize.distributions import Distribution
 from omni.sdg_studio.core.semantics.rules import LabelTemplate, Match
@@ -220,8 +218,3 @@ class Scenario:
         """``file:line: field`` of ``at``, for warnings."""
         error = self.error(at, "")
         return str(error).rstrip(": ")
-
-
-def as_vector(value: tuple[float, float, float] | np.ndarray) -> np.ndarray:
-    """A float64 3-vector."""
-    return np.asarray(value, np.float64).reshape(3)
