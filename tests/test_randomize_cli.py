@@ -56,7 +56,17 @@ def test_frame_layer_opens_and_shows_the_frame(tmp_path, sample_scene, repo_root
 
 def test_json_record_and_seed(tmp_path, sample_scene, repo_root):
     out = tmp_path / "f.usda"
-    args = ["randomize", str(sample_scene), "-s", str(repo_root / SAMPLE), "-f", "2", "-o", str(out), "--json"]
+    args = [
+        "randomize",
+        str(sample_scene),
+        "--scenario",
+        str(repo_root / SAMPLE),
+        "--frame",
+        "2",
+        "-o",
+        str(out),
+        "--json",
+    ]
     first = run([*args, "--seed", "5"])
     assert first.returncode == 0, first.stderr
     record = json.loads(first.stdout)
@@ -74,14 +84,14 @@ def test_refuses_to_overwrite_and_bad_input_is_one_line(tmp_path, sample_scene, 
     out = tmp_path / "f.usda"
     out.write_text("keep me")
     scenario = str(repo_root / SAMPLE)
-    assert main(["randomize", str(sample_scene), "-s", scenario, "-o", str(out)]) == 2
+    assert main(["randomize", str(sample_scene), "--scenario", scenario, "-o", str(out)]) == 2
     assert "already exists; pass --overwrite" in capsys.readouterr().err
     assert out.read_text() == "keep me"
     bad = tmp_path / "bad.yaml"
     bad.write_text("randomizers:\n  - type: pose\n    select: /World/Forklift\n    scale: {uniform: [2, 1]}\n")
-    assert main(["randomize", str(sample_scene), "-s", str(bad), "-o", str(out), "--overwrite"]) == 2
+    assert main(["randomize", str(sample_scene), "--scenario", str(bad), "-o", str(out), "--overwrite"]) == 2
     err = capsys.readouterr().err
     assert f"{bad}:4:" in err and "randomizers[0].scale.uniform: inverted range" in err
     assert "Traceback" not in err and out.read_text() == "keep me"
-    assert main(["randomize", str(sample_scene), "-s", scenario, "-o", str(tmp_path / "f.png")]) == 2
+    assert main(["randomize", str(sample_scene), "--scenario", scenario, "-o", str(tmp_path / "f.png")]) == 2
     assert "must be a USD layer" in capsys.readouterr().err

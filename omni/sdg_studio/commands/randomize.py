@@ -14,11 +14,13 @@ from omni.sdg_studio.core.stage_io import USD_SUFFIXES, open_stage
 
 
 def randomize(
-    stage: Annotated[Path, typer.Argument(help="USD stage to randomize (it is not modified).")],
-    scenario: Annotated[Path, typer.Option("--scenario", "-s", help="Scenario file (YAML or JSON).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="USD layer to write (.usda, .usd, .usdc).")],
-    frame: Annotated[int, typer.Option("--frame", "-f", min=0, help="Frame whose variation to write.")] = 0,
-    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Seed (default: the scenario's, else 0).")] = None,
+    stage: Annotated[Path, typer.Argument(metavar="STAGE", help="USD stage to randomize (it is not modified).")],
+    scenario: Annotated[Path, typer.Option("--scenario", metavar="FILE", help="Scenario file (YAML or JSON).")],
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help="USD layer to write (.usda, .usd, .usdc).")],
+    frame: Annotated[int, typer.Option("--frame", metavar="N", min=0, help="Frame whose variation to write.")] = 0,
+    seed: Annotated[
+        int | None, typer.Option("--seed", metavar="N", min=0, help="Seed (default: the scenario's, else 0).")
+    ] = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="Fail on a select matching nothing or prims that did not fit.")
     ] = False,
@@ -46,7 +48,7 @@ def randomize(
         return
     console.print(
         f"frame {frame} (seed {engine.seed}): {len(record.randomizers)} randomizers changed "
-        f"{record.prims_changed()} prims; wrote [bold]{written}[/bold]",
+        f"{record.prims_changed()} prims; wrote {written}",
         soft_wrap=True,
     )
 
