@@ -18,6 +18,7 @@ import numpy as np
 from pxr import Sdf
 
 from omni.sdg_studio.core.config_document import ConfigDocument, FieldPath, load_document, parse_document
+from omni.sdg_studio.core.fields import FieldReader
 from omni.sdg_studio.core.randomize.distributions import (
     Choice,
     Components,
@@ -51,7 +52,6 @@ from omni.sdg_studio.core.randomize.scenario import (
     SpawnSpec,
     VisibilitySpec,
 )
-from omni.sdg_studio.core.recorder.fields import FieldReader
 from omni.sdg_studio.core.semantics.rules import (
     MATCH_FIELDS,
     MATCH_KINDS,
@@ -116,7 +116,7 @@ class _ScenarioReader:
 
     def check_keys(self, at: FieldPath, mapping: Mapping[str, Any], known: tuple[str, ...]) -> None:
         """Refuse a key of ``mapping`` not in ``known`` (suggesting the closest)."""
-        self.doc.check_keys(at, mapping, known)
+        self.read.check_keys(at, mapping, known)
 
     # -- top level -------------------------------------------------------------------------------------------------
     def scenario(self) -> Scenario:
@@ -140,13 +140,13 @@ class _ScenarioReader:
         data = self.read.as_mapping(at, value)
         if "type" not in data:
             raise self.doc.error(at, f"randomizer without 'type' (one of {', '.join(TYPE_KEYS)})")
-        kind = self.read.as_choice((*at, "type"), data["type"], TYPE_KEYS)
+        kind = self.read.as_choice((*at, "type"), data["type"], tuple(TYPE_KEYS))
         self.check_keys(at, data, (*COMMON_KEYS, *TYPE_KEYS[kind]))
         every = self.read.as_int((*at, "every"), data.get("every", 1), minimum=1)
         if kind != "spawn" and "select" not in data:
             raise self.doc.error(at, f"a {kind} randomizer needs 'select' (which prims it changes)")
         common = {"index": index, "at": at, "every": every}
-        build: dict[str, Callable[[FieldPath, dict[str, Any], dict[str, Any]], RandomizerSpec]] = {
+        build: dict[str, Callable[[FieldPath, Mapping[str, Any], dict[str, Any]], RandomizerSpec]] = {
             "pose": self.pose,
             "scatter": self.scatter,
             "spawn": self.spawn,
