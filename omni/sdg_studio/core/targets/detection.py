@@ -145,7 +145,7 @@ def _objects(
 ) -> tuple[list[_Object], np.ndarray]:
     instance = frame.get("instance_segmentation")
     if isinstance(instance, Mapping) and (instance.get("info") or {}).get("idToSemantics"):
-        return _from_instances(instance, classes, shape, min_pixels)
+        return _from_instances(instance, classes, shape, min_pixels, want_masks)
     boxes = frame.get("bounding_box_2d_tight")
     if boxes is None:
         raise TargetError(
@@ -158,11 +158,11 @@ def _objects(
             raise TargetError("masks need instance_segmentation or instance_id_segmentation in the frame")
         return [_Object(path, c_id, name, box, -1) for path, c_id, name, box in rows], np.zeros((0, *shape), bool)
     kind = "instance_segmentation" if instance is not None else "instance_id_segmentation"
-    return _from_box_rows(rows, _segmentation(kind, segments, shape), min_pixels)
+    return _from_box_rows(rows, _segmentation(kind, segments, shape), min_pixels, want_masks)
 
 
 def _from_instances(
-    value: Mapping[str, Any], classes: TargetClasses, shape: tuple[int, int], min_pixels: int
+    value: Mapping[str, Any], classes: TargetClasses, shape: tuple[int, int], min_pixels: int, want_masks: bool
 ) -> tuple[list[_Object], np.ndarray]:
     """One object per labeled instance of ``instance_segmentation``."""
     seg = _segmentation("instance_segmentation", value, shape)
@@ -180,7 +180,7 @@ def _from_instances(
         found = classes.resolve(labels)
         if found is not None:
             wanted.append((instance_id, path, found.id, found.name))
-    stack, boxes = _masks_and_boxes(seg.ids, [[i] for i, *_ in wanted], min_pixels)
+    stack, boxes = _masks_and_boxes(seg.ids, [[i] for i, *_ in wanted], min_pixels, keep_masks=want_masks)
     objects = [
         _Object(path, class_id, name, box, k)
         for k, (_, path, class_id, name) in enumerate(wanted)
@@ -222,7 +222,10 @@ def _box_rows(
 
 
 def _from_box_rows(
-    rows: Sequence[tuple[str, int, str, tuple[float, float, float, float]]], seg: Segmentation, min_pixels: int
+    rows: Sequence[tuple[str, int, str, tuple[float, float, float, float]]],
+    seg: Segmentation,
+    min_pixels: int,
+    want_masks: bool,
 ) -> tuple[list[_Object], np.ndarray]:
     """Masks for box rows: segments under each row's prim (deepest row wins), else the segment whose
     bounds equal the row's box within 1 px (rows without prim paths, e.g. KITTI labels)."""
@@ -245,7 +248,7 @@ def _from_box_rows(
             if best is not None and _box_distance(best[1], row_box) <= 1.0:
                 groups[n].append(best[0])
                 del free[best[0]]
-    stack, boxes = _masks_and_boxes(seg.ids, groups, min_pixels)
+    stack, boxes = _masks_and_boxes(seg.ids, groups, min_pixels, keep_masks=want_masks)
     objects = [
         _Object(path, class_id, name, box, k)
         for k, (path, class_id, name, _) in enumerate(rows)

@@ -1,6 +1,6 @@
 """The writer registry: writer name -> class and typed parameters, for the GUI, the CLI and configs.
 
-Built-in: ``BasicWriter``, ``KittiWriter``, ``CocoWriter``. Custom writers join by
+Built-in: ``BasicWriter``, ``KittiWriter``, ``CocoWriter``, ``YoloWriter``, ``WebDatasetWriter``. Custom writers join by
 :meth:`WriterRegistry.register` (a class taking ``output_dir`` first and typed keyword parameters,
 usually a :class:`FileWriter` subclass), by a ``sdg_studio.writers`` entry point of an installed
 package, or by naming them ``package.module:ClassName`` wherever a writer name is expected.
@@ -23,6 +23,8 @@ from omni.sdg_studio.core.writers.base import Writer
 from omni.sdg_studio.core.writers.basic_writer import BasicWriter
 from omni.sdg_studio.core.writers.coco_writer import CocoWriter
 from omni.sdg_studio.core.writers.kitti_writer import KittiWriter
+from omni.sdg_studio.core.writers.webdataset_writer import WebDatasetWriter
+from omni.sdg_studio.core.writers.yolo_writer import YoloWriter
 from omni.sdg_studio.core.writers.params import (
     RUN_OPTIONS,
     WriterParam,
@@ -172,7 +174,7 @@ class WriterRegistry:
 
 #: The process-wide registry with the built-in writers.
 WRITERS = WriterRegistry()
-for _builtin in (BasicWriter, KittiWriter, CocoWriter):
+for _builtin in (BasicWriter, KittiWriter, CocoWriter, YoloWriter, WebDatasetWriter):
     WRITERS.register(_builtin)
 
 
