@@ -227,27 +227,30 @@ def _from_box_rows(
     min_pixels: int,
     want_masks: bool,
 ) -> tuple[list[_Object], np.ndarray]:
-    """Masks for box rows: segments under each row's prim (deepest row wins), else the segment whose
-    bounds equal the row's box within 1 px (rows without prim paths, e.g. KITTI labels)."""
+    """Masks for box rows: the segments under each row's prim (the deepest row's prim wins). Rows that share a
+    prim (point-instancer instances) and rows without a prim path (e.g. KITTI labels) take segments by bounds:
+    a segment whose bounds equal the row's box within 1 px, else (shared prims) segments inside the box."""
     groups: list[list[int]] = [[] for _ in rows]
     segments = {i: p for i, p in seg.labels.items() if p not in RESERVED_LABELS}
-    if any(path for path, *_ in rows):
-        by_path: dict[str, int] = {}
-        for n, (path, *_) in enumerate(rows):
-            by_path.setdefault(path, n)
-        for segment_id, path in segments.items():
-            owner = _owner(path, by_path)
-            if owner is not None:
-                groups[owner].append(segment_id)
-    else:
-        ids = sorted(segments)
-        _, bounds = _masks_and_boxes(seg.ids, [[i] for i in ids], 1, keep_masks=False)
-        free = {i: b for i, b in zip(ids, bounds, strict=True) if b is not None}
-        for n, (*_, row_box) in enumerate(rows):
-            best = min(free.items(), key=lambda item: _box_distance(item[1], row_box), default=None)
-            if best is not None and _box_distance(best[1], row_box) <= 1.0:
-                groups[n].append(best[0])
-                del free[best[0]]
+    ids = sorted(segments)
+    _, bounds = _masks_and_boxes(seg.ids, [[i] for i in ids], 1, keep_masks=False)
+    segment_box = {i: b for i, b in zip(ids, bounds, strict=True) if b is not None}
+    rows_of: dict[str, list[int]] = {}
+    for n, (path, *_) in enumerate(rows):
+        rows_of.setdefault(path, []).append(n)
+    by_bounds: dict[tuple[int, ...], list[int]] = {}  # candidate rows -> segments to place by bounds
+    if "" in rows_of:
+        by_bounds[tuple(rows_of.pop(""))] = [i for i in ids if i in segment_box]
+    for segment_id in ids:
+        owner = _owner(segments[segment_id], rows_of) if segment_id in segment_box else None
+        if owner is None:
+            continue
+        if len(rows_of[owner]) == 1:
+            groups[rows_of[owner][0]].append(segment_id)
+        else:
+            by_bounds.setdefault(tuple(rows_of[owner]), []).append(segment_id)
+    for candidates, free in by_bounds.items():
+        _place_by_bounds(candidates, free, rows, segment_box, groups)
     stack, boxes = _masks_and_boxes(seg.ids, groups, min_pixels, keep_masks=want_masks)
     objects = [
         _Object(path, class_id, name, box, k)
@@ -257,14 +260,47 @@ def _from_box_rows(
     return objects, stack
 
 
-def _owner(path: str, rows_by_path: Mapping[str, int]) -> int | None:
-    """The row whose prim is ``path`` or its nearest ancestor."""
+def _owner(path: str, rows_by_path: Mapping[str, object]) -> str | None:
+    """The prim path among ``rows_by_path`` that is ``path`` or its nearest ancestor."""
     current = path
     while current:
         if current in rows_by_path:
-            return rows_by_path[current]
+            return current
         current = current.rpartition("/")[0]
     return None
+
+
+def _place_by_bounds(
+    candidates: Sequence[int],
+    free: Sequence[int],
+    rows: Sequence[tuple[str, int, str, tuple[float, float, float, float]]],
+    segment_box: Mapping[int, tuple[float, float, float, float]],
+    groups: list[list[int]],
+) -> None:
+    """Give each row the segment whose bounds equal its box within 1 px; then (rows sharing a prim) give the
+    remaining segments to the smallest candidate box that contains them within 1 px."""
+    left = dict.fromkeys(free)
+    for n in candidates:
+        box = rows[n][3]
+        best = min(left, key=lambda i: _box_distance(segment_box[i], box), default=None)
+        if best is not None and _box_distance(segment_box[best], box) <= 1.0:
+            groups[n].append(best)
+            del left[best]
+    if all(rows[n][0] == "" for n in candidates):
+        return
+    for segment_id in left:
+        inside = [n for n in candidates if _contains(rows[n][3], segment_box[segment_id])]
+        if inside:
+            groups[min(inside, key=lambda n: _area(rows[n][3]))].append(segment_id)
+
+
+def _contains(outer: Sequence[float], inner: Sequence[float]) -> bool:
+    """``inner`` lies in ``outer``, 1 px of slack on each side."""
+    return all(inner[k] >= outer[k] - 1 for k in (0, 1)) and all(inner[k] <= outer[k] + 1 for k in (2, 3))
+
+
+def _area(box: Sequence[float]) -> float:
+    return (box[2] - box[0]) * (box[3] - box[1])
 
 
 def _box_distance(a: Sequence[float], b: Sequence[float]) -> float:
