@@ -74,10 +74,8 @@ def test_targets_equal_a_recomputation_from_the_annotators(rendered):
     for camera, frame in raw.items():
         targets = frame_targets(frame, classes, TARGET_KINDS)
         expected = expected_objects(frame, classes)
-        got = {
-            (path, tuple(int(v) for v in box)): (int(label), mask)
-            for path, box, label, mask in zip(targets.prim_paths, targets.boxes, targets.labels, targets.masks)
-        }
+        objects = zip(targets.prim_paths, targets.boxes, targets.labels, targets.masks, strict=True)
+        got = {(path, tuple(int(v) for v in box)): (int(label), mask) for path, box, label, mask in objects}
         assert got.keys() == expected.keys(), camera
         for key, (label, mask) in got.items():
             assert label == expected[key][0]
@@ -99,10 +97,10 @@ def test_every_box_is_its_masks_bounds_and_within_1px_of_the_box_annotator(rende
         rows = frame["bounding_box_2d_tight"]["data"]
         paths = frame["bounding_box_2d_tight"]["info"]["primPaths"]
         compared = 0
-        for path, box, mask in zip(targets.prim_paths, targets.boxes, targets.masks):
+        for path, box, mask in zip(targets.prim_paths, targets.boxes, targets.masks, strict=True):
             ys, xs = np.nonzero(mask)
             assert tuple(box) == (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
-            matches = [r for r, p in zip(rows, paths) if p == path]
+            matches = [r for r, p in zip(rows, paths, strict=True) if p == path]
             if len(matches) == 1:  # point-instancer instances share a path
                 row = matches[0]
                 annotated = (row["x_min"], row["y_min"], row["x_max"] + 1, row["y_max"] + 1)
@@ -126,7 +124,7 @@ def test_extras_equal_the_annotators(rendered):
                 expected[semantic["data"] == int(key)] = by_name[names[0]]
         np.testing.assert_array_equal(targets.semantic, expected)
         occlusion = frame["occlusion"]
-        ratio = dict(zip(occlusion["info"]["primPaths"], occlusion["data"]["occlusionRatio"]))
+        ratio = dict(zip(occlusion["info"]["primPaths"], occlusion["data"]["occlusionRatio"], strict=True))
         assert targets.occlusion.tolist() == pytest.approx([ratio[p] for p in targets.prim_paths])
 
 
@@ -167,8 +165,8 @@ def test_instances_without_semantics_match_boxes_without_paths_by_bounds(rendere
         }
         matched = frame_targets(bare, classes, ("boxes", "masks"))
         assert set(matched.prim_paths) == {""}
-        full_objects = {tuple(b): (int(c), m) for b, c, m in zip(full.boxes, full.labels, full.masks)}
-        for box, label, mask in zip(matched.boxes, matched.labels, matched.masks):
+        full_objects = {tuple(b): (int(c), m) for b, c, m in zip(full.boxes, full.labels, full.masks, strict=True)}
+        for box, label, mask in zip(matched.boxes, matched.labels, matched.masks, strict=True):
             assert tuple(box) in full_objects
             assert full_objects[tuple(box)][0] == int(label)
             np.testing.assert_array_equal(full_objects[tuple(box)][1], mask)
@@ -183,9 +181,9 @@ def test_boxes_alone_come_from_the_box_rows(rendered):
     rows = frame["bounding_box_2d_tight"]["data"]
     expected = sorted(
         (p, (float(r["x_min"]), float(r["y_min"]), float(r["x_max"] + 1), float(r["y_max"] + 1)))
-        for r, p in zip(rows, frame["bounding_box_2d_tight"]["info"]["primPaths"])
+        for r, p in zip(rows, frame["bounding_box_2d_tight"]["info"]["primPaths"], strict=True)
     )
-    assert sorted(zip(targets.prim_paths, map(tuple, targets.boxes.tolist()))) == expected
+    assert sorted(zip(targets.prim_paths, map(tuple, targets.boxes.tolist()), strict=True)) == expected
     assert targets.masks is None
     with pytest.raises(TargetError, match="masks need instance_segmentation or instance_id_segmentation"):
         frame_targets(only, classes, ("boxes", "masks"))
@@ -231,7 +229,8 @@ def test_bad_requests_name_what_is_wrong(rendered):
     with pytest.raises(TargetError, match="no rgb"):
         frame_targets({k: v for k, v in frame.items() if k != "rgb"}, classes)
     with pytest.raises(TargetError, match="'depth' needs the distance_to_image_plane annotator"):
-        frame_targets({"rgb": frame["rgb"], "instance_segmentation": frame["instance_segmentation"]}, classes, ["depth"])
+        without_depth = {"rgb": frame["rgb"], "instance_segmentation": frame["instance_segmentation"]}
+        frame_targets(without_depth, classes, {"depth"})
     small = {"rgb": frame["rgb"][:10], "instance_segmentation": frame["instance_segmentation"]}
     with pytest.raises(TargetError, match="instance_segmentation: size 128x96 differs from rgb"):
         frame_targets(small, classes)

@@ -21,7 +21,7 @@ from torch.utils.data import Dataset
 from omni.sdg_studio.core.classes import ClassTable, LabelClass, stable_color
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.recorder.manifest import Manifest, ManifestError
-from omni.sdg_studio.core.targets import TargetClasses, check_targets, frame_targets
+from omni.sdg_studio.core.targets import TargetClasses, check_targets, frame_targets, target_annotators
 from omni.sdg_studio.core.targets.classes import RESERVED_LABELS
 from omni.sdg_studio.core.visualize.dataset import Dataset as RecordedFolder
 from omni.sdg_studio.core.visualize.dataset_coco import CocoDataset
@@ -30,19 +30,8 @@ from omni.sdg_studio.core.visualize.tiles import ShownImage, Unreadable
 from omni.sdg_studio.torch.convert import Sample, to_tensors
 from omni.sdg_studio.torch.stream import Classes, resolve_classes
 
-#: Annotators ``frame_targets`` may read; one that could not be read stops the sample with its message.
-_USED = frozenset(
-    {
-        "rgb",
-        "instance_segmentation",
-        "instance_id_segmentation",
-        "bounding_box_2d_tight",
-        "distance_to_image_plane",
-        "semantic_segmentation",
-        "normals",
-        "occlusion",
-    }
-)
+#: Annotators that give objects (besides rgb); ``frame_targets`` takes the first it can use.
+_OBJECT_SOURCES = frozenset({"instance_segmentation", "instance_id_segmentation", "bounding_box_2d_tight"})
 
 
 class RecordedDatasetError(SdgStudioError, ValueError):
@@ -74,6 +63,7 @@ class RecordedDataset(Dataset):
     ) -> None:
         self.folder = Path(folder)
         self.targets = check_targets(targets)
+        self.used = frozenset(target_annotators(self.targets)) | _OBJECT_SOURCES
         self.semantic_types = tuple(semantic_types)
         self.min_pixels = min_pixels
         self.dataset: RecordedFolder = open_dataset(self.folder)
@@ -102,7 +92,7 @@ class RecordedDataset(Dataset):
         loaded = self.dataset.load(camera, frame)
         frame_data: dict[str, Any] = {}
         for name, value in loaded.items():
-            if name not in _USED:
+            if name not in self.used:
                 continue
             if isinstance(value, Unreadable):
                 raise RecordedDatasetError(value.message)

@@ -23,8 +23,6 @@ from omni.sdg_studio.core.writers.base import Writer
 from omni.sdg_studio.core.writers.basic_writer import BasicWriter
 from omni.sdg_studio.core.writers.coco_writer import CocoWriter
 from omni.sdg_studio.core.writers.kitti_writer import KittiWriter
-from omni.sdg_studio.core.writers.webdataset_writer import WebDatasetWriter
-from omni.sdg_studio.core.writers.yolo_writer import YoloWriter
 from omni.sdg_studio.core.writers.params import (
     RUN_OPTIONS,
     WriterParam,
@@ -33,6 +31,8 @@ from omni.sdg_studio.core.writers.params import (
     unknown_param,
     validate_params,
 )
+from omni.sdg_studio.core.writers.webdataset_writer import WebDatasetWriter
+from omni.sdg_studio.core.writers.yolo_writer import YoloWriter
 
 ENTRY_POINT_GROUP = "sdg_studio.writers"
 
