@@ -7,7 +7,7 @@ On the sample warehouse (labeled here), every camera, camera jitter as the scena
    and with ``--workers`` W, after a warm-up (stage opening excluded); the ratio W / 1.
 2. ``cost``: per sample, measured in this process: render (the backend, all cameras / cameras), targets
    (``frame_targets``), tensors (``to_tensors``), collate (``detection_collate``) and, on a GPU, transfer
-   (``.to(device)`` of a batch). The stream's ceiling with W workers is ``W / (render + targets + tensors)``.
+   (``.to(device)`` of a batch), with the renderer on all cores and one torch thread (as in a worker).
 3. ``train`` (with CUDA and torchvision): Mask R-CNN (``weights=None``) training images/s on cached batches
    (the same batches over and over, already on the GPU: the GPU-bound rate), then fed by the stream with W
    workers, in the same run; the ratio is the share of its cached-batch rate the stream keeps the GPU at.
@@ -195,8 +195,8 @@ def main() -> None:
     print("\n== cost per sample (median ms, this process)")
     for name, seconds in costs.items():
         print(f"{name:10s} {seconds * 1000:8.1f}")
-    print(f"render+targets+tensors {produce * 1000:.1f} ms -> ceiling with {args.workers} workers "
-          f"(render threads shared) {args.workers / produce:.1f} samples/s")
+    shares = ", ".join(f"{name} {costs[name] / produce:.0%}" for name in ("render", "targets", "tensors"))
+    print(f"a sample takes {produce * 1000:.1f} ms to produce here (rendering on all cores): {shares}")
 
     if device.type != "cuda" or args.skip_train:
         print("\n== train: skipped (needs CUDA and torchvision)" if not args.skip_train else "")
@@ -217,10 +217,8 @@ def main() -> None:
     print(f"stream, {args.workers} workers:      {fed:8.2f}")
     print(f"ratio stream / cached: {fed / gpu_bound:.2f} (target >= 0.90); GPU idle about {1 - fed / gpu_bound:.0%}")
     if fed / gpu_bound < 0.9:
-        share = {name: costs[name] / produce for name in ("render", "targets", "tensors")}
-        print("short of the target: a worker spends " + ", ".join(f"{k} {v:.0%}" for k, v in share.items())
-              + f" of a sample's {produce * 1000:.0f} ms; the stream gives {many:.1f} samples/s "
-              f"where the GPU takes {gpu_bound:.1f}")
+        print(f"short of the target: the stream gives {many:.1f} samples/s where the GPU takes {gpu_bound:.1f}; "
+              f"producing a sample is {shares}")
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ import carb.settings
 import numpy as np
 import omni.replicator.core as rep
 import omni.usd
-from pxr import Usd
 
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.recorder.backend_session import FrameRandomizer
@@ -38,9 +37,10 @@ class ReplicatorStreamError(SdgStudioError):
     """Kit has no stage, or Replicator returned data the stream cannot use; the message says which."""
 
 
-def kit_stage(stage: Usd.Stage | str | os.PathLike[str] | None) -> Usd.Stage:
-    """Kit's stage: ``stage`` itself, the file ``stage`` opened in Kit's USD context, or the open one (None)."""
-    if isinstance(stage, Usd.Stage):
+def kit_stage(stage: Any) -> Any:
+    """Kit's stage: ``stage`` itself (a ``Usd.Stage``), the file ``stage`` opened in Kit's USD context, or the open
+    one (None). Typed ``Any``: pxr ships no type information pyright can read."""
+    if stage is not None and not isinstance(stage, (str, os.PathLike)):
         return stage
     context = omni.usd.get_context()
     if stage is not None and not context.open_stage(os.fspath(stage)):
