@@ -105,6 +105,18 @@ class TargetClasses:
         return None
 
 
+    def add_labels_of(self, instance: Mapping[str, object]) -> None:
+        """Resolve every label of an ``instance_segmentation`` output, in prim-path order: with ``grow`` the
+        labels met first get the lower ids, the same in every run whatever thread writes the frame."""
+        info = instance.get("info")
+        if not isinstance(info, Mapping):
+            return
+        paths, semantics = info.get("idToLabels") or {}, info.get("idToSemantics") or {}
+        for key in sorted(semantics, key=lambda k: str(paths.get(k, ""))):
+            if isinstance(semantics[key], Mapping):
+                self.resolve(semantics[key])
+
+
 def stage_labels(stage: Usd.Stage, semantic_types: Sequence[str] = ("class",)) -> list[str]:
     """Sorted labels of ``semantic_types`` authored anywhere on ``stage`` (instance proxies included)."""
     found: set[str] = set()

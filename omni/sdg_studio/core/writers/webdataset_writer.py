@@ -178,7 +178,7 @@ class WebDatasetWriter(FileWriter):
         with self._lock:  # before any of its samples can land in a shard
             self._pending[batch.index] = len(batch.products)
         for rp_name, frame in batch.products.items():
-            self._add_classes(frame["instance_segmentation"])
+            self.target_classes.add_labels_of(frame["instance_segmentation"])
             key = f"{batch.index:0{self.frame_padding}d}"
             if several:
                 key += "_" + "".join(c if c.isalnum() or c in "-_" else "-" for c in rp_name)
@@ -192,14 +192,6 @@ class WebDatasetWriter(FileWriter):
                 self._append(sequence, sample)
 
             self.schedule_job(job)
-
-    def _add_classes(self, instance: Mapping[str, Any]) -> None:
-        """Give every label of the frame its class on this thread, in prim-path order (a stable id order)."""
-        info = instance.get("info") or {}
-        paths, semantics = info.get("idToLabels") or {}, info.get("idToSemantics") or {}
-        for key in sorted(semantics, key=lambda k: str(paths.get(k, ""))):
-            if isinstance(semantics[key], Mapping):
-                self.target_classes.resolve(semantics[key])
 
     def _encode(
         self, frame: Mapping[str, Any], key: str, meta: dict[str, Any], kinds: tuple[str, ...], index: int

@@ -140,7 +140,7 @@ class YoloWriter(FileWriter):
         if not self._started:
             self._start()
         for frame in batch.products.values():
-            self._add_classes(frame["instance_segmentation"])
+            self.target_classes.add_labels_of(frame["instance_segmentation"])
         self._write_data_yaml()  # before any label that may use a new class index
         ranks = {c.id: rank for rank, c in enumerate(sorted(self.classes.classes, key=lambda c: c.id))}
         split = "val" if val_frame(batch.index, self.val_fraction) else "train"
@@ -152,14 +152,6 @@ class YoloWriter(FileWriter):
             rgb = np.ascontiguousarray(frame["rgb"][..., :3])
             self.schedule_file(f"images/{split}/{stem}.{fmt}", lambda rgb=rgb: image_bytes(rgb, fmt))
             self.schedule_file(f"labels/{split}/{stem}.txt", lambda frame=frame: self._labels(frame, ranks))
-
-    def _add_classes(self, instance: Mapping[str, Any]) -> None:
-        """Give every label of the frame its class on this thread, in prim-path order (a stable id order)."""
-        info = instance.get("info") or {}
-        paths, semantics = info.get("idToLabels") or {}, info.get("idToSemantics") or {}
-        for key in sorted(semantics, key=lambda k: str(paths.get(k, ""))):
-            if isinstance(semantics[key], Mapping):
-                self.target_classes.resolve(semantics[key])
 
     def _labels(self, frame: Mapping[str, Any], ranks: Mapping[int, int]) -> bytes:
         """The label file of one image (a worker job)."""
