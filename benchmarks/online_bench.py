@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -31,7 +32,7 @@ import torch
 from torch.utils.data import DataLoader
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
-import train_maskrcnn_online as example
+import train_maskrcnn_online as example  # pyright: ignore[reportMissingImports]
 
 from omni.sdg_studio.backends.embedded import EmbeddedBackend
 from omni.sdg_studio.core.stage_io import open_stage
@@ -128,15 +129,17 @@ def per_sample_costs(stage_path: Path, args: argparse.Namespace, device: torch.d
     return {name: statistics.median(values) if values else 0.0 for name, values in steps.items()}
 
 
-def train_rate(model: torch.nn.Module, batches: Iterator, device: torch.device, seconds: float, warmup: int) -> float:
-    """Training images/s of ``model`` on ``batches`` for ``seconds`` (after ``warmup`` iterations)."""
+def train_rate(model: torch.nn.Module, batches: Iterator, device: torch.device, seconds: float, warmup: float) -> float:
+    """Training images/s of ``model`` on ``batches`` over ``seconds``, after ``warmup`` seconds (time-based: by then
+    a stream's workers are past their start and the batches they buffered at once are used up)."""
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.SGD(params, lr=0.005, momentum=0.9, weight_decay=1e-4)
+    began = time.perf_counter()
+    start: float | None = None
     images = 0
-    start = None
-    for iteration, (batch, targets) in enumerate(batches):
-        if iteration == warmup:
+    for batch, targets in batches:
+        if start is None and time.perf_counter() - began >= warmup:
             torch.cuda.synchronize()
             start, images = time.perf_counter(), 0
         batch = [image.to(device, non_blocking=True) for image in batch]
@@ -171,6 +174,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=96, help="samples timed per stream measurement")
     parser.add_argument("--cost-frames", type=int, default=8, help="frames for the per-step costs")
     parser.add_argument("--seconds", type=float, default=60.0, help="training time per rate")
+    parser.add_argument("--warmup", type=float, default=30.0, help="seconds of stream-fed training before timing")
     parser.add_argument("--skip-train", action="store_true", help="no training measurement even with a GPU")
     parser.add_argument("--stage", type=Path, help="labeled stage (default: the sample warehouse, labeled here)")
     args = parser.parse_args()
@@ -180,8 +184,10 @@ def main() -> None:
     torch.backends.cuda.matmul.allow_tf32 = True
     torch.backends.cudnn.allow_tf32 = True
     stage = args.stage or example.labeled_warehouse(Path(tempfile.mkdtemp(prefix="online_bench_")))
+    shm = shutil.disk_usage("/dev/shm").total / 2**30 if os.path.isdir("/dev/shm") else 0.0
     print(f"online_bench: {args.size[0]}x{args.size[1]}, batch {args.batch_size}, {os.cpu_count()} cores, "
-          f"{torch.cuda.get_device_name() if device.type == 'cuda' else 'no GPU'}, torch {torch.__version__}")
+          f"{torch.cuda.get_device_name() if device.type == 'cuda' else 'no GPU'}, torch {torch.__version__}, "
+          f"/dev/shm {shm:.0f} GiB")
 
     one, first_one = stream_rate(stage, args, 0)
     many, first_many = stream_rate(stage, args, args.workers)
@@ -209,9 +215,9 @@ def main() -> None:
         if len(store) == 8:
             break
     del warm
-    gpu_bound = train_rate(model, cached(store, device), device, args.seconds, warmup=5)
-    fed = train_rate(model, iter(loader_for(make_stream(stage, args, 7), args.workers, args.batch_size)), device,
-                     args.seconds, warmup=max(3, args.workers // args.batch_size + 1))
+    gpu_bound = train_rate(model, cached(store, device), device, args.seconds, warmup=10.0)
+    feed = iter(loader_for(make_stream(stage, args, 7), args.workers, args.batch_size))
+    fed = train_rate(model, feed, device, args.seconds, warmup=args.warmup)
     print("\n== train: Mask R-CNN images/s")
     print(f"cached batches (GPU-bound): {gpu_bound:8.2f}")
     print(f"stream, {args.workers} workers:      {fed:8.2f}")

@@ -238,7 +238,7 @@ def main(argv: list[str] | None = None) -> None:
         num_workers=args.workers,
         collate_fn=detection_collate,
         pin_memory=device.type == "cuda",
-        prefetch_factor=4 if args.workers else None,
+        prefetch_factor=2 if args.workers else None,  # batches of masks wait in /dev/shm: keep few
         persistent_workers=args.workers > 0,
     )
     model = build_model(classes.num_classes, args.size).to(device)

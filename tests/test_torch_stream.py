@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import pickle
 
 import numpy as np
 import pytest
@@ -101,6 +102,14 @@ def test_a_frame_is_a_function_of_seed_and_index_only(scene):
     assert not torch.equal(in_order[1][0], in_order[2][0])  # the jitter moves the camera every frame
     other_seed = SyntheticStream(scene, scenario=jitter, cameras=[TOP], resolution=RESOLUTION, seed=4).frame(2)[0]
     assert not torch.equal(other_seed[0], in_order[2][0])
+
+
+def test_only_settings_are_pickled_for_workers(scene):
+    stream = SyntheticStream(scene, scenario=jitter, cameras=[TOP], resolution=RESOLUTION, frames=2)
+    list(stream)  # this process now holds a stage, a renderer and a scenario
+    copy = pickle.loads(pickle.dumps(stream))
+    assert len(pickle.dumps(stream)) < 20_000 and copy._state is None
+    assert [int(t["image_id"]) for _, t in copy] == [0, 1]
 
 
 def test_an_endless_stream_keeps_going(scene):
