@@ -48,7 +48,7 @@ def labeled_warehouse(folder: Path) -> Path:
     """The sample warehouse labeled by the shipped rules (``sdg-studio label``), as a stage file in ``folder``."""
     root = folder / "warehouse_labeled.usda"
     if not root.exists():
-        args = ["label", str(SAMPLE_SCENE), "-r", str(RULES), "--layer", str(folder / "warehouse_labels.usda")]
+        args = ["label", str(SAMPLE_SCENE), "--rules", str(RULES), "--layer", str(folder / "warehouse_labels.usda")]
         if sdg_studio([*args, "-o", str(root)]) != 0:
             sys.exit("labeling the sample scene failed")
     return root

@@ -16,8 +16,8 @@ def label_warehouse(folder: Path) -> Path:
     from omni.sdg_studio.cli import main
 
     root = folder / "warehouse_labeled.usda"
-    args = ["label", str(SCENE), "-r", str(RULES), "--layer", str(folder / "warehouse_labels.usda"), "-o", str(root)]
-    assert main(args) == 0
+    layer = folder / "warehouse_labels.usda"
+    assert main(["label", str(SCENE), "--rules", str(RULES), "--layer", str(layer), "-o", str(root)]) == 0
     return root
 
 
