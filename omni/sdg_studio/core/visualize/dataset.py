@@ -69,6 +69,11 @@ class Dataset(ABC):
     def frame_labels(self, camera: str, frame: str) -> FrameLabels | None:
         """The labels in one frame (None when the frame has no label annotator)."""
 
+    def object_labels(self, camera: str, frame: str) -> list[dict[str, str]]:
+        """The labels (``{taxonomy: "a,b"}``) of one frame's objects, read from label files only (no images)."""
+        found = self.frame_labels(camera, frame)
+        return [{"class": label} for label in found.labels] if found is not None else []
+
     def annotators(self, camera: str) -> list[str]:
         """Every annotator found for ``camera`` in any frame."""
         names: dict[str, None] = {}

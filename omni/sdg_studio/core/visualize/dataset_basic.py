@@ -192,6 +192,22 @@ class BasicWriterDataset(Dataset):
         return None
 
 
+    def object_labels(self, camera: str, frame: str) -> list[dict[str, str]]:
+        """Label dicts of the frame's instances (instance_segmentation semantics), else of its boxes or classes."""
+        entries = self.index.get(camera, {}).get(frame, {})
+        for annotator, role in (
+            ("instance_segmentation", "semantics"),
+            ("bounding_box_2d_tight", "labels"),
+            ("bounding_box_2d_loose", "labels"),
+            ("semantic_segmentation", "labels"),
+        ):
+            path = entries.get(annotator, {}).get(role)
+            values = read_guarded(path, read_json) if path is not None else None
+            if isinstance(values, Mapping):
+                return [dict(v) for v in values.values() if isinstance(v, Mapping)]
+        return []
+
+
 def _label_text(value: Any) -> str:
     try:
         return semantic_label_text(value)

@@ -3,7 +3,7 @@
 ``coco_annotations_<id>.json`` at the root lists images (``file_name`` relative to the root or to a
 render-product folder), annotations (``bbox`` = [x, y, w, h], ``category_id``, optional
 ``segmentation`` as polygons or RLE) and categories (``name``, ``id``, optional ``color``).
-Replicator writes empty segmentations; ours writes RLE masks, drawn here as a segmentation tile.
+Replicator writes empty segmentations; ours writes RLE masks, read back as semantic and instance segmentation.
 """
 
 from __future__ import annotations
@@ -148,6 +148,7 @@ class CocoDataset(Dataset):
         found = {"rgb": [image.path], "bounding_box_2d_tight": []}
         if any(a.get("segmentation") for a in image.annotations):
             found["semantic_segmentation"] = []
+            found["instance_segmentation"] = []
         if image.panoptic is not None:
             found["panoptic"] = [image.panoptic]
         return found
@@ -171,7 +172,7 @@ class CocoDataset(Dataset):
             "info": {"idToLabels": id_to_labels, "primPaths": [""] * len(rows), "bboxIds": list(range(len(rows)))},
         }
         if any(a.get("segmentation") for a in image.annotations):
-            loaded["semantic_segmentation"] = self._masks(image)
+            loaded["semantic_segmentation"], loaded["instance_segmentation"] = self._masks(image)
         if image.panoptic is not None:
             panoptic = read_guarded(image.panoptic, read_image)
             loaded["panoptic"] = (
@@ -179,11 +180,17 @@ class CocoDataset(Dataset):
             )
         return loaded
 
-    def _masks(self, image: CocoImage) -> Any:
+    def _masks(self, image: CocoImage) -> tuple[Any, Any]:
+        """The annotations' masks painted as a semantic map (category ids) and an instance map (one id per
+        annotation, ``idToLabels`` its ``prim_path`` when the writer kept one); smaller objects on top."""
         height, width = image.height, image.width
         ids = np.zeros((height, width), np.uint32)
+        instances = np.zeros((height, width), np.uint32)
         labels: dict[str, Any] = {"0": {"class": BACKGROUND}}
-        for annotation in sorted(image.annotations, key=lambda a: -float(a.get("area", 0))):
+        paths: dict[int, str] = {0: BACKGROUND}
+        semantics: dict[int, Any] = {0: {"class": BACKGROUND}}
+        ordered = sorted(enumerate(image.annotations), key=lambda item: -float(item[1].get("area", 0)))
+        for position, annotation in ordered:
             segmentation = annotation.get("segmentation")
             try:
                 if isinstance(segmentation, Mapping):
@@ -193,13 +200,20 @@ class CocoDataset(Dataset):
                 else:
                     continue
             except (ValueError, KeyError, TypeError) as exc:
-                return Unreadable(f"annotation {annotation.get('id')} of {image.path.name}: bad segmentation ({exc})")
+                bad = Unreadable(f"annotation {annotation.get('id')} of {image.path.name}: bad segmentation ({exc})")
+                return bad, bad
             if mask.shape != ids.shape:
-                return Unreadable(f"annotation {annotation.get('id')}: mask {mask.shape} for a {height}x{width} image")
+                bad = Unreadable(f"annotation {annotation.get('id')}: mask {mask.shape} for a {height}x{width} image")
+                return bad, bad
             category = int(annotation["category_id"])
             ids[mask] = category
             labels[str(category)] = {"class": self._name(category)}
-        return {"data": ids, "info": {"idToLabels": labels}}
+            instance = position + 2  # 0 and 1 are Replicator's BACKGROUND and UNLABELLED
+            instances[mask] = instance
+            paths[instance] = str(annotation.get("prim_path") or f"annotation {annotation.get('id')}")
+            semantics[instance] = {"class": self._name(category)}
+        semantic = {"data": ids, "info": {"idToLabels": labels}}
+        return semantic, {"data": instances, "info": {"idToLabels": paths, "idToSemantics": semantics}}
 
     def frame_labels(self, camera: str, frame: str) -> FrameLabels | None:
         image = self.index.get(camera, {}).get(frame)

@@ -1,6 +1,6 @@
 """The writer registry: writer name -> class and typed parameters, for the GUI, the CLI and configs.
 
-Built-in: ``BasicWriter``, ``KittiWriter``, ``CocoWriter``. Custom writers join by
+Built-in: ``BasicWriter``, ``KittiWriter``, ``CocoWriter``, ``YoloWriter``, ``WebDatasetWriter``. Custom writers join by
 :meth:`WriterRegistry.register` (a class taking ``output_dir`` first and typed keyword parameters,
 usually a :class:`FileWriter` subclass), by a ``sdg_studio.writers`` entry point of an installed
 package, or by naming them ``package.module:ClassName`` wherever a writer name is expected.
@@ -31,6 +31,8 @@ from omni.sdg_studio.core.writers.params import (
     unknown_param,
     validate_params,
 )
+from omni.sdg_studio.core.writers.webdataset_writer import WebDatasetWriter
+from omni.sdg_studio.core.writers.yolo_writer import YoloWriter
 
 ENTRY_POINT_GROUP = "sdg_studio.writers"
 
@@ -170,7 +172,7 @@ class WriterRegistry:
 
 #: The process-wide registry with the built-in writers.
 WRITERS = WriterRegistry()
-for _builtin in (BasicWriter, KittiWriter, CocoWriter):
+for _builtin in (BasicWriter, KittiWriter, CocoWriter, YoloWriter, WebDatasetWriter):
     WRITERS.register(_builtin)
 
 

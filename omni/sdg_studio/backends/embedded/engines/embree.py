@@ -32,6 +32,9 @@ def cpu_count() -> int:
 
 
 _POOLS: dict[int, ThreadPoolExecutor] = {}
+# A forked child (a DataLoader worker) has none of the parent's pool threads: it must start its own pools.
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_POOLS.clear)
 
 
 def _shared_pool(threads: int) -> ThreadPoolExecutor:

@@ -1,0 +1,346 @@
+"""A WebDataset writer: tar shards of training samples, one sample per frame and render product.
+
+Each sample is a group of tar members sharing a key (``<frame>`` or ``<frame>_<render product>``):
+``<key>.png`` (or ``.jpg``, RGB), ``<key>.json`` (frame, render product, camera, image size, ``boxes``
+as pixel-edge ``[x1, y1, x2, y2]``, class ``labels`` and ``class_names``, ``prim_paths``),
+``<key>.masks.npz`` (``masks``: uint8 (N, H, W), compressed) and, with ``depth``,
+``<key>.depth.npy`` (float32 (H, W)). Targets come from :func:`frame_targets`. A shard
+(``<shard_prefix>-000000.tar``, ...) takes samples in recording order until
+``max_samples_per_shard`` or ``max_shard_bytes`` would be exceeded; it is written under a temporary
+name and renamed when closed, so every ``.tar`` on disk is complete.
+
+``shards.json`` (the dataset index: shards with their sample counts and frames, the class table,
+a brace pattern for ``webdataset.WebDataset``) is rewritten before each shard is renamed into place,
+and a frame counts as written only once every sample of it is in a closed shard. On resume, index
+entries whose shard is missing are dropped (their frames were never reported written, so the
+recorder records them again) and numbering continues after the last shard.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import tarfile
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO, Literal
+
+import numpy as np
+
+from omni.sdg_studio.core.atomic import atomic_path, atomic_write_bytes, sweep_temp_files
+from omni.sdg_studio.core.classes import ClassTable
+from omni.sdg_studio.core.targets import TargetClasses, frame_targets
+from omni.sdg_studio.core.writers.base import AnnotatorRequest, FrameBatch
+from omni.sdg_studio.core.writers.encode import image_bytes, json_bytes
+from omni.sdg_studio.core.writers.file_writer import FileWriter, FrameDataError
+from omni.sdg_studio.core.writers.params import WriterParamError
+from omni.sdg_studio.core.writers.pool import CompletedFrame
+
+ImageFormat = Literal["png", "jpg"]
+INDEX_NAME = "shards.json"
+_TAR_BLOCK = 512
+
+
+@dataclass
+class _Sample:
+    key: str
+    frame: int
+    members: list[tuple[str, bytes]]
+
+    @property
+    def size(self) -> int:
+        """Bytes the sample takes in a tar (header block plus padded data per member)."""
+        return sum(_TAR_BLOCK + -(-len(data) // _TAR_BLOCK) * _TAR_BLOCK for _, data in self.members)
+
+
+@dataclass
+class _OpenShard:
+    name: str
+    context: contextlib.AbstractContextManager[Path]
+    handle: BinaryIO
+    tar: tarfile.TarFile
+    samples: int = 0
+    size: int = 0
+    frames: list[int] = field(default_factory=list)
+
+
+def masks_npz(masks: np.ndarray) -> bytes:
+    """A compressed ``.npz`` holding ``masks`` as uint8 (N, H, W)."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, masks=np.ascontiguousarray(masks).view(np.uint8))
+    return buffer.getvalue()
+
+
+def npy_bytes(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+class WebDatasetWriter(FileWriter):
+    """WebDataset tar shards with one training sample per frame and render product (image, masks, boxes).
+
+    Args:
+        masks: Store each sample's instance masks (``masks.npz``).
+        depth: Store each sample's distance to the image plane (``depth.npy``).
+        max_samples_per_shard: A shard closes when it holds this many samples.
+        max_shard_bytes: A shard closes before its samples would pass this many bytes (a larger sample gets a shard
+            alone; tar's end blocks add up to 10 KiB).
+        shard_prefix: File name prefix of the shards.
+        semantic_types: Semantic types whose labels name classes (first one present wins; default class).
+        image_output_format: File format of the images.
+        min_pixels: Objects with fewer visible pixels are left out.
+        frame_padding: Digits of the zero-padded frame number in sample keys.
+    """
+
+    name = "WebDatasetWriter"
+    version = "0.0.1"
+
+    def __init__(
+        self,
+        output_dir: str | os.PathLike[str] | None = None,
+        masks: bool = True,
+        depth: bool = False,
+        max_samples_per_shard: int = 1000,
+        max_shard_bytes: int = 1_000_000_000,
+        shard_prefix: str = "shard",
+        semantic_types: list[str] | None = None,
+        image_output_format: ImageFormat = "png",
+        min_pixels: int = 1,
+        frame_padding: int = 6,
+        *,
+        seed: int = 0,
+        classes: ClassTable | None = None,
+        resume: bool = False,
+        workers: int | None = None,
+        max_frames_in_flight: int = 4,
+    ) -> None:
+        super().__init__(
+            output_dir,
+            seed=seed,
+            classes=classes,
+            resume=resume,
+            workers=workers,
+            max_frames_in_flight=max_frames_in_flight,
+        )
+        if max_samples_per_shard < 1:
+            raise WriterParamError(self.name, "max_samples_per_shard", "must be >= 1")
+        if max_shard_bytes < _TAR_BLOCK * 4:
+            raise WriterParamError(self.name, "max_shard_bytes", f"must be >= {_TAR_BLOCK * 4}")
+        if not shard_prefix or any(c in shard_prefix for c in "/\\.{}"):
+            raise WriterParamError(self.name, "shard_prefix", f"{shard_prefix!r} cannot start a shard file name")
+        if image_output_format not in ImageFormat.__args__:  # type: ignore[attr-defined]
+            raise WriterParamError(self.name, "image_output_format", f"must be png or jpg, got {image_output_format!r}")
+        if isinstance(frame_padding, bool) or not isinstance(frame_padding, int) or frame_padding < 0:
+            raise WriterParamError(self.name, "frame_padding", f"must be an integer >= 0, got {frame_padding!r}")
+        if semantic_types is not None and not semantic_types:
+            raise WriterParamError(self.name, "semantic_types", "must name at least one semantic type")
+        self.masks = masks
+        self.depth = depth
+        self.max_samples = max_samples_per_shard
+        self.max_bytes = max_shard_bytes
+        self.shard_prefix = shard_prefix
+        self.image_output_format = image_output_format
+        self.min_pixels = max(1, int(min_pixels))
+        self.frame_padding = frame_padding
+        self.target_classes = TargetClasses(self.classes, tuple(semantic_types or ("class",)), grow=True)
+        names = ["rgb", "instance_segmentation", *(["distance_to_image_plane"] if depth else [])]
+        self._requests = tuple(AnnotatorRequest(n, semantic_types=self.target_classes.semantic_types) for n in names)
+        self._lock = threading.Lock()
+        self._shards: list[dict[str, Any]] = []  # closed shards, as listed in the index
+        self._open: _OpenShard | None = None
+        self._sequence = 0  # samples handed to workers
+        self._appended = 0  # samples written into shards, in sequence order
+        self._ready: dict[int, _Sample] = {}
+        self._pending: dict[int, int] = {}  # frame -> samples not yet in a closed shard
+        self._frame_files: dict[int, set[Path]] = {}
+        self._done: list[CompletedFrame] = []
+        self._started = False
+
+    @property
+    def annotators(self) -> tuple[AnnotatorRequest, ...]:
+        return self._requests
+
+    @property
+    def index_path(self) -> Path:
+        return self.output_dir / INDEX_NAME
+
+    # -- per frame ---------------------------------------------------------------------------------------
+    def write_frame(self, batch: FrameBatch) -> None:
+        if not self._started:
+            self._start()
+        several = len(batch.products) > 1
+        kinds = ("boxes", *(["masks"] if self.masks else []), *(["depth"] if self.depth else []))
+        with self._lock:  # before any of its samples can land in a shard
+            self._pending[batch.index] = len(batch.products)
+        for rp_name, frame in batch.products.items():
+            self.target_classes.add_labels_of(frame["instance_segmentation"])
+            key = f"{batch.index:0{self.frame_padding}d}"
+            if several:
+                key += "_" + "".join(c if c.isalnum() or c in "-_" else "-" for c in rp_name)
+            product = batch.render_products.get(rp_name)
+            meta = {"frame": batch.index, "render_product": rp_name, "camera": product.camera if product else rp_name}
+            sequence = self._sequence
+            self._sequence += 1
+
+            def job(frame=frame, key=key, meta=meta, sequence=sequence, index=batch.index) -> None:
+                sample = self._encode(frame, key, meta, kinds, index)
+                self._append(sequence, sample)
+
+            self.schedule_job(job)
+
+    def _encode(
+        self, frame: Mapping[str, Any], key: str, meta: dict[str, Any], kinds: tuple[str, ...], index: int
+    ) -> _Sample:
+        """A worker: the sample's tar members."""
+        targets = frame_targets(frame, self.target_classes, kinds, min_pixels=self.min_pixels)
+        width, height = targets.size
+        document = {
+            **meta,
+            "width": width,
+            "height": height,
+            "boxes": targets.boxes.tolist(),
+            "labels": targets.labels.tolist(),
+            "class_names": list(targets.class_names),
+            "prim_paths": list(targets.prim_paths),
+        }
+        members = [
+            (f"{key}.{self.image_output_format}", image_bytes(targets.image, self.image_output_format)),
+            (f"{key}.json", json_bytes(document)),
+        ]
+        if targets.masks is not None:
+            members.append((f"{key}.masks.npz", masks_npz(targets.masks)))
+        if targets.depth is not None:
+            members.append((f"{key}.depth.npy", npy_bytes(targets.depth)))
+        return _Sample(key, index, members)
+
+    def _append(self, sequence: int, sample: _Sample) -> None:
+        """Put ``sample`` into the shards in recording order (whichever worker holds the next one writes it)."""
+        with self._lock:
+            self._ready[sequence] = sample
+            while self._appended in self._ready:
+                self._add_to_shard(self._ready.pop(self._appended))
+                self._appended += 1
+
+    def _add_to_shard(self, sample: _Sample) -> None:  # with the lock held
+        shard = self._open
+        if shard is not None and (
+            shard.samples >= self.max_samples or (shard.samples and shard.size + sample.size > self.max_bytes)
+        ):
+            self._close_shard()
+            shard = None
+        if shard is None:
+            shard = self._open_shard()
+        for name, data in sample.members:
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime, info.mode = len(data), 0, 0o644
+            shard.tar.addfile(info, io.BytesIO(data))
+        shard.samples += 1
+        shard.size += sample.size
+        shard.frames.append(sample.frame)
+
+    def _open_shard(self) -> _OpenShard:
+        number = int(self._shards[-1]["url"].rsplit("-", 1)[1].split(".")[0]) + 1 if self._shards else 0
+        name = f"{self.shard_prefix}-{number:06d}.tar"
+        context = atomic_path(self.output_dir / name)
+        temporary = context.__enter__()
+        handle = open(temporary, "wb")  # noqa: SIM115 (closed in _close_shard)
+        tar = tarfile.TarFile(fileobj=handle, mode="w", format=tarfile.USTAR_FORMAT)
+        self._open = _OpenShard(name, context, handle, tar)
+        return self._open
+
+    def _close_shard(self) -> None:  # with the lock held
+        shard = self._open
+        if shard is None:
+            return
+        self._open = None
+        shard.tar.close()
+        shard.handle.close()
+        entry = {
+            "url": shard.name,
+            "samples": shard.samples,
+            "bytes": os.path.getsize(shard.handle.name),
+            "frames": sorted(set(shard.frames)),
+        }
+        self._shards.append(entry)
+        self._write_index()  # first: an index may list a shard not yet renamed, never the reverse
+        shard.context.__exit__(None, None, None)
+        path = self.output_dir / shard.name
+        for frame in shard.frames:
+            self._frame_files.setdefault(frame, set()).add(path)
+            self._pending[frame] -= 1
+            if self._pending[frame] == 0:
+                del self._pending[frame]
+                self._done.append(CompletedFrame(frame, sorted(self._frame_files.pop(frame))))
+
+    # -- dataset index -----------------------------------------------------------------------------------
+    def index_document(self) -> dict[str, Any]:
+        """``shards.json``: the shards, the classes and how to open them."""
+        count = len(self._shards)
+        pattern = f"{self.shard_prefix}-{{000000..{count - 1:06d}}}.tar" if count > 1 else (
+            self._shards[0]["url"] if count else ""
+        )
+        return {
+            "format": "webdataset",
+            "writer": self.name,
+            "version": self.version,
+            "urls": pattern,
+            "samples": sum(s["samples"] for s in self._shards),
+            "shards": self._shards,
+            "classes": {str(c.id): c.name for c in sorted(self.classes.classes, key=lambda c: c.id)},
+        }
+
+    def _write_index(self) -> None:
+        atomic_write_bytes(self.index_path, json_bytes(self.index_document(), indent=2), durable=True)
+
+    def _start(self) -> None:
+        """On resume: drop temporary files, keep the index entries whose shard exists, take back the classes."""
+        self._started = True
+        if not self.resume:
+            return
+        sweep_temp_files(self.output_dir)
+        if not self.index_path.is_file():
+            return
+        try:
+            document = json.loads(self.index_path.read_text(encoding="utf-8"))
+            shards = [dict(s) for s in document["shards"]]
+            classes = {int(i): str(n) for i, n in document.get("classes", {}).items()}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise FrameDataError(f"{self.index_path}: cannot resume from it ({exc})") from exc
+        self._shards = [s for s in shards if (self.output_dir / str(s.get("url", ""))).is_file()]
+        for class_id in sorted(classes):
+            if classes[class_id] not in self.classes:
+                self.classes.get(classes[class_id])
+        self._write_index()
+
+    # -- the recorder's view -----------------------------------------------------------------------------
+    def completed_frames(self) -> list[CompletedFrame]:
+        """Frames whose samples are all in closed shards (others are still in the open shard)."""
+        super().completed_frames()  # frames encoded: not on disk until their shard closes
+        with self._lock:
+            done, self._done = self._done, []
+        return done
+
+    def finish_files(self) -> list[Path]:
+        if not self._started:
+            self._start()
+        with self._lock:
+            self._close_shard()
+            self._write_index()
+        return [self.index_path]
+
+    def close(self) -> None:
+        """Stop after a failure: the open shard is discarded (its frames were never reported written)."""
+        super().close()
+        with self._lock:
+            shard, self._open = self._open, None
+        if shard is not None:
+            with contextlib.suppress(Exception):
+                shard.tar.close()
+                shard.handle.close()
+            with contextlib.suppress(Exception):
+                shard.context.__exit__(RuntimeError, RuntimeError("aborted"), None)
