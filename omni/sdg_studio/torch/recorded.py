@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 from torch.utils.data import Dataset
 
-from omni.sdg_studio.core.classes import ClassTable, LabelClass, stable_color
+from omni.sdg_studio.core.classes import ClassTable, LabelClass
+from omni.sdg_studio.core.colors import stable_color
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.recorder.manifest import Manifest, ManifestError
 from omni.sdg_studio.core.targets import TargetClasses, check_targets, frame_targets, target_annotators

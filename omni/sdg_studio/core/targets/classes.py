@@ -17,14 +17,15 @@ from dataclasses import dataclass, field
 
 from pxr import Usd
 
-from omni.sdg_studio.core.classes import BACKGROUND, UNLABELLED, ClassTable, LabelClass, stable_color
+from omni.sdg_studio.core.classes import ClassTable, LabelClass
+from omni.sdg_studio.core.colors import BACKGROUND, INVALID, UNLABELLED, stable_color
 from omni.sdg_studio.core.semantics.prim_labels import prim_has_label_tokens
 from omni.sdg_studio.core.semantics.schema import direct_labels
 
 logger = logging.getLogger(__name__)
 
 #: Label texts that name no class (Replicator's reserved ids and unmapped instances).
-RESERVED_LABELS = frozenset({BACKGROUND, UNLABELLED, "INVALID"})
+RESERVED_LABELS = frozenset({BACKGROUND, UNLABELLED, INVALID})
 
 
 @dataclass
