@@ -11,9 +11,7 @@ from omni.sdg_studio.core.writers.base import AnnotatorRequest
 
 #: BasicWriter flags that attach an annotator of the same name: the recorder's flags less the options.
 BASIC_ANNOTATOR_FLAGS = tuple(
-    flag
-    for flag in BASIC_WRITER_FLAGS
-    if not flag.startswith("colorize_") and flag != "pointcloud_include_unlabelled"
+    flag for flag in BASIC_WRITER_FLAGS if not flag.startswith("colorize_") and flag != "pointcloud_include_unlabelled"
 )
 FIXED_ANNOTATORS: dict[str, tuple[str, ...]] = {
     "KittiWriter": (

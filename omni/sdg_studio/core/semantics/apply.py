@@ -1,6 +1,9 @@
-"""Apply a :class:`LabelPlan` to one layer in one ``Sdf.ChangeBlock``, with an exact undo record.
+"""Apply a :class:`LabelPlan` in one ``Sdf.ChangeBlock``, with an exact undo record.
 
-Only ``LabelsAPI`` is written (``SemanticsLabelsAPI:<taxonomy>`` + ``token[] semantics:labels:<taxonomy>``).
+Labels go into the target layer, plus (``instances: asset``) the ``<asset>_labels.usda`` layers of
+the assets whose instance parts get labels; DEINSTANCE rows author ``instanceable = false`` and
+REFERENCE rows prepend a reference to such a labels layer. Only ``LabelsAPI`` is written
+(``SemanticsLabelsAPI:<taxonomy>`` + ``token[] semantics:labels:<taxonomy>``).
 Before anything is written the plan is checked against the stage (a changed prim makes the
 plan stale) and against stronger layers (an opinion the target layer cannot override); either
 problem raises :class:`LabelApplyError` and nothing is written. If writing fails half-way, the
@@ -13,13 +16,16 @@ label really disappears; :attr:`LabelUndo.hidden` says where that happened.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 from pxr import Sdf, Usd, Vt
 
 from omni.sdg_studio.core.errors import SdgStudioError
+from omni.sdg_studio.core.semantics.layers import open_asset_labels_layer
 from omni.sdg_studio.core.semantics.plan import Action, LabelPlan, PlanRow
 from omni.sdg_studio.core.semantics.schema import (
     LEGACY_API_PREFIX,
@@ -78,18 +84,27 @@ class LabelTarget:
         return layer
 
 
+#: Prim metadata apply may write (labels, deinstancing, reference arcs).
+_INFO_KEYS = ("apiSchemas", "instanceable", "references")
+
+
 @dataclass
 class PrimSnapshot:
-    """What a prim spec of the target layer held, for the fields and properties apply touches."""
+    """What a prim spec of a written layer held, for the fields and properties apply touches."""
 
     path: Sdf.Path
-    api_schemas: Sdf.TokenListOp | None
+    infos: dict[str, Any]  # key -> value, or None where the spec did not author it
     properties: dict[str, bool] = field(default_factory=dict)  # name -> existed (copy kept in scratch)
 
 
 @dataclass
 class LabelUndo:
-    """Restores the target layer's specs to exactly what they were before :func:`apply`."""
+    """Restores every layer :func:`apply` wrote to exactly what it was before.
+
+    ``layer`` is the target layer; ``asset_layers`` the asset labels layers written beside referenced
+    assets (``instances: asset``), each with its own record in ``others``. They live in memory until
+    saved (``layers.save_asset_labels_layers``).
+    """
 
     layer: Sdf.Layer
     snapshots: list[PrimSnapshot] = field(default_factory=list)
@@ -97,31 +112,44 @@ class LabelUndo:
     scratch: Sdf.Layer = field(default_factory=lambda: Sdf.Layer.CreateAnonymous("label_undo"))
     hidden: list[str] = field(default_factory=list)
     written: int = 0
+    others: list[LabelUndo] = field(default_factory=list)
+    #: Instances made non-instanceable (DEINSTANCE rows written).
+    expanded: int = 0
+
+    @property
+    def asset_layers(self) -> list[Sdf.Layer]:
+        return [other.layer for other in self.others]
 
     def revert(self) -> None:
-        """Undo the apply (one ``Sdf.ChangeBlock``)."""
-        layer = self.layer
+        """Undo the apply (one ``Sdf.ChangeBlock``), asset labels layers included."""
         with Sdf.ChangeBlock():
-            for snapshot in self.snapshots:
-                spec = layer.GetPrimAtPath(snapshot.path)
-                if spec is None:
-                    continue
-                if snapshot.api_schemas is None:
-                    spec.ClearInfo("apiSchemas")
+            self._revert()
+            for other in self.others:
+                other._revert()
+
+    def _revert(self) -> None:
+        layer = self.layer
+        for snapshot in self.snapshots:
+            spec = layer.GetPrimAtPath(snapshot.path)
+            if spec is None:
+                continue
+            for key, value in snapshot.infos.items():
+                if value is None:
+                    spec.ClearInfo(key)
                 else:
-                    spec.SetInfo("apiSchemas", snapshot.api_schemas)
-                for name, existed in snapshot.properties.items():
-                    current = spec.properties.get(name)
-                    if current is not None:
-                        spec.RemoveProperty(current)
-                    if existed:
-                        prop_path = snapshot.path.AppendProperty(name)
-                        Sdf.CopySpec(self.scratch, prop_path, layer, prop_path)
-            for path in reversed(self.created):
-                parent_path = path.GetParentPath()
-                parent = layer.pseudoRoot if parent_path.IsAbsoluteRootPath() else layer.GetPrimAtPath(parent_path)
-                if parent is not None and path.name in parent.nameChildren:
-                    del parent.nameChildren[path.name]
+                    spec.SetInfo(key, value)
+            for name, existed in snapshot.properties.items():
+                current = spec.properties.get(name)
+                if current is not None:
+                    spec.RemoveProperty(current)
+                if existed:
+                    prop_path = snapshot.path.AppendProperty(name)
+                    Sdf.CopySpec(self.scratch, prop_path, layer, prop_path)
+        for path in reversed(self.created):
+            parent_path = path.GetParentPath()
+            parent = layer.pseudoRoot if parent_path.IsAbsoluteRootPath() else layer.GetPrimAtPath(parent_path)
+            if parent is not None and path.name in parent.nameChildren:
+                del parent.nameChildren[path.name]
 
 
 @dataclass
@@ -137,6 +165,16 @@ class _PrimOps:
     hide_attrs: set[str] = field(default_factory=set)
     #: The target layer had no spec for this prim (the usual case for a labels layer).
     new: bool = False
+    #: ``False`` for a DEINSTANCE row; ``None`` leaves ``instanceable`` alone.
+    instanceable: bool | None = None
+    #: (labels layer file, prim path) arcs to prepend (REFERENCE rows).
+    references: list[tuple[str, str]] = field(default_factory=list)
+    #: A stage prim showing the spec's labels (asset labels layer rows; the plan is checked on it).
+    stage_prim: Sdf.Path | None = None
+
+    @property
+    def labels_only(self) -> bool:
+        return not self.remove and not self.legacy and self.instanceable is None and not self.references
 
     def touched_properties(self) -> list[str]:
         names = [labels_attr_name(t) for t in (*self.set_labels, *self.remove)]
@@ -145,15 +183,26 @@ class _PrimOps:
         return list(dict.fromkeys(names))
 
 
-def merge_rows(rows: Iterable[PlanRow]) -> list[_PrimOps]:
-    """Per prim, the net effect of its write rows (later rows of a taxonomy win)."""
-    ops: dict[str, _PrimOps] = {}
+def merge_rows(rows: Iterable[PlanRow]) -> dict[str, list[_PrimOps]]:
+    """Per layer (``""`` = the target) and prim, the net effect of the write rows (later rows of a taxonomy win)."""
+    ops: dict[tuple[str, str], _PrimOps] = {}
     for row in rows:
         if not row.writes:
             continue
-        op = ops.get(row.path)
+        key = (row.layer, row.path)
+        op = ops.get(key)
         if op is None:
-            op = ops[row.path] = _PrimOps(Sdf.Path(row.path))
+            op = ops[key] = _PrimOps(Sdf.Path(row.path))
+            if row.prim:
+                op.stage_prim = Sdf.Path(row.prim)
+        if row.action == Action.DEINSTANCE:
+            op.instanceable = False
+            continue
+        if row.action == Action.REFERENCE:
+            arc = (row.arc[0], row.arc[1])
+            if arc not in op.references:
+                op.references.append(arc)
+            continue
         op.first_rows.setdefault(row.taxonomy, row)
         if row.action == Action.REMOVE and not row.after:
             op.set_labels.pop(row.taxonomy, None)
@@ -163,29 +212,38 @@ def merge_rows(rows: Iterable[PlanRow]) -> list[_PrimOps]:
             op.set_labels[row.taxonomy] = row.after
         if row.legacy_instances:
             op.legacy.extend(i for i in row.legacy_instances if i not in op.legacy)
-    return list(ops.values())
+    by_layer: dict[str, list[_PrimOps]] = {}
+    for (layer, _), op in ops.items():
+        by_layer.setdefault(layer, []).append(op)
+    return by_layer
 
 
 # --- checks before writing -----------------------------------------------------------------------
 
 
-def _check_current(prim: Usd.Prim, op: _PrimOps, problems: list[str]) -> None:
+def _check_current(prim: Usd.Prim, op: _PrimOps, expanding: set[Sdf.Path], problems: list[str]) -> None:
+    """Refuse a plan the stage no longer fits: a prim gone, labels changed, an instance no longer one."""
+    where = op.stage_prim or op.path
     if not prim:
-        problems.append(f"{op.path}: prim is gone")
+        problems.append(f"{where}: prim is gone")
         return
-    if prim.IsInstanceProxy():
-        problems.append(f"{op.path}: instance proxies cannot be written")
+    if op.instanceable is False and not prim.IsInstance():
+        problems.append(f"{where}: is no longer an instance")
+    if op.stage_prim is None and prim.IsInstanceProxy() and not any(where.HasPrefix(p) for p in expanding):
+        problems.append(f"{where}: instance proxies cannot be written")
+        return
+    if not op.first_rows and not op.legacy:
         return
     current = labels_api_labels(prim)
     for taxonomy, row in op.first_rows.items():
         if current.get(taxonomy, ()) != row.before:
             problems.append(
-                f"{op.path}: '{taxonomy}' is {list(current.get(taxonomy, ()))}, the plan expected {list(row.before)}"
+                f"{where}: '{taxonomy}' is {list(current.get(taxonomy, ()))}, the plan expected {list(row.before)}"
             )
     if op.legacy:
         missing = set(op.legacy) - set(legacy_instances(prim))
         if missing:
-            problems.append(f"{op.path}: legacy instances {sorted(missing)} are gone")
+            problems.append(f"{where}: legacy instances {sorted(missing)} are gone")
 
 
 def _added(listop: Sdf.TokenListOp | None) -> list[str]:
@@ -204,6 +262,10 @@ def _check_layers(
         if spec is None:
             continue
         clash = [n for n in names if n in spec.properties]
+        if op.instanceable is not None and spec.HasInfo("instanceable"):
+            clash.append("instanceable")
+        if op.references and spec.HasInfo("references") and spec.referenceList.isExplicit:
+            clash.append("an explicit references list")
         listop = spec.GetInfo("apiSchemas") if spec.HasInfo("apiSchemas") else None
         removing = {labels_api_token(t) for t in op.remove} | {LEGACY_API_PREFIX + i for i in op.legacy}
         clash += [t for t in _added(listop) if t in removing]
@@ -294,8 +356,24 @@ class _NewSpecs:
             Sdf.AttributeSpec(spec, labels_attr_name(taxonomy), Sdf.ValueTypeNames.TokenArray).default = value
 
 
+def arc_asset_path(layer: Sdf.Layer, target: str) -> str:
+    """How ``layer`` names the file ``target`` in an arc: relative to the layer's file, absolute for an
+    in-memory layer."""
+    if layer.anonymous:
+        return Path(target).as_posix()
+    base = Path(layer.realPath or layer.identifier).parent
+    relative = Path(os.path.relpath(target, base)).as_posix()
+    return relative if relative.startswith("../") else f"./{relative}"
+
+
 def _write(layer: Sdf.Layer, op: _PrimOps) -> None:
     spec = Sdf.CreatePrimInLayer(layer, op.path)
+    if op.instanceable is not None:
+        spec.instanceable = op.instanceable
+    for target, prim_path in op.references:
+        reference = Sdf.Reference(arc_asset_path(layer, target), Sdf.Path(prim_path))
+        if reference not in spec.referenceList.prependedItems:
+            spec.referenceList.Prepend(reference)
     listop = spec.GetInfo("apiSchemas") if spec.HasInfo("apiSchemas") else Sdf.TokenListOp()
     for taxonomy, labels in op.set_labels.items():
         listop = _with_token(listop, labels_api_token(taxonomy))
@@ -347,8 +425,8 @@ def _snapshot(layer: Sdf.Layer, ops: Sequence[_PrimOps], undo: LabelUndo) -> Non
             for prefix in op.path.GetPrefixes():
                 known[prefix] = True
             continue
-        listop = spec.GetInfo("apiSchemas") if spec.HasInfo("apiSchemas") else None
-        snapshot = PrimSnapshot(op.path, listop)
+        infos = {key: spec.GetInfo(key) if spec.HasInfo(key) else None for key in _INFO_KEYS}
+        snapshot = PrimSnapshot(op.path, infos)
         for name in op.touched_properties():
             prop = spec.properties.get(name)
             snapshot.properties[name] = prop is not None
@@ -360,45 +438,67 @@ def _snapshot(layer: Sdf.Layer, ops: Sequence[_PrimOps], undo: LabelUndo) -> Non
     undo.created = [p for p in undo.created if not any(q in created for q in p.GetPrefixes()[:-1])]
 
 
+def _check(
+    stage: Usd.Stage, layer: Sdf.Layer, ops: Sequence[_PrimOps], stronger: Sequence[Sdf.Layer], problems: list[str]
+) -> None:
+    expanding = {op.path for op in ops if op.instanceable is False}
+    for op in ops:
+        prim = stage.GetPrimAtPath(op.stage_prim or op.path)
+        _check_current(prim, op, expanding, problems)
+        if op.stage_prim is None and prim and not prim.IsInstanceProxy():
+            _check_layers(prim, op, layer, stronger, problems)
+
+
+def _write_all(layer: Sdf.Layer, ops: Sequence[_PrimOps], undo: LabelUndo, progress: Callable[[int], None] | None):
+    new_specs = _NewSpecs()
+    for count, op in enumerate(ops, 1):
+        if op.new and op.labels_only:
+            new_specs.write(layer, op)
+        else:
+            _write(layer, op)
+        if op.hide_tokens:
+            hidden = ", ".join(sorted(op.hide_tokens))
+            undo.hidden.append(f"{op.path}: hid {hidden} of a weaker layer (delete apiSchemas, blocked values)")
+        if progress is not None and count % 1024 == 0:
+            progress(count)
+
+
 def apply(
     stage: Usd.Stage,
     plan: LabelPlan,
     target: LabelTarget | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> LabelUndo:
-    """Write the plan's changes into the target layer; returns the record that undoes them."""
+    """Write the plan's changes into the target layer (and asset labels layers); returns the undo record."""
     layer = (target or LabelTarget.edit_target()).resolve(stage)
-    ops = merge_rows(plan.rows)
+    by_layer = merge_rows(plan.rows)
+    ops = by_layer.pop("", [])
     stack = list(stage.GetLayerStack(includeSessionLayers=True))
     stronger = [s for s in stack[: stack.index(layer)] if s.rootPrims] if layer in stack else []
     problems: list[str] = []
-    for op in ops:
-        prim = stage.GetPrimAtPath(op.path)
-        _check_current(prim, op, problems)
-        if prim and not prim.IsInstanceProxy():
-            _check_layers(prim, op, layer, stronger, problems)
+    _check(stage, layer, ops, stronger, problems)
+    for asset_ops in by_layer.values():
+        _check(stage, layer, asset_ops, (), problems)
     if problems:
         shown = "\n  ".join(problems[:10]) + (f"\n  ... and {len(problems) - 10} more" if len(problems) > 10 else "")
         raise LabelApplyError(f"nothing was written; the plan does not fit the stage (re-run the preview):\n  {shown}")
     undo = LabelUndo(layer)
-    _snapshot(layer, ops, undo)
-    new_specs = _NewSpecs()
+    work = [(layer, ops, undo)]
+    for path, asset_ops in by_layer.items():
+        other = LabelUndo(open_asset_labels_layer(path))
+        undo.others.append(other)
+        work.append((other.layer, asset_ops, other))
+    for written, written_ops, record in work:
+        _snapshot(written, written_ops, record)
     try:
         with Sdf.ChangeBlock():
-            for count, op in enumerate(ops, 1):
-                if op.new and not op.remove and not op.legacy:
-                    new_specs.write(layer, op)
-                else:
-                    _write(layer, op)
-                if op.hide_tokens:
-                    hidden = ", ".join(sorted(op.hide_tokens))
-                    undo.hidden.append(f"{op.path}: hid {hidden} of a weaker layer (delete apiSchemas, blocked values)")
-                if progress is not None and count % 1024 == 0:
-                    progress(count)
+            for written, written_ops, record in work:
+                _write_all(written, written_ops, undo if record is undo else record, progress)
     except Exception:
         undo.revert()
         raise
-    undo.written = len(ops)
+    undo.written = sum(len(written_ops) for _, written_ops, _ in work)
+    undo.expanded = sum(op.instanceable is False for _, written_ops, _ in work for op in written_ops)
     if progress is not None:
-        progress(len(ops))
+        progress(undo.written)
     return undo

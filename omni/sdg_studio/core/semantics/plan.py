@@ -1,13 +1,19 @@
 """Plan labeling without touching the stage: which prims get which labels, and why.
 
 :func:`plan` evaluates a :class:`RuleSet` on a stage and returns a :class:`LabelPlan`: one row per
-decision (ADD / REPLACE / SKIP / REMOVE / UPGRADE / REDIRECT / CONFLICT / WARN) plus the label
-histogram before and after, the geometry left unlabeled and the rules that matched nothing.
-``apply.py`` writes exactly the rows that change something; re-planning after that changes nothing.
+decision (ADD / REPLACE / SKIP / REMOVE / UPGRADE / DEINSTANCE / REFERENCE / REDIRECT / CONFLICT /
+WARN) plus the label histogram before and after, the geometry left unlabeled and the rules that
+matched nothing. ``apply.py`` writes exactly the rows that change something; re-planning after that
+changes nothing.
 
 Precedence, per prim and taxonomy: an ``exclude`` rule wins; otherwise the highest ``priority``
 wins and ties go to the earlier rule in the file. ``mode`` then meets the labels already there
-(``add`` merges, ``replace`` overwrites, ``skip`` leaves a labeled taxonomy alone).
+(``add`` merges, ``replace`` overwrites, ``skip`` leaves a labeled taxonomy alone). Matches inside
+instances are settled by ``defaults.instances`` (``instances.py``).
+
+Speed: prims are read column by column, rules are matched once per distinct (name, type), and a
+decision (which rule gives which labels) is made once per distinct set of matching rules and then
+shared by every prim with that set.
 """
 
 from __future__ import annotations
@@ -17,27 +23,35 @@ import itertools
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
-from enum import Enum
-from typing import Any
+from dataclasses import dataclass, replace
 
 from pxr import Sdf, Usd
 
-from omni.sdg_studio.core.errors import SdgStudioError
+from omni.sdg_studio.core.semantics.instances import resolve_instances
 from omni.sdg_studio.core.semantics.matching import (
     ExcludeFilter,
     PrimFields,
     RuleMatch,
     RuleMatcher,
+    group_value,
     is_gprim_type,
     scope_prims,
     scope_roots,
+)
+from omni.sdg_studio.core.semantics.plan_rows import (
+    Action,
+    Histogram,
+    Intent,
+    LabelPlan,
+    LabelPlanError,
+    PlanRow,
+    histogram,
+    histogram_of,
 )
 from omni.sdg_studio.core.semantics.prim_labels import (
     PrimLabels,
     dedupe,
     has_label_tokens,
-    instance_root,
     prim_has_label_tokens,
 )
 from omni.sdg_studio.core.semantics.rules import ALL_TAXONOMIES, Rule, RuleSet
@@ -48,6 +62,20 @@ from omni.sdg_studio.core.semantics.schema import (
     legacy_semantics,
     taxonomy_problem,
 )
+
+__all__ = [
+    "Action",
+    "Histogram",
+    "Intent",
+    "LabelPlan",
+    "LabelPlanError",
+    "PlanRow",
+    "Planner",
+    "ProgressCallback",
+    "histogram",
+    "no_gc",
+    "plan",
+]
 
 ProgressCallback = Callable[[int], None]
 #: Decisions between two progress callbacks.
@@ -66,143 +94,19 @@ def no_gc() -> Iterator[None]:
             gc.enable()
 
 
-class LabelPlanError(SdgStudioError):
-    """The rules cannot be planned on this stage as asked (a policy says ``error``/``fail``)."""
-
-
-class Action(str, Enum):
-    """What a plan row does."""
-
-    ADD = "ADD"
-    REPLACE = "REPLACE"
-    SKIP = "SKIP"
-    REMOVE = "REMOVE"
-    UPGRADE = "UPGRADE"
-    REDIRECT = "REDIRECT"
-    CONFLICT = "CONFLICT"
-    WARN = "WARN"
-
-
-#: Rows with these actions change the stage when applied; the others only inform.
-WRITE_ACTIONS = frozenset({Action.ADD, Action.REPLACE, Action.REMOVE, Action.UPGRADE})
-
-
 @dataclass(frozen=True)
-class PlanRow:
-    """One decision about one prim and taxonomy.
+class _Decision:
+    """What one set of matching rules decides, shared by every prim matched by that set.
 
-    ``before``/``after`` are the prim's own ``LabelsAPI`` labels of ``taxonomy``. ``legacy_instances``
-    names the legacy ``SemanticsAPI`` instances the row removes (UPGRADE, REMOVE). ``source_path``
-    is the prim the rule matched when the row is about another prim (an instance proxy's root).
+    ``items`` are (taxonomy, rule, groups, intent, problems): ``intent`` is ``None`` when the labels
+    depend on the prim itself (templates on its path, asset, material) and are rendered per prim, or
+    when every rendered label was invalid; ``problems`` are the invalid labels (WARN rows on each prim).
     """
 
-    path: str
-    prim_type: str
-    rule_id: str
-    action: Action
-    taxonomy: str
-    before: tuple[str, ...] = ()
-    after: tuple[str, ...] = ()
-    legacy_instances: tuple[str, ...] = ()
-    source_path: str = ""
-    message: str = ""
-
-    @property
-    def writes(self) -> bool:
-        return self.action in WRITE_ACTIONS
-
-    def log_line(self, preview: bool = True) -> str:
-        """The editor-style log line: ``[PREVIEW][ADD]: '/W/SM_Chair_01' --> 'class':['chair']``."""
-        head = ("[PREVIEW]" if preview else "") + f"[{self.action.value}]: '{self.path}'"
-        rule = f"  (rule '{self.rule_id}')" if self.rule_id else ""
-        after = f"'{self.taxonomy}':{list(self.after)}"
-        if self.action == Action.ADD:
-            body = f" --> {after}"
-        elif self.action in (Action.REPLACE, Action.REMOVE):
-            body = f" '{self.taxonomy}':{list(self.before)} --> {list(self.after)}"
-        elif self.action == Action.UPGRADE:
-            body = f" From:'SemanticsAPI:{','.join(self.legacy_instances)}' To:{after}"
-        elif self.action == Action.SKIP:
-            body = f" '{self.taxonomy}' already labeled {list(self.before)}"
-        else:
-            body = f" {self.message}"
-        return head + body + rule
-
-    def to_json(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["action"] = self.action.value
-        out["before"], out["after"] = list(self.before), list(self.after)
-        out["legacy_instances"] = list(self.legacy_instances)
-        return out
-
-
-Histogram = dict[str, dict[str, int]]
-
-
-@dataclass
-class LabelPlan:
-    """The result of :func:`plan`: rows in path order plus coverage numbers for the preview."""
-
-    rows: list[PlanRow]
-    taxonomy: str
-    prim_count: int = 0
-    gprim_count: int = 0
-    histogram_before: Histogram = field(default_factory=dict)
-    histogram_after: Histogram = field(default_factory=dict)
-    unlabeled_before: list[str] = field(default_factory=list)
-    unlabeled: list[str] = field(default_factory=list)
-    rule_hits: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def changes(self) -> list[PlanRow]:
-        """The rows :func:`apply` writes."""
-        return [row for row in self.rows if row.writes]
-
-    @property
-    def unmatched_rules(self) -> list[str]:
-        """Ids of rules that matched no prim."""
-        return [rule_id for rule_id, hits in self.rule_hits.items() if hits == 0]
-
-    def counts(self) -> dict[str, int]:
-        """Rows per action, in :class:`Action` order, zero counts left out."""
-        found = Counter(row.action for row in self.rows)
-        return {action.value: found[action] for action in Action if found[action]}
-
-    def log_lines(self, preview: bool = True) -> list[str]:
-        return [row.log_line(preview) for row in self.rows]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "taxonomy": self.taxonomy,
-            "prim_count": self.prim_count,
-            "gprim_count": self.gprim_count,
-            "counts": self.counts(),
-            "rows": [row.to_json() for row in self.rows],
-            "histogram_before": self.histogram_before,
-            "histogram_after": self.histogram_after,
-            "unlabeled_before": self.unlabeled_before,
-            "unlabeled": self.unlabeled,
-            "rule_hits": self.rule_hits,
-            "unmatched_rules": self.unmatched_rules,
-        }
-
-
-@dataclass
-class Intent:
-    """What the rules want for one (prim, taxonomy).
-
-    ``remove`` is ``None`` for a labeling rule; for a remove rule it names the labels to remove,
-    ``()`` meaning the whole taxonomy.
-    """
-
-    rule: Rule
-    labels: list[str]
-    remove: tuple[str, ...] | None = None
-    sources: list[str] = field(default_factory=list)
-
-    @property
-    def rank(self) -> tuple[int, int]:
-        return (-self.rule.priority, self.rule.order)
+    excluded: bool
+    items: tuple[tuple[str, Rule, dict[str, str], Intent | None, tuple[str, ...]], ...] = ()
+    #: A remove rule on every taxonomy (``'*'``) needs the prim's own taxonomies.
+    per_prim: bool = False
 
 
 class Planner:
@@ -213,18 +117,30 @@ class Planner:
         self.defaults = ruleset.defaults
         self.taxonomy = ruleset.defaults.taxonomy
         self.allowed = {c.name for c in ruleset.classes}
-        #: Prims the plan reports on (labeled or given an intent), in traversal order.
+        #: Prims whose labels were read (they carry a label schema), in traversal order.
         self.states: dict[Sdf.Path, PrimLabels] = {}
+        #: Type names of the other prims the plan reports on.
+        self.types: dict[Sdf.Path, str] = {}
         #: Labeled ancestors above the scope roots (they count for hierarchy and coverage).
         self.outside: dict[Sdf.Path, PrimLabels] = {}
+        #: Instance proxies the plan decided something for (``instances.py`` settles them).
+        self.parts: dict[Sdf.Path, Usd.Prim] = {}
+        #: Every instance proxy the plan reports on (labeled or decided for).
         self.proxies: set[Sdf.Path] = set()
         self.intents: dict[Sdf.Path, dict[str, Intent]] = {}
         self.notes: dict[Sdf.Path, list[PlanRow]] = {}
+        #: Rows about specs in asset labels layers, DEINSTANCE and REFERENCE rows (``instances.py``).
+        self.extra_rows: list[PlanRow] = []
+        #: Stage prims whose labels asset rows change: path -> (before, after) per taxonomy.
+        self.asset_changes: dict[Sdf.Path, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {}
         #: Per taxonomy, the prims that carry it now or are given it by this plan (for ``topmost``).
         self.holders: dict[str, set[Sdf.Path]] = {}
+        self._held: dict[str, dict[Sdf.Path, bool]] = {}
         self.gprims: list[Sdf.Path] = []
         self.prim_count = 0
         self.hits = {rule.id: 0 for rule in ruleset.rules}
+        self._decisions: dict[int, tuple[list[RuleMatch], _Decision]] = {}
+        self._resolved = False
 
     # state -------------------------------------------------------------------------------------
 
@@ -242,29 +158,60 @@ class Planner:
         """The current labels of ``prim``, which the plan reports on (read only if it has label schemas)."""
         path = path or prim.GetPath()
         found = self.states.get(path)
-        if found is None:
-            if has_tokens is None:
-                has_tokens = prim_has_label_tokens(prim)
-            found = PrimLabels.read(prim) if has_tokens else PrimLabels(str(path), prim.GetTypeName())
-            self.states[path] = found
-            for taxonomy in found.combined():
-                self.holders.setdefault(taxonomy, set()).add(path)
-            if prim.IsInstanceProxy():
-                self.proxies.add(path)
+        if found is not None:
+            return found
+        if has_tokens is None:
+            has_tokens = prim_has_label_tokens(prim)
+        if not has_tokens:
+            self.types.setdefault(path, prim.GetTypeName())
+            return PrimLabels(str(path), prim.GetTypeName())
+        found = self.states[path] = PrimLabels.read(prim)
+        for taxonomy in found.combined():
+            self.holders.setdefault(taxonomy, set()).add(path)
         return found
 
+    def state_of(self, path: Sdf.Path) -> PrimLabels:
+        """The recorded labels of a prim the plan reports on (empty when it carries none)."""
+        found = self.states.get(path)
+        return found if found is not None else PrimLabels(str(path), self.types.get(path, ""))
+
     def note(self, row: PlanRow) -> None:
-        """An informational row (REDIRECT, WARN) reported with the prim's other rows."""
+        """An informational row (REDIRECT, WARN, CONFLICT) reported with the prim's other rows."""
         path = Sdf.Path(row.path)
         self.notes.setdefault(path, []).append(row)
-        if path not in self.states:
+        if path not in self.states and path not in self.types:
             prim = self.stage.GetPrimAtPath(path) if Sdf.Path.IsValidPathString(row.path) else None
-            self.states[path] = PrimLabels.read(prim) if prim else PrimLabels(row.path, row.prim_type)
+            if prim:
+                self.record(prim, path)
+            else:
+                self.types[path] = row.prim_type
 
     def ancestor_has(self, path: Sdf.Path, taxonomy: str) -> bool:
-        """Whether an ancestor carries ``taxonomy`` now or is given it by this plan."""
+        """Whether an ancestor carries ``taxonomy`` now or is given it by this plan.
+
+        Memoized per ancestor: in pre-order a prim's own decision is final before its descendants ask.
+        """
         holders = self.holders.get(taxonomy)
-        return bool(holders) and any(p in holders for p in path.GetParentPath().GetPrefixes())
+        if not holders:
+            return False
+        memo = self._held.setdefault(taxonomy, {})
+        chain: list[Sdf.Path] = []
+        current = path.GetParentPath()
+        found = memo.get(current)
+        while found is None:
+            if current in holders:
+                found = True
+            elif current.pathElementCount == 0:
+                found = False
+            else:
+                chain.append(current)
+                current = current.GetParentPath()
+                found = memo.get(current)
+                continue
+            chain.append(current)
+        for seen in chain:
+            memo[seen] = found
+        return found
 
     # traversal ---------------------------------------------------------------------------------
 
@@ -279,26 +226,78 @@ class Planner:
         applied = map(Usd.PrimTypeInfo.GetAppliedAPISchemas, map(Usd.Prim.GetPrimTypeInfo, prims))
         labeled = {i for i, tokens in enumerate(applied) if tokens and has_label_tokens(tokens)}
         geometry = {t for t in set(types) if is_gprim_type(t)}
-        self.gprims = [prims[i].GetPath() for i, t in enumerate(types) if t in geometry]
+        gprim_rows = [i for i, t in enumerate(types) if t in geometry]
+        self.gprims = list(map(Usd.Prim.GetPath, [prims[i] for i in gprim_rows]))
         matched = RuleMatcher(self.ruleset).match_all(prims, names, types)
+        del gprim_rows
         pending = sorted(labeled.union(matched))
-        paths = {i: prims[i].GetPath() for i in pending}
-        dropped = leaf_drops([(paths[i], matched.get(i, ())) for i in pending])
-        for done, i in enumerate(pending, 1):
-            found = matched.get(i, [])
+        pending_prims = [prims[i] for i in pending]
+        paths = list(map(Usd.Prim.GetPath, pending_prims))
+        proxies = list(map(Usd.Prim.IsInstanceProxy, pending_prims))
+        dropped = leaf_drops([(paths[k], matched.get(i, ())) for k, i in enumerate(pending)])
+        counts: Counter[int] = Counter()
+        for done, (i, prim, path, is_proxy) in enumerate(zip(pending, pending_prims, paths, proxies, strict=True), 1):
+            found = matched.get(i)
             if dropped and found:
-                found = [(rule, groups) for rule, groups in found if (rule.order, paths[i]) not in dropped]
-            self.decide(prims[i], paths[i], found, i in labeled)
+                found = [(rule, groups) for rule, groups in found if (rule.order, path) not in dropped]
+            if found:
+                counts[id(found)] += 1
+            self.decide(prim, path, found or (), i in labeled, is_proxy, names[i], types[i])
             if progress is not None and done % PROGRESS_STEP == 0:
                 progress(done * self.prim_count // len(pending))
+        for key, count in counts.items():
+            for rule, _ in self._decisions[key][0]:
+                self.hits[rule.id] += count
         if progress is not None:
             progress(self.prim_count)
 
-    def decide(self, prim: Usd.Prim, path: Sdf.Path, found: Sequence[RuleMatch], has_tokens: bool) -> None:
+    def _decision(self, found: list[RuleMatch], name: str, type_name: str) -> _Decision:
+        """The decision of one list of matching rules (cached: lists are shared per (name, type))."""
+        cached = self._decisions.get(id(found))
+        if cached is not None and cached[0] is found:
+            return cached[1]
+        decision = self._decide_rules(found, name, type_name)
+        self._decisions[id(found)] = (found, decision)
+        return decision
+
+    def _decide_rules(self, found: Sequence[RuleMatch], name: str, type_name: str) -> _Decision:
+        if any(rule.action == "exclude" for rule, _ in found):
+            return _Decision(True)
+        if any(ALL_TAXONOMIES in rule.taxonomies for rule, _ in found):
+            return _Decision(False, per_prim=True)
+        decided: dict[str, RuleMatch] = {}
+        for rule, groups in found:
+            for taxonomy in rule.taxonomies:
+                decided.setdefault(taxonomy, (rule, groups))
+        items = []
+        for taxonomy, (rule, groups) in decided.items():
+            intent: Intent | None = None
+            problems: list[str] = []
+            if rule.action == "remove":
+                intent = Intent(rule, (), _removed_labels(rule, taxonomy))
+            elif rule.labels_per_name:
+
+                def lookup(key: str, groups: dict[str, str] = groups, rule: Rule = rule) -> str:
+                    return _name_field(key, groups, name, type_name, self.ruleset, rule)
+
+                labels, problems = self._labels(rule, taxonomy, lookup)
+                intent = Intent(rule, labels) if labels else None
+            items.append((taxonomy, rule, groups, intent, tuple(problems)))
+        return _Decision(False, tuple(items))
+
+    def decide(
+        self,
+        prim: Usd.Prim,
+        path: Sdf.Path,
+        found: Sequence[RuleMatch],
+        has_tokens: bool,
+        is_proxy: bool | None = None,
+        name: str | None = None,
+        type_name: str | None = None,
+    ) -> None:
         """Turn one prim's matching rules (in precedence order) into intents and notes."""
-        for rule, _ in found:
-            self.hits[rule.id] += 1
-        is_proxy = prim.IsInstanceProxy()
+        if is_proxy is None:
+            is_proxy = prim.IsInstanceProxy()
         if has_tokens:
             if self.defaults.legacy == "fail" and legacy_semantics(prim):
                 raise LabelPlanError(
@@ -306,69 +305,84 @@ class Planner:
                     "set defaults.legacy to upgrade (convert to LabelsAPI) or keep"
                 )
             state = self.record(prim, path, True)
+            if is_proxy:
+                self.proxies.add(path)
             if is_proxy and state.legacy and self.defaults.legacy == "upgrade":
                 message = "legacy labels inside an instance prototype cannot be upgraded here; upgrade its asset"
                 self.note(_row(prim, "", Action.WARN, message))
-        if not found or any(rule.action == "exclude" for rule, _ in found):
+        if not found:
             return
-        target = self.redirect(prim, found[0][0].id) if is_proxy else prim
-        if target is None:
+        name = prim.GetName() if name is None else name
+        type_name = prim.GetTypeName() if type_name is None else type_name
+        decision = (
+            self._decision(found, name, type_name)
+            if isinstance(found, list)
+            else self._decide_rules(found, name, type_name)
+        )
+        if decision.excluded:
             return
-        target_path = target.GetPath() if is_proxy else path
-        source = [str(path)] if is_proxy else []
+        if is_proxy and not self._allow_part(prim, found[0][0].id):
+            return
+        if not has_tokens:
+            self.types.setdefault(path, type_name)
+        if decision.per_prim:
+            self._decide_per_prim(prim, path, found, name, type_name)
+            return
+        fields: PrimFields | None = None
+        for taxonomy, rule, groups, intent, problems in decision.items:
+            if rule.hierarchy == "topmost" and self.ancestor_has(path, taxonomy):
+                continue
+            for message in problems:
+                self.note(PlanRow(str(path), type_name, rule.id, Action.WARN, taxonomy, message=message))
+            if problems and intent is None:
+                continue
+            if intent is None:
+                fields = fields or PrimFields(prim, name, type_name, self.ruleset)
+                intent = self._render(prim, path, rule, taxonomy, groups, fields)
+                if intent is None:
+                    continue
+            self.intend(prim, taxonomy, intent, path, is_proxy)
+
+    def _decide_per_prim(
+        self, prim: Usd.Prim, path: Sdf.Path, found: Sequence[RuleMatch], name: str, type_name: str
+    ) -> None:
+        """The slow path for a remove rule on every taxonomy (``'*'``): it needs the prim's own taxonomies."""
         decided: dict[str, RuleMatch] = {}
         for rule, groups in found:
             taxonomies = rule.taxonomies
-            if ALL_TAXONOMIES in taxonomies:  # every taxonomy the prim has or a matching rule gives it
-                present = self.record(target, target_path).taxonomies()
+            if ALL_TAXONOMIES in taxonomies:
+                present = self.record(prim, path).taxonomies()
                 present.update(t for r, _ in found for t in r.taxonomies if t != ALL_TAXONOMIES)
                 taxonomies = tuple(sorted(present))
             for taxonomy in taxonomies:
                 decided.setdefault(taxonomy, (rule, groups))
-        fields: PrimFields | None = None
+        fields = PrimFields(prim, name, type_name, self.ruleset)
         for taxonomy, (rule, groups) in decided.items():
-            # For a redirected proxy the instance root is an ancestor, so its labels count here.
             if rule.hierarchy == "topmost" and self.ancestor_has(path, taxonomy):
                 continue
             if rule.action == "remove":
-                specific = tuple(t.text for tax, templates in rule.labels if tax == taxonomy for t in templates)
-                self.intend(target, taxonomy, Intent(rule, [], specific, list(source)), target_path)
-                continue
-            fields = fields or PrimFields(prim, prim.GetName(), prim.GetTypeName(), self.ruleset)
-            labels = self._render(prim, target, rule, taxonomy, groups, fields)
-            if labels:
-                self.intend(target, taxonomy, Intent(rule, labels, None, list(source)), target_path)
+                intent: Intent | None = Intent(rule, (), _removed_labels(rule, taxonomy))
+            else:
+                intent = self._render(prim, path, rule, taxonomy, groups, fields)
+            if intent is not None:
+                self.intend(prim, taxonomy, intent, path)
 
-    def redirect(self, proxy: Usd.Prim, rule_id: str) -> Usd.Prim | None:
-        """Where a rule matching an instance proxy writes, per ``defaults.instances``."""
+    def _allow_part(self, proxy: Usd.Prim, rule_id: str) -> bool:
+        """Whether a match on an instance proxy is planned (``skip`` notes it, ``error`` stops)."""
         policy = self.defaults.instances
         if policy == "error":
             raise LabelPlanError(
                 f"rule '{rule_id}' matches instance proxy {proxy.GetPath()}, which cannot be written "
-                "(defaults.instances: error; 'root' labels the instance root instead, 'skip' skips it)"
+                "(defaults.instances: error; root, deinstance or asset label it, skip skips it)"
             )
-        root = instance_root(proxy) if policy == "root" else None
-        if root is None:
-            why = "skipped (defaults.instances: skip)" if policy == "skip" else "no writable instance root"
-            self.note(_row(proxy, rule_id, Action.WARN, f"instance proxy: {why}"))
-        return root
+        if policy == "skip":
+            self.note(_row(proxy, rule_id, Action.WARN, "instance proxy: skipped (defaults.instances: skip)"))
+            return False
+        return True
 
-    def _render(
-        self,
-        prim: Usd.Prim,
-        target: Usd.Prim,
-        rule: Rule,
-        taxonomy: str,
-        groups: Mapping[str, str],
-        fields: PrimFields,
-    ) -> list[str]:
-        """The rule's labels for ``prim``; invalid ones become WARN rows instead."""
-
-        def lookup(key: str) -> str:
-            value = groups.get(key)
-            return value if value is not None else fields.get(key)
-
-        out = []
+    def _labels(self, rule: Rule, taxonomy: str, lookup: Callable[[str], str]) -> tuple[tuple[str, ...], list[str]]:
+        """The rule's rendered labels of ``taxonomy`` and the problems of the invalid ones (not kept)."""
+        out, problems = [], []
         for tax, templates in rule.labels:
             if tax != taxonomy:
                 continue
@@ -378,37 +392,87 @@ class Planner:
                 if problem is None and self.allowed and taxonomy == self.taxonomy and label not in self.allowed:
                     problem = f"label {label!r} is not in the rules file's classes"
                 if problem:
-                    origin = f" (from {template.text!r} on '{prim.GetName()}')" if template.fields else ""
-                    self.note(_row(target, rule.id, Action.WARN, f"{problem}{origin}; not written", taxonomy))
+                    origin = f" (from {template.text!r})" if template.fields else ""
+                    problems.append(f"{problem}{origin}; not written")
                     continue
                 out.append(label)
-        return list(dedupe(out))
+        return dedupe(out), problems
 
-    def intend(self, target: Usd.Prim, taxonomy: str, intent: Intent, path: Sdf.Path | None = None) -> None:
-        """Record what a rule wants for (``target``, ``taxonomy``); the better-ranked rule wins."""
+    def _render(
+        self,
+        prim: Usd.Prim,
+        path: Sdf.Path,
+        rule: Rule,
+        taxonomy: str,
+        groups: Mapping[str, str],
+        fields: PrimFields,
+    ) -> Intent | None:
+        """The rule's labels for ``prim``; invalid ones become WARN rows instead."""
+        labels, problems = self._labels(rule, taxonomy, lambda key: group_value(groups, fields, rule, key))
+        for problem in problems:
+            self.note(PlanRow(str(path), prim.GetTypeName(), rule.id, Action.WARN, taxonomy, message=problem))
+        return Intent(rule, labels) if labels else None
+
+    def redirect(self, proxy: Usd.Prim, rule_id: str) -> Usd.Prim | None:
+        """Where an edit of an instance proxy is planned: the proxy itself (``instances.py`` settles it),
+        or ``None`` when the policy skips it."""
+        return proxy if self._allow_part(proxy, rule_id) else None
+
+    def intend(
+        self,
+        target: Usd.Prim,
+        taxonomy: str,
+        intent: Intent,
+        path: Sdf.Path | None = None,
+        is_proxy: bool | None = None,
+    ) -> None:
+        """Record what a rule wants for (``target``, ``taxonomy``); the better-ranked rule wins.
+
+        An instance proxy's intent waits for ``instances.py`` (see :meth:`finish`).
+        """
         path = path or target.GetPath()
-        state = self.record(target, path)
+        if is_proxy is None:
+            is_proxy = target.IsInstanceProxy()
+        if is_proxy:
+            self.parts.setdefault(path, target)
+            self.proxies.add(path)
+        state = self.states.get(path)
+        if state is None and path not in self.types:
+            state = self.record(target, path)
+        self.place(path, taxonomy, intent, state)
+
+    def place(self, path: Sdf.Path, taxonomy: str, intent: Intent, state: PrimLabels | None = None) -> Intent:
+        """Keep ``intent`` for (``path``, ``taxonomy``) unless a better-ranked one is there; the same rule's
+        intents for one prim (several proxies of one instance) merge."""
         per_prim = self.intents.setdefault(path, {})
         current = per_prim.get(taxonomy)
         if current is None or intent.rank < current.rank:
-            per_prim[taxonomy] = current = intent
-        elif current.rule is intent.rule:  # several proxies of one instance: their labels merge
-            current.labels = list(dedupe([*current.labels, *intent.labels]))
-            current.sources.extend(intent.sources)
+            current = per_prim[taxonomy] = intent
+        elif current.rule is intent.rule and current.remove == intent.remove:
+            current = per_prim[taxonomy] = replace(
+                current,
+                labels=dedupe([*current.labels, *intent.labels]),
+                sources=tuple(dict.fromkeys([*current.sources, *intent.sources])),
+            )
         holders = self.holders.setdefault(taxonomy, set())
-        left = set(state.combined().get(taxonomy, ())) - set(current.remove or ())
-        if current.remove is None or (current.remove and left):
+        if current.remove is None:
+            holders.add(path)
+            return current
+        state = state if state is not None else self.states.get(path)
+        left = set(state.combined().get(taxonomy, ())) - set(current.remove) if state is not None else set()
+        if current.remove and left:
             holders.add(path)
         else:
             holders.discard(path)
+        return current
 
     # rows --------------------------------------------------------------------------------------
 
     def rows_for(self, path: Sdf.Path, state: PrimLabels) -> list[PlanRow]:
         """Rows of one prim: its notes, legacy upgrades, then each taxonomy's rule decision."""
         rows: list[PlanRow] = list(self.notes.get(path, []))
-        if path in self.proxies:
-            return rows
+        if path in self.proxies and path not in self.intents:
+            return rows  # a proxy whose labels come from its prototype: only reported on
         current = {tax: tuple(labels) for tax, labels in state.labels.items()}
         legacy_left = list(state.legacy)
 
@@ -424,7 +488,7 @@ class Planner:
             legacy_left = [item for item in legacy_left if item.instance not in row.legacy_instances]
 
         conflicts: list[PlanRow] = []
-        if self.defaults.legacy == "upgrade" and state.legacy:
+        if self.defaults.legacy == "upgrade" and state.legacy and path not in self.proxies:
             for row in upgrade_rows(state, current):
                 if row.action == Action.CONFLICT:
                     conflicts.append(row)
@@ -446,42 +510,99 @@ class Planner:
         return rows
 
     def finish(self) -> LabelPlan:
+        """Settle the instance proxies' intents, then turn every intent and note into rows."""
+        if not self._resolved:
+            resolve_instances(self)
+            self._resolved = True
         rows: list[PlanRow] = []
-        before: dict[Sdf.Path, Mapping[str, tuple[str, ...]]] = {}
-        after: dict[Sdf.Path, Mapping[str, tuple[str, ...]]] = {}
-        for path, state in self.states.items():
+        before_counts: Counter[tuple[str, str]] = Counter()
+        after_counts: Counter[tuple[str, str]] = Counter()
+        holders_before: set[Sdf.Path] = set()
+        holders_after: set[Sdf.Path] = set()
+        taxonomy = self.taxonomy
+        for path in dict.fromkeys([*self.states, *self.intents, *self.notes]):
+            state = self.state_of(path)
             prim_rows = self.rows_for(path, state)
             rows.extend(prim_rows)
-            before[path] = state.combined()
-            after[path] = labels_after(state, prim_rows) if prim_rows else before[path]
-        rows.sort(key=lambda row: row.path)  # stable: a prim's rows keep the order above
+            before = state.combined()
+            after = labels_after(state, prim_rows) if prim_rows else before
+            before_counts.update((tax, label) for tax, labels in before.items() for label in set(labels))
+            after_counts.update((tax, label) for tax, labels in after.items() for label in set(labels))
+            if before.get(taxonomy):
+                holders_before.add(path)
+            if after.get(taxonomy):
+                holders_after.add(path)
+        for path, changed in self.asset_changes.items():  # parts labeled through their asset's labels layer
+            for tax, (before_labels, after_labels) in changed.items():
+                after_counts.subtract((tax, label) for label in set(before_labels))
+                after_counts.update((tax, label) for label in set(after_labels))
+                if tax == taxonomy:
+                    (holders_after.add if after_labels else holders_after.discard)(path)
+        rows.extend(self.extra_rows)
+        rows.sort(key=lambda row: (row.layer, row.path))  # stable: a prim's rows keep the order above
+        for path, state in self.outside.items():
+            if state.combined().get(taxonomy):
+                holders_before.add(path)
+                holders_after.add(path)
         return LabelPlan(
             rows=rows,
             taxonomy=self.taxonomy,
             prim_count=self.prim_count,
             gprim_count=len(self.gprims),
-            histogram_before=histogram(before),
-            histogram_after=histogram(after),
-            unlabeled_before=self.unlabeled(before),
-            unlabeled=self.unlabeled(after),
+            histogram_before=histogram_of(before_counts),
+            histogram_after=histogram_of(after_counts),
+            unlabeled_before_paths=self.uncovered(holders_before),
+            unlabeled_paths=self.uncovered(holders_after),
             rule_hits=dict(self.hits),
+            instance_policy=self.defaults.instances,
         )
 
-    def unlabeled(self, labels: Mapping[Sdf.Path, Mapping[str, tuple[str, ...]]]) -> list[str]:
-        """Gprims in scope without a label of the default taxonomy, their own or inherited."""
-        labeled = {p for p, per_tax in labels.items() if per_tax.get(self.taxonomy)}
-        labeled.update(p for p, state in self.outside.items() if state.combined().get(self.taxonomy))
-        if not labeled:
-            return [str(path) for path in self.gprims]
+    def uncovered(self, holders: set[Sdf.Path]) -> list[Sdf.Path]:
+        """Gprims in scope neither in ``holders`` nor below one (no label of the default taxonomy)."""
+        if not holders:
+            return list(self.gprims)
         memo: dict[Sdf.Path, bool] = {Sdf.Path.absoluteRootPath: False}
+        out = []
+        for gprim in self.gprims:
+            chain = []
+            current = gprim
+            found = memo.get(current)
+            while found is None:
+                if current in holders:
+                    found = True
+                    break
+                chain.append(current)
+                current = current.GetParentPath()
+                found = memo.get(current)
+            for seen in chain:
+                memo[seen] = found
+            if not found:
+                out.append(gprim)
+        return out
 
-        def covered(path: Sdf.Path) -> bool:
-            found = memo.get(path)
-            if found is None:
-                found = memo[path] = path in labeled or covered(path.GetParentPath())
-            return found
+    def unlabeled(self, labels: Mapping[Sdf.Path, Mapping[str, tuple[str, ...]]]) -> list[str]:
+        """Gprims in scope without a label of the default taxonomy, own or inherited."""
+        holders = {p for p, per_tax in labels.items() if per_tax.get(self.taxonomy)}
+        holders.update(p for p, state in self.outside.items() if state.combined().get(self.taxonomy))
+        return list(map(str, self.uncovered(holders)))
 
-        return [str(path) for path in self.gprims if not covered(path)]
+
+def _removed_labels(rule: Rule, taxonomy: str) -> tuple[str, ...]:
+    return tuple(t.text for tax, templates in rule.labels if tax == taxonomy for t in templates)
+
+
+def _name_field(key: str, groups: Mapping[str, str], name: str, type_name: str, ruleset: RuleSet, rule: Rule) -> str:
+    """A template field of a rule whose labels depend on the name and type only."""
+    value = groups.get(key)
+    if value is not None:
+        return value
+    if key == "name":
+        return name
+    if key == "type":
+        return type_name
+    if key == "norm":
+        return ruleset.normalizer.normalize(name)
+    raise KeyError(f"rule '{rule.id}': field {key!r} is not available per name")
 
 
 def _row(prim: Usd.Prim, rule_id: str, action: Action, message: str, taxonomy: str = "") -> PlanRow:
@@ -554,12 +675,11 @@ def intent_row(
     """The row for a rule's decision on one taxonomy, or ``None`` when nothing would change."""
     before = current.get(taxonomy, ())
     source = intent.sources[0] if intent.sources else ""
-    row = PlanRow(state.path, state.type_name, intent.rule.id, Action.SKIP, taxonomy, before, before, (), source)
-    legacy = [item for item in legacy_left if item.semantic_type == taxonomy] if legacy_left else []
+    rule_id = intent.rule.id
     if taxonomy in state.time_sampled:
-        return replace(
-            row, action=Action.WARN, message=f"'{labels_attr_name(taxonomy)}' is time-sampled; left untouched"
-        )
+        message = f"'{labels_attr_name(taxonomy)}' is time-sampled; left untouched"
+        return PlanRow(state.path, state.type_name, rule_id, Action.WARN, taxonomy, before, before, (), source, message)
+    legacy = [item for item in legacy_left if item.semantic_type == taxonomy] if legacy_left else []
     if intent.remove is not None:
         if intent.remove:
             after = tuple(label for label in before if label not in intent.remove)
@@ -569,14 +689,16 @@ def intent_row(
             after, changed = (), taxonomy in current
         if not changed and not legacy:
             return None
-        return replace(row, action=Action.REMOVE, after=after, legacy_instances=tuple(i.instance for i in legacy))
+        instances = tuple(i.instance for i in legacy)
+        return PlanRow(state.path, state.type_name, rule_id, Action.REMOVE, taxonomy, before, after, instances, source)
     if intent.rule.mode == "skip" and (taxonomy in current or legacy):
-        return replace(row, before=before or dedupe(item.semantic_data for item in legacy), after=())
+        shown = before or dedupe(item.semantic_data for item in legacy)
+        return PlanRow(state.path, state.type_name, rule_id, Action.SKIP, taxonomy, shown, (), (), source)
     after = tuple(intent.labels) if intent.rule.mode == "replace" else dedupe([*before, *intent.labels])
     if after == before and taxonomy in current:
         return None
     action = Action.REPLACE if intent.rule.mode == "replace" and before else Action.ADD
-    return PlanRow(state.path, state.type_name, intent.rule.id, action, taxonomy, before, after, (), source)
+    return PlanRow(state.path, state.type_name, rule_id, action, taxonomy, before, after, (), source)
 
 
 def labels_after(state: PrimLabels, rows: Sequence[PlanRow]) -> Mapping[str, tuple[str, ...]]:
@@ -584,24 +706,15 @@ def labels_after(state: PrimLabels, rows: Sequence[PlanRow]) -> Mapping[str, tup
     labels = {tax: tuple(values) for tax, values in state.labels.items()}
     removed: set[str] = set()
     for row in rows:
-        if not row.writes:
+        if not row.writes or row.path != state.path:
             continue
         removed.update(row.legacy_instances)
         if row.action == Action.REMOVE and not row.after:
             labels.pop(row.taxonomy, None)
-        else:
+        elif row.taxonomy:
             labels[row.taxonomy] = row.after
     kept = PrimLabels(state.path, state.type_name, labels, tuple(i for i in state.legacy if i.instance not in removed))
     return kept.combined()
-
-
-def histogram(labels: Mapping[str, Mapping[str, tuple[str, ...]]]) -> Histogram:
-    """Prims per (taxonomy, label)."""
-    counts: dict[str, Counter[str]] = {}
-    for per_tax in labels.values():
-        for taxonomy, values in per_tax.items():
-            counts.setdefault(taxonomy, Counter()).update(set(values))
-    return {tax: dict(sorted(c.items())) for tax, c in sorted(counts.items())}
 
 
 def plan(

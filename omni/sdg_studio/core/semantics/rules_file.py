@@ -35,15 +35,21 @@ from omni.sdg_studio.core.semantics.rules import (
     MATCH_FIELDS,
     MATCH_KINDS,
     MODES,
+    NEAREST_ASSET,
     RULE_ACTIONS,
     TEMPLATE_FIELDS,
     TEMPLATE_FILTERS,
+    AssetDepth,
     Defaults,
+    GlobError,
     LabelTemplate,
     Match,
+    MatchKind,
     Rule,
     RuleSet,
     Scope,
+    UnsafeRegexError,
+    glob_to_regex,
 )
 from omni.sdg_studio.core.semantics.schema import label_problem, taxonomy_problem
 
@@ -77,8 +83,9 @@ RULE_KEYS = (
     "hierarchy",
     "prim_types",
     "isa",
+    "asset_depth",
 )
-MATCH_KEYS = ("on", "ignore_case", *MATCH_KINDS)
+MATCH_KEYS = ("on", "ignore_case", "asset_depth", *MATCH_KINDS)
 CLASS_KEYS = ("id", "color")
 
 T = TypeVar("T")
@@ -254,6 +261,10 @@ def _parse_scope(doc: ConfigDocument, data: Mapping[str, Any]) -> Scope:
             raise doc.error(
                 (*at, "exclude", index), f"exclude pattern {pattern!r} must be a path glob starting with '/'"
             )
+        try:
+            glob_to_regex(pattern)
+        except GlobError as exc:
+            raise doc.error((*at, "exclude", index), f"exclude pattern {pattern!r}: {exc}") from None
     include = _typed(doc, (*at, "include_descendants"), data.get("include_descendants", True), bool, "true/false")
     return Scope(roots=roots, include_descendants=include, exclude=exclude)
 
@@ -279,7 +290,21 @@ def _parse_normalize(doc: ConfigDocument, data: Mapping[str, Any], ignore_case: 
     )
 
 
-def _parse_match(doc: ConfigDocument, path: FieldPath, rule_id: str, value: Any, ignore_case: bool) -> Match:
+def _asset_depth(doc: ConfigDocument, path: FieldPath, value: Any) -> AssetDepth:
+    """``1`` (nearest asset), ``2`` (the one around it), ``-1`` (outermost), a list of those, or ``all``."""
+    if value == "all":
+        return ()
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(v, int) and not isinstance(v, bool) and v != 0 for v in items):
+        raise doc.error(
+            path, f"asset_depth is 1 (nearest asset), 2, ... or -1 (outermost), a list of them, or all; got {value!r}"
+        )
+    return tuple(dict.fromkeys(items))
+
+
+def _parse_match(
+    doc: ConfigDocument, path: FieldPath, rule_id: str, value: Any, ignore_case: bool, asset_depth: AssetDepth
+) -> Match:
     if isinstance(value, str):  # shorthand: a glob on the name
         value = {"glob": value}
     if not isinstance(value, Mapping):
@@ -287,27 +312,34 @@ def _parse_match(doc: ConfigDocument, path: FieldPath, rule_id: str, value: Any,
     # YAML 1.1 reads a bare `on` key as the boolean true.
     value = {("on" if key is True else key): item for key, item in value.items()}
     doc.check_keys(path, value, MATCH_KEYS)
-    kinds = [k for k in MATCH_KINDS if k in value]
+    kinds: list[MatchKind] = [k for k in MATCH_KINDS if k in value]
     if len(kinds) != 1:
         raise doc.error(path, f"a match needs exactly one of {', '.join(MATCH_KINDS)} (got {len(kinds)})")
     kind = kinds[0]
     pattern = _typed(doc, (*path, kind), value[kind], str, "a pattern string")
     on = _choice(doc, (*path, "on"), value.get("on", "name"), MATCH_FIELDS)
     case = _typed(doc, (*path, "ignore_case"), value.get("ignore_case", ignore_case), bool, "true/false")
+    depth = _asset_depth(doc, (*path, "asset_depth"), value["asset_depth"]) if "asset_depth" in value else asset_depth
+    if "asset_depth" in value and on not in ("asset", "folder"):
+        raise doc.error((*path, "asset_depth"), f"rule '{rule_id}': asset_depth is for on: asset or on: folder")
     try:
-        return Match.build(on, kind, pattern, case)
+        return Match.build(on, kind, pattern, case, depth)
     except re.error as exc:
         raise doc.error((*path, kind), f"rule '{rule_id}': invalid regex {pattern!r}: {exc}") from None
+    except UnsafeRegexError as exc:
+        raise doc.error((*path, kind), f"rule '{rule_id}': regex {pattern!r} refused: {exc}") from None
+    except GlobError as exc:
+        raise doc.error((*path, kind), f"rule '{rule_id}': malformed glob {pattern!r}: {exc}") from None
 
 
 def _parse_matches(
-    doc: ConfigDocument, path: FieldPath, rule_id: str, value: Any, ignore_case: bool
+    doc: ConfigDocument, path: FieldPath, rule_id: str, value: Any, ignore_case: bool, asset_depth: AssetDepth
 ) -> tuple[Match, ...]:
     if value is None:
         return ()
     items = value if isinstance(value, list) else [value]
     at = (lambda i: (*path, i)) if isinstance(value, list) else (lambda i: path)
-    return tuple(_parse_match(doc, at(i), rule_id, item, ignore_case) for i, item in enumerate(items))
+    return tuple(_parse_match(doc, at(i), rule_id, item, ignore_case, asset_depth) for i, item in enumerate(items))
 
 
 def _parse_labels(
@@ -358,8 +390,11 @@ def _parse_rule(doc: ConfigDocument, index: int, data: Any, defaults: Defaults) 
     if not rule_id.strip():
         raise doc.error((*at, "id"), "rule id is empty")
     ignore_case = _typed(doc, (*at, "ignore_case"), data.get("ignore_case", defaults.ignore_case), bool, "true/false")
-    matches = _parse_matches(doc, (*at, "match"), rule_id, data.get("match"), ignore_case)
-    unless = _parse_matches(doc, (*at, "unless"), rule_id, data.get("unless"), ignore_case)
+    asset_depth = (
+        _asset_depth(doc, (*at, "asset_depth"), data["asset_depth"]) if "asset_depth" in data else NEAREST_ASSET
+    )
+    matches = _parse_matches(doc, (*at, "match"), rule_id, data.get("match"), ignore_case, asset_depth)
+    unless = _parse_matches(doc, (*at, "unless"), rule_id, data.get("unless"), ignore_case, asset_depth)
     groups = {name for m in matches if m.kind == "regex" for name in m.regex.groupindex}
     taxonomy = _taxonomy(doc, (*at, "taxonomy"), data.get("taxonomy", defaults.taxonomy))
     auto = _typed(doc, (*at, "auto"), data.get("auto", False), bool, "true/false")
@@ -403,6 +438,7 @@ def _parse_rule(doc: ConfigDocument, index: int, data: Any, defaults: Defaults) 
         if "prim_types" in data
         else defaults.prim_types,
         isa=_schema_types(doc, (*at, "isa"), data["isa"]) if "isa" in data else defaults.isa,
+        asset_depth=asset_depth,
     )
 
 
