@@ -14,24 +14,33 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
-from pxr import Usd
+from pxr import Sdf, Usd
 
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.semantics.apply import LabelTarget, LabelUndo, apply
-from omni.sdg_studio.core.semantics.layers import insert_sublayer
-from omni.sdg_studio.core.semantics.plan import Action, LabelPlan, plan
+from omni.sdg_studio.core.semantics.layers import (
+    IncludedLayer,
+    LabeledStage,
+    insert_sublayer,
+    labels_layers_in,
+    open_label_view,
+    save_asset_labels_layers,
+    sibling_labels_path,
+)
+from omni.sdg_studio.core.semantics.plan import Action, LabelPlan, PlanRow, plan
 from omni.sdg_studio.core.semantics.prim_edits import label_prims, remove_labels, set_labels
-from omni.sdg_studio.core.semantics.rules import MATCH_KINDS, RuleSet, Scope
+from omni.sdg_studio.core.semantics.rules import INSTANCE_POLICIES, MATCH_KINDS, InstancePolicy, RuleSet, Scope
 from omni.sdg_studio.core.semantics.rules_file import dump_rules_data, load_rules_data, rules_from_data
 from omni.sdg_studio.core.semantics.schema import (
     inherited_labels,
     labels_api_labels,
     legacy_semantics,
 )
+from omni.sdg_studio.core.stage_io import LoadProblem, load_problems
 
-TargetKind = Literal["edit_target", "session", "sublayer"]
+TargetKind = Literal["edit_target", "session", "sublayer", "view"]
 #: Rule columns the table edits as text.
 RULE_COLUMNS = ("id", "action", "on", "kind", "pattern", "labels", "priority", "mode", "hierarchy")
 
@@ -113,6 +122,28 @@ class PrimLabelView:
     note: str = ""
 
 
+#: What an edit of an instance proxy does, per instance policy (the "Selected prims" note).
+PROXY_NOTES = {
+    "root": "instance proxy: edits go to the instance root (instances: root)",
+    "deinstance": "instance proxy: the instance is made non-instanceable to label this part (instances: deinstance)",
+    "asset": "instance proxy: the label goes into its asset's labels layer, for every instance (instances: asset)",
+    "skip": "instance proxy: edits are skipped (instances: skip)",
+    "error": "instance proxy: edits are refused (instances: error)",
+}
+
+
+def _instance_note(result: LabelPlan) -> str:
+    """What a plan does about instances, for the status line."""
+    parts = []
+    if result.conflicts:
+        parts.append(f"{len(result.conflicts)} conflicts")
+    if result.expanded_instances:
+        parts.append(f"{len(result.expanded_instances)} instances expanded")
+    if result.asset_layers:
+        parts.append(f"part labels in {len(result.asset_layers)} asset labels layers")
+    return f"; {', '.join(parts)}" if parts else ""
+
+
 def labels_to_text(labels: Any, default_taxonomy: str) -> str:
     """``{class: [a, b], size: c}`` -> ``class: a, b; size: c``; the default taxonomy alone -> ``a, b``."""
     if labels is None:
@@ -158,6 +189,12 @@ class SemanticEditorModel:
         self.filter_actions: set[Action] = set(Action)
         self.log: list[str] = []
         self.message = ""
+        #: The stage as the CLI reads it (``open_file``); ``None`` when the host gave the stage (Kit).
+        self.view: LabeledStage | None = None
+        #: What the attached stage refers to but could not load (missing sublayers, references, ...).
+        self.load_problems: list[LoadProblem] = []
+        #: Asset labels layers (``instances: asset``) written but not saved yet.
+        self.unsaved_asset_layers: list[Sdf.Layer] = []
         self._listeners: list[Callable[[], None]] = []
 
     # observers ---------------------------------------------------------------------------------
@@ -181,7 +218,51 @@ class SemanticEditorModel:
     def attach(self, stage: Usd.Stage | None) -> None:
         """Work on ``stage`` (``None`` when the host has no stage); drops a preview of another stage."""
         self.stage, self.plan, self.selection = stage, None, []
+        self.view = None
+        self.load_problems = load_problems(stage) if stage is not None else []
         self._changed()
+
+    def open_file(self, path: str | Path, layer: str | Path | None = None, sibling: bool = True) -> bool:
+        """Open a stage file as ``sdg-studio labels`` / ``label`` read it (its sibling ``_labels.usda``
+        included unless ``sibling`` is False, or ``layer``); labels are written into that labels layer."""
+        try:
+            view = open_label_view(path, layer, sibling)
+        except SdgStudioError as exc:
+            return self._fail(exc)
+        self.attach(view.stage)
+        self.view = view
+        self.target_kind = "view"
+        self.message = f"opened {path}"
+        self._changed()
+        return True
+
+    def labels_layers(self) -> list[IncludedLayer]:
+        """The labels layers the attached stage holds (the same list the CLI prints)."""
+        if self.view is not None:
+            return list(self.view.included)
+        return labels_layers_in(self.stage) if self.stage is not None else []
+
+    def sibling_labels(self) -> str | None:
+        """The stage file's sibling ``<stem>_labels.usda`` when it exists but the stage does not hold it."""
+        if self.stage is None or self.view is not None:
+            return None
+        root = self.stage.GetRootLayer()
+        if root.anonymous or not root.realPath:
+            return None
+        sibling = sibling_labels_path(root.realPath)
+        held = {Path(i.path).resolve() for i in self.labels_layers()}
+        return str(sibling) if sibling.exists() and sibling not in held else None
+
+    def include_sibling_labels(self) -> bool:
+        """Add the sibling labels layer as the strongest sublayer (Kit's Layer-panel convention) and target it."""
+        sibling = self.sibling_labels()
+        if sibling is None or self.stage is None:
+            return self._fail(SdgStudioError("no sibling *_labels.usda to include"))
+        insert_sublayer(self.stage, sibling)
+        self.target_kind, self.sublayer_path, self.plan = "sublayer", sibling, None
+        self.message = f"included {sibling}"
+        self._changed()
+        return True
 
     def set_selection(self, paths: Sequence[str]) -> None:
         self.selection = list(dict.fromkeys(paths))
@@ -341,6 +422,47 @@ class SemanticEditorModel:
         self.rules_dirty = True
         self._revalidate()
 
+    # instances ---------------------------------------------------------------------------------
+
+    @property
+    def instance_policy(self) -> str:
+        """``defaults.instances`` of the edited rules: root, deinstance or asset (or skip, error)."""
+        return str(self.rules_data.get("defaults", {}).get("instances", "root"))
+
+    def set_instance_policy(self, policy: str) -> None:
+        """Choose how matches inside instances are written; the preview is dropped."""
+        if policy not in INSTANCE_POLICIES:
+            self._fail(SdgStudioError(f"instances: expected one of {', '.join(INSTANCE_POLICIES)}, got {policy!r}"))
+            return
+        self.set_default("instances", policy)
+
+    def conflicts(self) -> list[PlanRow]:
+        """CONFLICT rows of the preview (labels the plan will not write, with the parts and labels)."""
+        return self.plan.conflicts if self.plan is not None else []
+
+    def expanded_instances(self) -> list[str]:
+        """Instances the preview makes non-instanceable (``instances: deinstance``)."""
+        return self.plan.expanded_instances if self.plan is not None else []
+
+    def asset_layers(self) -> list[str]:
+        """Asset labels layers the preview writes (``instances: asset``)."""
+        return self.plan.asset_layers if self.plan is not None else []
+
+    def save_asset_layers(self) -> bool:
+        """Save the asset labels layers written so far (atomically; the host saves the stage's own layers)."""
+        if not self.unsaved_asset_layers:
+            self.message = "no asset labels layer to save"
+            self._changed()
+            return True
+        try:
+            saved = save_asset_labels_layers(self.unsaved_asset_layers)
+        except SdgStudioError as exc:
+            return self._fail(exc)
+        self.unsaved_asset_layers = []
+        self.message = "saved " + ", ".join(map(str, saved))
+        self._changed()
+        return True
+
     # preview and apply -------------------------------------------------------------------------
 
     def target(self) -> LabelTarget:
@@ -349,6 +471,8 @@ class SemanticEditorModel:
             raise SdgStudioError("no stage is open")
         if self.target_kind == "session":
             return LabelTarget.session()
+        if self.target_kind == "view" and self.view is not None:
+            return LabelTarget.of_layer(self.view.labels_layer)
         if self.target_kind == "sublayer":
             if not self.sublayer_path:
                 raise SdgStudioError("choose a *_labels.usda file for the sublayer target")
@@ -369,7 +493,7 @@ class SemanticEditorModel:
             return self._fail(exc)
         self.log = self.plan.log_lines(preview=True)
         counts = ", ".join(f"{a} {n}" for a, n in self.plan.counts().items()) or "no rows"
-        self.message = f"preview: {len(self.plan.changes)} changes ({counts})"
+        self.message = f"preview: {len(self.plan.changes)} changes ({counts})" + _instance_note(self.plan)
         self._changed()
         return True
 
@@ -408,7 +532,8 @@ class SemanticEditorModel:
         except SdgStudioError as exc:
             return self._fail(exc)
         self.log = result.log_lines(preview=False) + undo.hidden
-        self.message = f"{done}: {len(result.changes)} changes on {undo.written} prims"
+        self.message = f"{done}: {len(result.changes)} changes on {undo.written} prims" + _instance_note(result)
+        self.unsaved_asset_layers = list(dict.fromkeys([*self.unsaved_asset_layers, *undo.asset_layers]))
         self.plan = None
         self._changed()
         return True
@@ -423,12 +548,17 @@ class SemanticEditorModel:
     def can_undo(self) -> bool:
         return self.runner.can_undo()
 
+    def _policy(self) -> InstancePolicy:
+        policy = self.instance_policy
+        return cast(InstancePolicy, policy) if policy in INSTANCE_POLICIES else "root"
+
     def undo(self) -> bool:
-        """Undo the last apply or click-to-label edit."""
+        """Undo the last apply or click-to-label edit (labels, deinstancing and asset labels layers)."""
         if not self.runner.undo():
             self.message = "nothing to undo"
             self._changed()
             return False
+        self.unsaved_asset_layers = [layer for layer in self.unsaved_asset_layers if not layer.empty]
         self.plan = None
         self.message = "undone"
         self._changed()
@@ -448,17 +578,18 @@ class SemanticEditorModel:
             parent = prim.GetParent()
             inherited = inherited_labels(parent) if parent and not parent.IsPseudoRoot() else {}
             legacy = tuple(LegacyView(i.instance, i.semantic_type, i.semantic_data) for i in legacy_semantics(prim))
-            note = "instance proxy: edits go to the instance root" if prim.IsInstanceProxy() else ""
+            note = PROXY_NOTES.get(self.instance_policy, "") if prim.IsInstanceProxy() else ""
             views.append(PrimLabelView(path, prim.GetTypeName(), labels_api_labels(prim), legacy, inherited, note))
         return views
 
     def add_labels(self, taxonomy: str, text: str) -> bool:
-        """Add comma-separated labels of ``taxonomy`` to every selected prim (the Enter key)."""
+        """Add comma-separated labels of ``taxonomy`` to every selected prim (the Enter key); a part of an
+        instance follows the instance policy."""
         if self.stage is None or not self.selection:
             return self._fail(SdgStudioError("select prims first"))
         labels = [label.strip() for label in text.split(",") if label.strip()]
         try:
-            result = label_prims(self.stage, self.selection, {taxonomy.strip(): labels})
+            result = label_prims(self.stage, self.selection, {taxonomy.strip(): labels}, instances=self._policy())
         except SdgStudioError as exc:
             return self._fail(exc)
         return self._run(result, "labeled")
@@ -474,7 +605,7 @@ class SemanticEditorModel:
         updated = [new.strip() if label == old else label for label in current]
         updated = [label for label in dict.fromkeys(updated) if label]
         try:
-            result = set_labels(self.stage, {path: {taxonomy: updated}})
+            result = set_labels(self.stage, {path: {taxonomy: updated}}, instances=self._policy())
         except SdgStudioError as exc:
             return self._fail(exc)
         return self._run(result, "edited")
@@ -483,7 +614,7 @@ class SemanticEditorModel:
         """Delete one label (or the whole taxonomy, legacy instances of it included) from one prim."""
         if self.stage is None:
             return self._fail(SdgStudioError("no stage is open"))
-        result = remove_labels(self.stage, [path], taxonomy, [label] if label else ())
+        result = remove_labels(self.stage, [path], taxonomy, [label] if label else (), instances=self._policy())
         return self._run(result, "deleted")
 
     def upgrade_selected(self) -> bool:

@@ -21,12 +21,14 @@ layers the view holds, so each tool prints the same list.
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pxr import Sdf, Usd
 
-from omni.sdg_studio.core.atomic import atomic_write_text
+from omni.sdg_studio.core.atomic import TEMP_PREFIX, atomic_write_text
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.semantics.assets import LABELS_SUFFIX
 from omni.sdg_studio.core.stage_io import USD_SUFFIXES, StageError, export_layer_atomically, open_stage
@@ -96,14 +98,17 @@ def _usd_path(path: Path, what: str) -> Path:
     return path.resolve()
 
 
-def _open_or_new(path: Path) -> Sdf.Layer:
+def _open_or_new(path: Path, fresh: bool = False) -> Sdf.Layer:
     """The layer at ``path``: the one in memory, the file, or a new empty layer named after it (written
-    only when saved; relative asset paths in it resolve against ``path`` meanwhile)."""
+    only when saved; relative asset paths in it resolve against ``path`` meanwhile). ``fresh`` ignores
+    what the file holds (it is replaced when saved)."""
     found = Sdf.Layer.Find(str(path))
     if found is not None:
+        if fresh:
+            found.Clear()
         return found
     try:
-        if path.exists():
+        if path.exists() and not fresh:
             layer = Sdf.Layer.FindOrOpen(str(path))
         else:
             layer = Sdf.Layer.New(Sdf.FileFormat.FindByExtension("usda"), str(path))
@@ -140,15 +145,20 @@ def check_output(stage_file: Path, output: Path, option: str) -> None:
 
 
 def open_labeled(
-    stage_path: str | Path, labels_path: str | Path | None = None, included: list[IncludedLayer] | None = None
+    stage_path: str | Path,
+    labels_path: str | Path | None = None,
+    included: list[IncludedLayer] | None = None,
+    fresh: bool = False,
 ) -> LabeledStage:
     """Open ``stage_path`` with ``labels_path`` (opened if it exists, else new) as its strongest sublayer.
 
-    Without ``labels_path`` the in-memory root itself receives the labels (for ``-o OUT.usda``).
-    Nothing is written to disk until :func:`save_labels_layer` / :func:`save_labeled_root`.
+    Without ``labels_path`` the in-memory root itself receives the labels (for ``-o OUT.usda``);
+    ``fresh`` starts the labels layer empty even when its file exists. ``included`` names the labels
+    layers of the view (default: ``labels_path``). Nothing is written to disk until
+    :func:`save_labels_layer` / :func:`save_labeled_root`.
     """
-    stage_file = _usd_path(Path(stage_path), "stage")
-    base = open_stage(stage_file).GetRootLayer()
+    base = open_stage(stage_path).GetRootLayer()  # names a missing, unreadable or non-USD file
+    stage_file = Path(stage_path).resolve()
     root = Sdf.Layer.CreateAnonymous("labeled_root.usda")
     copy_root_metadata(base, root)
     labels_file = None
@@ -158,7 +168,7 @@ def open_labeled(
         labels_file = _usd_path(Path(labels_path), "labels layer")
         if labels_file == stage_file:
             raise LabelLayerError(f"{labels_file}: the labels layer cannot be the stage itself (use --in-place)")
-        labels = _open_or_new(labels_file)
+        labels = _open_or_new(labels_file, fresh)
         in_stage = labels in base_stack(base)
         if not in_stage:
             root.subLayerPaths.append(labels.identifier)
@@ -199,6 +209,25 @@ def open_label_view(stage_path: str | Path, layer: str | Path | None = None, sib
     if sibling and found.exists():
         return open_labeled(stage_path, found, [IncludedLayer(str(found), "sibling")])
     return open_labeled(stage_path, None, [])
+
+
+def sweep_stale_temps(targets: Iterable[Path]) -> list[Path]:
+    """Remove the temporary files an interrupted write of ``targets`` left beside them.
+
+    A run killed while saving (SIGKILL, power loss) leaves ``.sdg-tmp-<token>-<name>`` next to the file
+    it was replacing; the file itself is whole (the old or the new version). The next save of that
+    file removes them. Returns the removed files.
+    """
+    removed = []
+    for target in dict.fromkeys(Path(t).resolve() for t in targets):
+        pattern = re.compile(re.escape(TEMP_PREFIX) + r"[0-9a-f]+-" + re.escape(target.name))
+        if not target.parent.is_dir():
+            continue
+        for leftover in target.parent.glob(f"{TEMP_PREFIX}*-{target.name}"):
+            if pattern.fullmatch(leftover.name) and leftover.is_file():
+                leftover.unlink(missing_ok=True)
+                removed.append(leftover)
+    return removed
 
 
 def save_labels_layer(labeled: LabeledStage) -> Path:
