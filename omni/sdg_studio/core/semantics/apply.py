@@ -28,6 +28,7 @@ from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.semantics.layers import open_asset_labels_layer
 from omni.sdg_studio.core.semantics.plan import Action, LabelPlan, PlanRow
 from omni.sdg_studio.core.semantics.schema import (
+    LABELS_API_PREFIX,
     LEGACY_API_PREFIX,
     labels_api_labels,
     labels_api_token,
@@ -192,7 +193,7 @@ def merge_rows(rows: Iterable[PlanRow]) -> dict[str, list[_PrimOps]]:
         key = (row.layer, row.path)
         op = ops.get(key)
         if op is None:
-            op = ops[key] = _PrimOps(Sdf.Path(row.path))
+            op = ops[key] = _PrimOps(row.spec_path)
             if row.prim:
                 op.stage_prim = Sdf.Path(row.prim)
         if row.action == Action.DEINSTANCE:
@@ -234,6 +235,10 @@ def _check_current(prim: Usd.Prim, op: _PrimOps, expanding: set[Sdf.Path], probl
         return
     if not op.first_rows and not op.legacy:
         return
+    if not op.legacy and not any(row.before for row in op.first_rows.values()):
+        tokens = prim.GetPrimTypeInfo().GetAppliedAPISchemas()
+        if not any(token.startswith(LABELS_API_PREFIX) for token in tokens):
+            return  # the plan expected no labels and the prim applies no LabelsAPI
     current = labels_api_labels(prim)
     for taxonomy, row in op.first_rows.items():
         if current.get(taxonomy, ()) != row.before:
@@ -442,8 +447,8 @@ def _check(
     stage: Usd.Stage, layer: Sdf.Layer, ops: Sequence[_PrimOps], stronger: Sequence[Sdf.Layer], problems: list[str]
 ) -> None:
     expanding = {op.path for op in ops if op.instanceable is False}
-    for op in ops:
-        prim = stage.GetPrimAtPath(op.stage_prim or op.path)
+    prims = list(map(stage.GetPrimAtPath, [op.stage_prim or op.path for op in ops]))
+    for op, prim in zip(ops, prims, strict=True):
         _check_current(prim, op, expanding, problems)
         if op.stage_prim is None and prim and not prim.IsInstanceProxy():
             _check_layers(prim, op, layer, stronger, problems)

@@ -10,8 +10,10 @@ are evaluated per prim with lazily computed fields.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from itertools import compress
 from operator import attrgetter
 
 from pxr import Sdf, Tf, Usd, UsdShade
@@ -170,46 +172,54 @@ class PathColumn:
 Column = Sequence[str] | PathColumn
 
 
-def _filter(hits: Hits, match: Match, column: Callable[[str], Column], keep: bool) -> Hits:
-    """Rows of ``hits`` whose field passes (``keep``) or fails ``match``, regex groups merged."""
-    rows = list(hits)
+#: The groups of a row no regex clause captured from (shared; never mutated).
+NO_GROUPS: dict[str, str] = {}
+
+
+def _filter(rows: list[int], match: Match, column: Callable[[str], Column], keep: bool) -> list[int]:
+    """The ``rows`` whose field passes (``keep``) or fails ``match``."""
     values = column(match.on)
     if isinstance(values, PathColumn) and match.split is not None:
         parent_regex, name_regex = match.split
         names = column("name")
         assert not isinstance(names, PathColumn)
-        name_ok: dict[str, bool] = {}
-        for name in dict.fromkeys(names[r] for r in rows):
-            name_ok[name] = name_regex.fullmatch(name) is not None
+        name_ok = {name: name_regex.fullmatch(name) is not None for name in dict.fromkeys(names[r] for r in rows)}
         candidates = [r for r in rows if name_ok[names[r]]]
-        passed = {
-            r
-            for r, parent in zip(candidates, values.parents(candidates), strict=True)
-            if parent_regex.fullmatch(parent)
-        }
-        return {r: hits[r] for r in rows if (r in passed) == keep}
+        passed = set(compress(candidates, map(parent_regex.fullmatch, values.parents(candidates))))
+        return [r for r in rows if (r in passed) == keep]
     test = match.regex.search if match.kind == "contains" else match.regex.fullmatch
     texts = values.take(rows) if isinstance(values, PathColumn) else [values[r] for r in rows]
+    found = map(test, texts)
+    return list(compress(rows, found if keep else map(operator.not_, found)))
+
+
+def _groups_of(rows: list[int], matches: Sequence[Match], column: Callable[[str], Column]) -> Hits:
+    """The named groups each matched row's regex clauses captured (later clauses win a shared name)."""
     out: Hits = {}
-    for row, found in zip(rows, map(test, texts), strict=True):
-        if (found is not None) != keep:
+    for match in matches:
+        if match.kind != "regex" or not match.regex.groupindex:
             continue
-        groups = hits[row]
-        out[row] = {**groups, **found.groupdict()} if keep and found is not None and match.regex.groups else groups
+        values = column(match.on)
+        texts = values.take(rows) if isinstance(values, PathColumn) else [values[r] for r in rows]
+        for row, found in zip(rows, map(match.regex.fullmatch, texts), strict=True):
+            if found is not None:
+                out[row] = {**out.get(row, NO_GROUPS), **found.groupdict()}
     return out
 
 
 def evaluate(rule: Rule, rows: Sequence[int], column: Callable[[str], Column]) -> Hits:
     """The ``rows`` (indexes into the columns) a rule's clauses match, with their regex groups.
 
-    Clauses on the path are tested last, on the rows the others left.
+    Clauses on the path are tested last, on the rows the others left; groups are read from the
+    matched rows only.
     """
-    hits: Hits = {row: {} for row in rows}
+    kept = list(rows)
     for match in sorted(rule.matches, key=lambda m: m.on == "path"):
-        hits = _filter(hits, match, column, keep=True)
+        kept = _filter(kept, match, column, keep=True)
     for match in rule.unless:
-        hits = _filter(hits, match, column, keep=False)
-    return hits
+        kept = _filter(kept, match, column, keep=False)
+    groups = _groups_of(kept, rule.matches, column) if rule.group_names else {}
+    return {row: groups.get(row, NO_GROUPS) for row in kept}
 
 
 class RuleMatcher:
@@ -238,13 +248,19 @@ class RuleMatcher:
         by_pair: dict[NameType, list[RuleMatch]] = {}
         matched: dict[int, list[RuleMatch]] = {}
         distinct_types = set(types)
+        pairs_of_type: dict[str, list[int]] = {}
+        for index, (_, type_name) in enumerate(distinct):
+            pairs_of_type.setdefault(type_name, []).append(index)
         for rule in self.ranked:
             allowed = {t for t in distinct_types if type_passes(rule, t)}
             if not allowed:
                 continue
             fields = rule.fields
             if fields <= CHEAP_FIELDS:
-                rows = [i for i, p in enumerate(distinct) if p[1] in allowed]
+                if allowed == distinct_types:
+                    rows = list(range(len(distinct)))
+                else:
+                    rows = sorted(i for t in allowed for i in pairs_of_type[t])
                 for row, groups in evaluate(rule, rows, distinct_columns.__getitem__).items():
                     by_pair.setdefault(distinct[row], []).append((rule, groups))
                 continue

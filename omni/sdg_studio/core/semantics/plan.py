@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from operator import attrgetter
 
 from pxr import Sdf, Usd
 
@@ -133,13 +134,14 @@ class Planner:
         self.extra_rows: list[PlanRow] = []
         #: Stage prims whose labels asset rows change: path -> (before, after) per taxonomy.
         self.asset_changes: dict[Sdf.Path, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {}
-        #: Per taxonomy, the prims that carry it now or are given it by this plan (for ``topmost``).
-        self.holders: dict[str, set[Sdf.Path]] = {}
-        self._held: dict[str, dict[Sdf.Path, bool]] = {}
+        #: While visiting: the visited ancestors of the current prim that carry (or are given) taxonomies.
+        self._above: list[tuple[Sdf.Path, set[str]]] = []
         self.gprims: list[Sdf.Path] = []
+        self._gprim_parents: list[Sdf.Path] | None = None
         self.prim_count = 0
         self.hits = {rule.id: 0 for rule in ruleset.rules}
         self._decisions: dict[int, tuple[list[RuleMatch], _Decision]] = {}
+        self._by_signature: dict[tuple[object, ...], _Decision] = {}
         self._resolved = False
 
     # state -------------------------------------------------------------------------------------
@@ -150,9 +152,7 @@ class Planner:
             for path in root.GetPath().GetParentPath().GetPrefixes():
                 prim = self.stage.GetPrimAtPath(path)
                 if path not in self.outside and prim and prim_has_label_tokens(prim):
-                    state = self.outside[path] = PrimLabels.read(prim)
-                    for taxonomy in state.combined():
-                        self.holders.setdefault(taxonomy, set()).add(path)
+                    self.outside[path] = PrimLabels.read(prim)
 
     def record(self, prim: Usd.Prim, path: Sdf.Path | None = None, has_tokens: bool | None = None) -> PrimLabels:
         """The current labels of ``prim``, which the plan reports on (read only if it has label schemas)."""
@@ -166,8 +166,6 @@ class Planner:
             self.types.setdefault(path, prim.GetTypeName())
             return PrimLabels(str(path), prim.GetTypeName())
         found = self.states[path] = PrimLabels.read(prim)
-        for taxonomy in found.combined():
-            self.holders.setdefault(taxonomy, set()).add(path)
         return found
 
     def state_of(self, path: Sdf.Path) -> PrimLabels:
@@ -186,32 +184,10 @@ class Planner:
             else:
                 self.types[path] = row.prim_type
 
-    def ancestor_has(self, path: Sdf.Path, taxonomy: str) -> bool:
-        """Whether an ancestor carries ``taxonomy`` now or is given it by this plan.
-
-        Memoized per ancestor: in pre-order a prim's own decision is final before its descendants ask.
-        """
-        holders = self.holders.get(taxonomy)
-        if not holders:
-            return False
-        memo = self._held.setdefault(taxonomy, {})
-        chain: list[Sdf.Path] = []
-        current = path.GetParentPath()
-        found = memo.get(current)
-        while found is None:
-            if current in holders:
-                found = True
-            elif current.pathElementCount == 0:
-                found = False
-            else:
-                chain.append(current)
-                current = current.GetParentPath()
-                found = memo.get(current)
-                continue
-            chain.append(current)
-        for seen in chain:
-            memo[seen] = found
-        return found
+    def ancestor_has(self, taxonomy: str) -> bool:
+        """While visiting: whether an ancestor of the current prim carries ``taxonomy`` now or is given
+        it by this plan (pre-order: every ancestor was decided before its descendants)."""
+        return any(taxonomy in held for _, held in self._above)
 
     # traversal ---------------------------------------------------------------------------------
 
@@ -236,15 +212,22 @@ class Planner:
         proxies = list(map(Usd.Prim.IsInstanceProxy, pending_prims))
         dropped = leaf_drops([(paths[k], matched.get(i, ())) for k, i in enumerate(pending)])
         counts: Counter[int] = Counter()
+        above = self._above = [(path, set(state.combined())) for path, state in sorted(self.outside.items())]
+        decide = self.decide
         for done, (i, prim, path, is_proxy) in enumerate(zip(pending, pending_prims, paths, proxies, strict=True), 1):
+            while above and not path.HasPrefix(above[-1][0]):
+                above.pop()
             found = matched.get(i)
             if dropped and found:
                 found = [(rule, groups) for rule, groups in found if (rule.order, path) not in dropped]
             if found:
                 counts[id(found)] += 1
-            self.decide(prim, path, found or (), i in labeled, is_proxy, names[i], types[i])
+            held = decide(prim, path, found or (), i in labeled, is_proxy, names[i], types[i])
+            if held:
+                above.append((path, held))
             if progress is not None and done % PROGRESS_STEP == 0:
                 progress(done * self.prim_count // len(pending))
+        self._above = []
         for key, count in counts.items():
             for rule, _ in self._decisions[key][0]:
                 self.hits[rule.id] += count
@@ -252,11 +235,22 @@ class Planner:
             progress(self.prim_count)
 
     def _decision(self, found: list[RuleMatch], name: str, type_name: str) -> _Decision:
-        """The decision of one list of matching rules (cached: lists are shared per (name, type))."""
+        """The decision of one list of matching rules, cached per list (lists are shared per (name, type))
+        and per signature: the rules, their regex groups, and the name and type only where templates read them."""
         cached = self._decisions.get(id(found))
         if cached is not None and cached[0] is found:
             return cached[1]
-        decision = self._decide_rules(found, name, type_name)
+        by_name = by_type = False
+        signature: list[object] = []
+        for rule, groups in found:
+            signature.append((rule.order, tuple(groups.items()) if groups else ()))
+            used = rule.template_fields
+            by_name = by_name or "name" in used or "norm" in used
+            by_type = by_type or "type" in used
+        key = (tuple(signature), name if by_name else None, type_name if by_type else None)
+        decision = self._by_signature.get(key)
+        if decision is None:
+            decision = self._by_signature[key] = self._decide_rules(found, name, type_name)
         self._decisions[id(found)] = (found, decision)
         return decision
 
@@ -291,13 +285,16 @@ class Planner:
         path: Sdf.Path,
         found: Sequence[RuleMatch],
         has_tokens: bool,
-        is_proxy: bool | None = None,
-        name: str | None = None,
-        type_name: str | None = None,
-    ) -> None:
-        """Turn one prim's matching rules (in precedence order) into intents and notes."""
-        if is_proxy is None:
-            is_proxy = prim.IsInstanceProxy()
+        is_proxy: bool,
+        name: str,
+        type_name: str,
+    ) -> set[str] | None:
+        """Turn one prim's matching rules (in precedence order) into intents and notes.
+
+        Returns the taxonomies the prim carries afterwards (now or by this plan), for ``topmost``.
+        """
+        held: set[str] | None = None
+        state: PrimLabels | None = None
         if has_tokens:
             if self.defaults.legacy == "fail" and legacy_semantics(prim):
                 raise LabelPlanError(
@@ -305,47 +302,60 @@ class Planner:
                     "set defaults.legacy to upgrade (convert to LabelsAPI) or keep"
                 )
             state = self.record(prim, path, True)
+            held = set(state.combined())
             if is_proxy:
                 self.proxies.add(path)
-            if is_proxy and state.legacy and self.defaults.legacy == "upgrade":
-                message = "legacy labels inside an instance prototype cannot be upgraded here; upgrade its asset"
-                self.note(_row(prim, "", Action.WARN, message))
+                if state.legacy and self.defaults.legacy == "upgrade":
+                    message = "legacy labels inside an instance prototype cannot be upgraded here; upgrade its asset"
+                    self.note(_row(prim, "", Action.WARN, message))
         if not found:
-            return
-        name = prim.GetName() if name is None else name
-        type_name = prim.GetTypeName() if type_name is None else type_name
+            return held
         decision = (
             self._decision(found, name, type_name)
             if isinstance(found, list)
             else self._decide_rules(found, name, type_name)
         )
         if decision.excluded:
-            return
+            return held
         if is_proxy and not self._allow_part(prim, found[0][0].id):
-            return
-        if not has_tokens:
-            self.types.setdefault(path, type_name)
+            return held
         if decision.per_prim:
-            self._decide_per_prim(prim, path, found, name, type_name)
-            return
+            return self._decide_per_prim(prim, path, found, name, type_name, state, held)
         fields: PrimFields | None = None
         for taxonomy, rule, groups, intent, problems in decision.items:
-            if rule.hierarchy == "topmost" and self.ancestor_has(path, taxonomy):
+            if rule.hierarchy == "topmost" and self.ancestor_has(taxonomy):
                 continue
             for message in problems:
                 self.note(PlanRow(str(path), type_name, rule.id, Action.WARN, taxonomy, message=message))
-            if problems and intent is None:
-                continue
             if intent is None:
+                if problems:
+                    continue
                 fields = fields or PrimFields(prim, name, type_name, self.ruleset)
                 intent = self._render(prim, path, rule, taxonomy, groups, fields)
                 if intent is None:
                     continue
-            self.intend(prim, taxonomy, intent, path, is_proxy)
+            if state is None and path not in self.types:
+                self.types[path] = type_name
+            if is_proxy:
+                self.parts.setdefault(path, prim)
+                self.proxies.add(path)
+            if self.place(path, taxonomy, intent, state):
+                held = held or set()
+                held.add(taxonomy)
+            elif held:
+                held.discard(taxonomy)
+        return held
 
     def _decide_per_prim(
-        self, prim: Usd.Prim, path: Sdf.Path, found: Sequence[RuleMatch], name: str, type_name: str
-    ) -> None:
+        self,
+        prim: Usd.Prim,
+        path: Sdf.Path,
+        found: Sequence[RuleMatch],
+        name: str,
+        type_name: str,
+        state: PrimLabels | None,
+        held: set[str] | None,
+    ) -> set[str] | None:
         """The slow path for a remove rule on every taxonomy (``'*'``): it needs the prim's own taxonomies."""
         decided: dict[str, RuleMatch] = {}
         for rule, groups in found:
@@ -357,15 +367,26 @@ class Planner:
             for taxonomy in taxonomies:
                 decided.setdefault(taxonomy, (rule, groups))
         fields = PrimFields(prim, name, type_name, self.ruleset)
+        held = set(held or ())
         for taxonomy, (rule, groups) in decided.items():
-            if rule.hierarchy == "topmost" and self.ancestor_has(path, taxonomy):
+            if rule.hierarchy == "topmost" and self.ancestor_has(taxonomy):
                 continue
             if rule.action == "remove":
                 intent: Intent | None = Intent(rule, (), _removed_labels(rule, taxonomy))
             else:
                 intent = self._render(prim, path, rule, taxonomy, groups, fields)
-            if intent is not None:
-                self.intend(prim, taxonomy, intent, path)
+            if intent is None:
+                continue
+            if state is None and path not in self.types:
+                self.types[path] = type_name
+            if prim.IsInstanceProxy():
+                self.parts.setdefault(path, prim)
+                self.proxies.add(path)
+            if self.place(path, taxonomy, intent, state):
+                held.add(taxonomy)
+            else:
+                held.discard(taxonomy)
+        return held
 
     def _allow_part(self, proxy: Usd.Prim, rule_id: str) -> bool:
         """Whether a match on an instance proxy is planned (``skip`` notes it, ``error`` stops)."""
@@ -441,10 +462,13 @@ class Planner:
             state = self.record(target, path)
         self.place(path, taxonomy, intent, state)
 
-    def place(self, path: Sdf.Path, taxonomy: str, intent: Intent, state: PrimLabels | None = None) -> Intent:
+    def place(self, path: Sdf.Path, taxonomy: str, intent: Intent, state: PrimLabels | None = None) -> bool:
         """Keep ``intent`` for (``path``, ``taxonomy``) unless a better-ranked one is there; the same rule's
-        intents for one prim (several proxies of one instance) merge."""
-        per_prim = self.intents.setdefault(path, {})
+        intents for one prim (several proxies of one instance) merge. Returns whether the prim carries
+        the taxonomy afterwards."""
+        per_prim = self.intents.get(path)
+        if per_prim is None:
+            per_prim = self.intents[path] = {}
         current = per_prim.get(taxonomy)
         if current is None or intent.rank < current.rank:
             current = per_prim[taxonomy] = intent
@@ -454,17 +478,12 @@ class Planner:
                 labels=dedupe([*current.labels, *intent.labels]),
                 sources=tuple(dict.fromkeys([*current.sources, *intent.sources])),
             )
-        holders = self.holders.setdefault(taxonomy, set())
         if current.remove is None:
-            holders.add(path)
-            return current
+            return True
         state = state if state is not None else self.states.get(path)
-        left = set(state.combined().get(taxonomy, ())) - set(current.remove) if state is not None else set()
-        if current.remove and left:
-            holders.add(path)
-        else:
-            holders.discard(path)
-        return current
+        if state is None or not current.remove:
+            return False
+        return bool(set(state.combined().get(taxonomy, ())) - set(current.remove))
 
     # rows --------------------------------------------------------------------------------------
 
@@ -499,7 +518,7 @@ class Planner:
             if row is not None:
                 take(row)
                 if row.writes:
-                    rows.extend(redirect_rows(state, row, intent))
+                    rows.extend(redirect_rows(state.path, row, intent))
         for row in conflicts:  # a rule may have given LabelsAPI the legacy labels: then it is an upgrade
             labels = current.get(row.taxonomy, ())
             legacy = {i.semantic_data for i in legacy_left if i.instance in row.legacy_instances}
@@ -515,23 +534,49 @@ class Planner:
             resolve_instances(self)
             self._resolved = True
         rows: list[PlanRow] = []
-        before_counts: Counter[tuple[str, str]] = Counter()
-        after_counts: Counter[tuple[str, str]] = Counter()
+        before_pairs: list[tuple[str, str]] = []
+        after_pairs: list[tuple[str, str]] = []
         holders_before: set[Sdf.Path] = set()
         holders_after: set[Sdf.Path] = set()
         taxonomy = self.taxonomy
-        for path in dict.fromkeys([*self.states, *self.intents, *self.notes]):
+        notes, states, proxies = self.notes, self.states, self.proxies
+        slow = [*states, *(p for p in notes if p not in states)]
+        for path, per_prim in self.intents.items():  # the common case: an unlabeled prim gets labels
+            if path in states or path in notes or path in proxies:
+                if path not in states and path not in notes:
+                    slow.append(path)
+                continue
+            text = str(path)
+            type_name = self.types.get(path, "")
+            for tax, intent in per_prim.items():
+                if intent.remove is not None or not intent.labels:
+                    continue
+                source = intent.sources[0] if intent.sources else ""
+                row = PlanRow(
+                    text, type_name, intent.rule.id, Action.ADD, tax, (), intent.labels, (), source, sdf_path=path
+                )
+                rows.append(row)
+                if intent.sources:
+                    rows.extend(redirect_rows(text, row, intent))
+                after_pairs.extend((tax, label) for label in intent.labels)
+                if tax == taxonomy:
+                    holders_after.add(path)
+        for path in slow:
             state = self.state_of(path)
-            prim_rows = self.rows_for(path, state)
+            prim_rows = [
+                row if row.path != state.path else replace(row, sdf_path=path) for row in self.rows_for(path, state)
+            ]
             rows.extend(prim_rows)
             before = state.combined()
             after = labels_after(state, prim_rows) if prim_rows else before
-            before_counts.update((tax, label) for tax, labels in before.items() for label in set(labels))
-            after_counts.update((tax, label) for tax, labels in after.items() for label in set(labels))
+            before_pairs.extend((tax, label) for tax, labels in before.items() for label in set(labels))
+            after_pairs.extend((tax, label) for tax, labels in after.items() for label in set(labels))
             if before.get(taxonomy):
                 holders_before.add(path)
             if after.get(taxonomy):
                 holders_after.add(path)
+        before_counts = Counter(before_pairs)
+        after_counts = Counter(after_pairs)
         for path, changed in self.asset_changes.items():  # parts labeled through their asset's labels layer
             for tax, (before_labels, after_labels) in changed.items():
                 after_counts.subtract((tax, label) for label in set(before_labels))
@@ -539,7 +584,7 @@ class Planner:
                 if tax == taxonomy:
                     (holders_after.add if after_labels else holders_after.discard)(path)
         rows.extend(self.extra_rows)
-        rows.sort(key=lambda row: (row.layer, row.path))  # stable: a prim's rows keep the order above
+        rows.sort(key=attrgetter("layer", "path"))  # stable: a prim's rows keep the order above
         for path, state in self.outside.items():
             if state.combined().get(taxonomy):
                 holders_before.add(path)
@@ -561,24 +606,24 @@ class Planner:
         """Gprims in scope neither in ``holders`` nor below one (no label of the default taxonomy)."""
         if not holders:
             return list(self.gprims)
+        if self._gprim_parents is None:
+            self._gprim_parents = list(map(Sdf.Path.GetParentPath, self.gprims))
+        parents = self._gprim_parents
         memo: dict[Sdf.Path, bool] = {Sdf.Path.absoluteRootPath: False}
-        out = []
-        for gprim in self.gprims:
+        for parent in dict.fromkeys(parents):
             chain = []
-            current = gprim
+            current = parent
             found = memo.get(current)
             while found is None:
                 if current in holders:
-                    found = True
+                    found = memo[current] = True
                     break
                 chain.append(current)
                 current = current.GetParentPath()
                 found = memo.get(current)
             for seen in chain:
                 memo[seen] = found
-            if not found:
-                out.append(gprim)
-        return out
+        return [g for g, p in zip(self.gprims, parents, strict=True) if not memo[p] and g not in holders]
 
     def unlabeled(self, labels: Mapping[Sdf.Path, Mapping[str, tuple[str, ...]]]) -> list[str]:
         """Gprims in scope without a label of the default taxonomy, own or inherited."""
@@ -609,9 +654,9 @@ def _row(prim: Usd.Prim, rule_id: str, action: Action, message: str, taxonomy: s
     return PlanRow(str(prim.GetPath()), prim.GetTypeName(), rule_id, action, taxonomy, message=message)
 
 
-def redirect_rows(state: PrimLabels, row: PlanRow, intent: Intent) -> list[PlanRow]:
+def redirect_rows(root: str, row: PlanRow, intent: Intent) -> list[PlanRow]:
     """REDIRECT rows for the instance proxies whose match was written on their instance root."""
-    message = f"instance proxy --> instance root '{state.path}'"
+    message = f"instance proxy --> instance root '{root}'"
     return [
         PlanRow(source, "", intent.rule.id, Action.REDIRECT, row.taxonomy, row.before, row.after, (), source, message)
         for source in dict.fromkeys(intent.sources)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import Enum
 from functools import cached_property
 from typing import Any
@@ -71,6 +71,13 @@ class PlanRow:
     layer: str = ""
     prim: str = ""
     arc: tuple[str, ...] = ()
+    #: ``path`` as an ``Sdf.Path`` when the planner had it (parsing path strings is slow; not compared).
+    sdf_path: Sdf.Path | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def spec_path(self) -> Sdf.Path:
+        """``path`` as an ``Sdf.Path``."""
+        return self.sdf_path if self.sdf_path is not None else Sdf.Path(self.path)
 
     @property
     def writes(self) -> bool:
@@ -99,7 +106,7 @@ class PlanRow:
         return head + body + rule
 
     def to_json(self) -> dict[str, Any]:
-        out = asdict(self)
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "sdf_path"}
         out["action"] = self.action.value
         out["before"], out["after"] = list(self.before), list(self.after)
         out["legacy_instances"] = list(self.legacy_instances)

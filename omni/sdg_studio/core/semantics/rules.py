@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 from omni.sdg_studio.core.classes import ClassTable, LabelClass
@@ -290,21 +291,27 @@ class Rule:
     #: Which assets ``{asset}`` / ``{folder}`` name when no asset clause of the rule matched one.
     asset_depth: AssetDepth = NEAREST_ASSET
 
-    @property
+    @cached_property
     def fields(self) -> frozenset[str]:
         """Every prim field the rule's matches read."""
         return frozenset(m.on for m in (*self.matches, *self.unless))
 
-    @property
+    @cached_property
+    def template_fields(self) -> frozenset[str]:
+        """Every field (or regex group) the rule's label templates use."""
+        return frozenset(name for _, templates in self.labels for t in templates for name in t.fields)
+
+    @cached_property
     def labels_per_name(self) -> bool:
         """Whether the rendered labels depend only on the prim's name and type (and the regex groups of
         clauses on them), so one rendering serves every prim with that (name, type)."""
-        fields = {name for _, templates in self.labels for t in templates for name in t.fields}
-        return self.fields <= CHEAP_FIELDS and fields - {"name", "norm", "type"} <= self.group_names
+        return self.fields <= CHEAP_FIELDS and self.template_fields - {"name", "norm", "type"} <= self.group_names
 
-    @property
-    def group_names(self) -> set[str]:
-        return {name for m in (*self.matches, *self.unless) if m.kind == "regex" for name in m.regex.groupindex}
+    @cached_property
+    def group_names(self) -> frozenset[str]:
+        return frozenset(
+            name for m in (*self.matches, *self.unless) if m.kind == "regex" for name in m.regex.groupindex
+        )
 
     @property
     def taxonomies(self) -> tuple[str, ...]:
