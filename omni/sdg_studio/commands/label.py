@@ -112,6 +112,9 @@ class Destination:
             return stage, LabelTarget.of_layer(stage.GetRootLayer()), None, labels_layers_in(stage)
         if self.replaces_sibling:
             labeled = open_labeled(self.stage_path, self.labels_path, [], fresh=True)
+        elif self.labels_path is not None and self.labels_path == sibling_labels_path(self.stage_path):
+            shown = [IncludedLayer(str(self.labels_path), "sibling", self.labels_path.exists())]
+            labeled = open_labeled(self.stage_path, self.labels_path, shown)
         else:
             labeled = open_labeled(self.stage_path, self.labels_path)
         return labeled.stage, LabelTarget.of_layer(labeled.labels_layer), labeled, labeled.included

@@ -23,6 +23,7 @@ from omni.sdg_studio.core.semantics.apply import LabelTarget, LabelUndo, apply
 from omni.sdg_studio.core.semantics.layers import (
     IncludedLayer,
     LabeledStage,
+    include_labels_layer,
     insert_sublayer,
     labels_layers_in,
     open_label_view,
@@ -38,7 +39,7 @@ from omni.sdg_studio.core.semantics.schema import (
     labels_api_labels,
     legacy_semantics,
 )
-from omni.sdg_studio.core.stage_io import LoadProblem, load_problems
+from omni.sdg_studio.core.stage_io import LoadProblem, export_layer_atomically, load_problems
 
 TargetKind = Literal["edit_target", "session", "sublayer", "view"]
 #: Rule columns the table edits as text.
@@ -193,6 +194,8 @@ class SemanticEditorModel:
         self.view: LabeledStage | None = None
         #: What the attached stage refers to but could not load (missing sublayers, references, ...).
         self.load_problems: list[LoadProblem] = []
+        #: The labels layer of the view (``open_file``, ``include_sibling_labels``): target ``view`` writes it.
+        self.labels_layer: Sdf.Layer | None = None
         #: Asset labels layers (``instances: asset``) written but not saved yet.
         self.unsaved_asset_layers: list[Sdf.Layer] = []
         self._listeners: list[Callable[[], None]] = []
@@ -218,7 +221,7 @@ class SemanticEditorModel:
     def attach(self, stage: Usd.Stage | None) -> None:
         """Work on ``stage`` (``None`` when the host has no stage); drops a preview of another stage."""
         self.stage, self.plan, self.selection = stage, None, []
-        self.view = None
+        self.view, self.labels_layer = None, None
         self.load_problems = load_problems(stage) if stage is not None else []
         self._changed()
 
@@ -230,7 +233,7 @@ class SemanticEditorModel:
         except SdgStudioError as exc:
             return self._fail(exc)
         self.attach(view.stage)
-        self.view = view
+        self.view, self.labels_layer = view, view.labels_layer
         self.target_kind = "view"
         self.message = f"opened {path}"
         self._changed()
@@ -254,13 +257,30 @@ class SemanticEditorModel:
         return str(sibling) if sibling.exists() and sibling not in held else None
 
     def include_sibling_labels(self) -> bool:
-        """Add the sibling labels layer as the strongest sublayer (Kit's Layer-panel convention) and target it."""
+        """Compose the sibling labels layer above the stage (as the CLI does) and write into it."""
         sibling = self.sibling_labels()
         if sibling is None or self.stage is None:
             return self._fail(SdgStudioError("no sibling *_labels.usda to include"))
-        insert_sublayer(self.stage, sibling)
-        self.target_kind, self.sublayer_path, self.plan = "sublayer", sibling, None
+        try:
+            self.labels_layer = include_labels_layer(self.stage, sibling)
+        except SdgStudioError as exc:
+            return self._fail(exc)
+        self.target_kind, self.plan = "view", None
         self.message = f"included {sibling}"
+        self._changed()
+        return True
+
+    def save_labels_layer(self) -> bool:
+        """Save the view's labels layer (``open_file`` / ``include_sibling_labels``) atomically."""
+        if self.labels_layer is None or self.labels_layer.anonymous:
+            return self._fail(SdgStudioError("no labels layer file to save"))
+        try:
+            saved = export_layer_atomically(
+                self.labels_layer, self.labels_layer.realPath or self.labels_layer.identifier
+            )
+        except SdgStudioError as exc:
+            return self._fail(exc)
+        self.message = f"saved {saved}"
         self._changed()
         return True
 
@@ -471,8 +491,8 @@ class SemanticEditorModel:
             raise SdgStudioError("no stage is open")
         if self.target_kind == "session":
             return LabelTarget.session()
-        if self.target_kind == "view" and self.view is not None:
-            return LabelTarget.of_layer(self.view.labels_layer)
+        if self.target_kind == "view" and self.labels_layer is not None:
+            return LabelTarget.of_layer(self.labels_layer)
         if self.target_kind == "sublayer":
             if not self.sublayer_path:
                 raise SdgStudioError("choose a *_labels.usda file for the sublayer target")

@@ -76,9 +76,9 @@ def sibling_labels_path(stage_path: str | Path) -> Path:
 
 
 def labels_layers_in(stage: Usd.Stage) -> list[IncludedLayer]:
-    """Labels layers (``*_labels.usda``) that are already sublayers of ``stage``."""
+    """Labels layers (``*_labels.usda``) that are already sublayers of ``stage`` (or of its session layer)."""
     out = []
-    for layer in stage.GetLayerStack(includeSessionLayers=False):
+    for layer in stage.GetLayerStack(includeSessionLayers=True):
         path = layer.realPath or layer.identifier
         if path.endswith(LABELS_SUFFIX):
             out.append(IncludedLayer(path, "in stage", not layer.anonymous))
@@ -279,6 +279,18 @@ def save_labeled_root(labeled: LabeledStage, root_path: str | Path, overwrite: b
             raise LabelLayerError(f"{path}: exists and differs; pass --force to overwrite it")
     atomic_write_text(path, text, durable=True)
     return True
+
+
+def include_labels_layer(stage: Usd.Stage, path: str | Path) -> Sdf.Layer:
+    """Compose the labels layer at ``path`` above everything the stage file holds, as the CLI's labeled root
+    does: as a sublayer of the session layer (the host saves the stage without it; save the labels layer
+    itself). Returns the layer (unchanged if the stage already holds it)."""
+    file = _usd_path(Path(path), "labels layer")
+    layer = _open_or_new(file)
+    if layer in stage.GetLayerStack(includeSessionLayers=True):
+        return layer
+    stage.GetSessionLayer().subLayerPaths.insert(0, layer.identifier)
+    return layer
 
 
 def insert_sublayer(stage: Usd.Stage, path: str | Path) -> Sdf.Layer:
