@@ -347,14 +347,14 @@ class _NewSpecs:
         self.listops: dict[tuple[str, ...], Sdf.TokenListOp] = {}
         self.values: dict[tuple[str, ...], Vt.TokenArray] = {}
 
-    def write(self, layer: Sdf.Layer, op: _PrimOps) -> None:
-        spec = Sdf.CreatePrimInLayer(layer, op.path)
-        tokens = tuple(labels_api_token(t) for t in op.set_labels)
+    def write(self, layer: Sdf.Layer, path: Sdf.Path, labels_by_taxonomy: dict[str, tuple[str, ...]]) -> None:
+        spec = Sdf.CreatePrimInLayer(layer, path)
+        tokens = tuple(labels_api_token(t) for t in labels_by_taxonomy)
         listop = self.listops.get(tokens)
         if listop is None:
             listop = self.listops[tokens] = Sdf.TokenListOp.Create(prependedItems=list(tokens))
         spec.SetInfo("apiSchemas", listop)
-        for taxonomy, labels in op.set_labels.items():
+        for taxonomy, labels in labels_by_taxonomy.items():
             value = self.values.get(labels)
             if value is None:
                 value = self.values[labels] = Vt.TokenArray(list(labels))
@@ -401,35 +401,42 @@ def _write(layer: Sdf.Layer, op: _PrimOps) -> None:
         spec.SetInfo("apiSchemas", listop)
 
 
-def _snapshot(layer: Sdf.Layer, ops: Sequence[_PrimOps], undo: LabelUndo) -> None:
-    known: dict[Sdf.Path, bool] = {}
+def _created_tops(layer: Sdf.Layer, paths: Sequence[Sdf.Path]) -> list[Sdf.Path]:
+    """The highest specs that writing new specs at ``paths`` creates in ``layer`` (none nested in another)."""
+    known: dict[Sdf.Path, bool] = {Sdf.Path.absoluteRootPath: True}
+    tops: list[Sdf.Path] = []
 
     def exists(path: Sdf.Path) -> bool:
         found = known.get(path)
         if found is None:
-            found = known[path] = path == Sdf.Path.absoluteRootPath or layer.GetPrimAtPath(path) is not None
+            found = known[path] = layer.GetPrimAtPath(path) is not None
         return found
 
-    if not layer.rootPrims:  # an empty layer (a new labels layer): every op creates its prim
+    for path in paths:
+        top = path
+        while not exists(top.GetParentPath()):
+            top = top.GetParentPath()
+        if not exists(top):
+            tops.append(top)
+        for prefix in path.GetPrefixes():  # written: later paths under it create nothing above it
+            known[prefix] = True
+    return tops
+
+
+def _snapshot(layer: Sdf.Layer, ops: Sequence[_PrimOps], undo: LabelUndo) -> None:
+    if not layer.rootPrims and not undo.created:  # an empty layer (a new labels layer): every op creates its prim
         for op in ops:
             op.new = True
         undo.created = sorted({op.path.GetPrefixes()[0] for op in ops})
         return
-    created: set[Sdf.Path] = set()
+    new = [op for op in ops if layer.GetPrimAtPath(op.path) is None]
+    for op in new:
+        op.new = True
+    undo.created.extend(_created_tops(layer, [op.path for op in new]))
     for op in ops:
-        spec = layer.GetPrimAtPath(op.path)
-        if spec is None:
-            top = op.path
-            while not exists(top.GetParentPath()):
-                top = top.GetParentPath()
-            if top not in created:
-                created.add(top)
-                undo.created.append(top)
-            op.new = True
-            known[op.path] = True  # written below: later ops under it need no snapshot of their own
-            for prefix in op.path.GetPrefixes():
-                known[prefix] = True
+        if op.new:
             continue
+        spec = layer.GetPrimAtPath(op.path)
         infos = {key: spec.GetInfo(key) if spec.HasInfo(key) else None for key in _INFO_KEYS}
         snapshot = PrimSnapshot(op.path, infos)
         for name in op.touched_properties():
@@ -439,8 +446,8 @@ def _snapshot(layer: Sdf.Layer, ops: Sequence[_PrimOps], undo: LabelUndo) -> Non
                 Sdf.CreatePrimInLayer(undo.scratch, op.path)
                 Sdf.CopySpec(layer, prop.path, undo.scratch, prop.path)
         undo.snapshots.append(snapshot)
-    # Created specs nested under other created specs go away with their ancestor.
-    undo.created = [p for p in undo.created if not any(q in created for q in p.GetPrefixes()[:-1])]
+    tops = set(undo.created)  # created specs nested under other created specs go away with their ancestor
+    undo.created = [p for p in dict.fromkeys(undo.created) if not any(q in tops for q in p.GetPrefixes()[:-1])]
 
 
 def _check(
@@ -458,7 +465,7 @@ def _write_all(layer: Sdf.Layer, ops: Sequence[_PrimOps], undo: LabelUndo, progr
     new_specs = _NewSpecs()
     for count, op in enumerate(ops, 1):
         if op.new and op.labels_only:
-            new_specs.write(layer, op)
+            new_specs.write(layer, op.path, op.set_labels)
         else:
             _write(layer, op)
         if op.hide_tokens:
@@ -466,6 +473,82 @@ def _write_all(layer: Sdf.Layer, ops: Sequence[_PrimOps], undo: LabelUndo, progr
             undo.hidden.append(f"{op.path}: hid {hidden} of a weaker layer (delete apiSchemas, blocked values)")
         if progress is not None and count % 1024 == 0:
             progress(count)
+
+
+def _is_simple(row: PlanRow) -> bool:
+    """An ADD of labels to a prim that has none of that taxonomy: most rows of a real plan."""
+    return row.action is Action.ADD and not row.layer and not row.before and not row.legacy_instances
+
+
+@dataclass
+class _SimpleOps:
+    """Labels to add to prims whose only write rows are such ADDs: ``{path: {taxonomy: labels}}``.
+
+    They are checked and written in bulk, without a :class:`_PrimOps` each (speed and memory).
+    """
+
+    labels: dict[Sdf.Path, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+
+    @classmethod
+    def split(cls, rows: Sequence[PlanRow]) -> tuple[_SimpleOps, list[PlanRow]]:
+        """The simple ADDs and the other write rows."""
+        other = {row.path for row in rows if row.writes and not _is_simple(row)}
+        simple = cls()
+        rest = []
+        for row in rows:
+            if not row.writes:
+                continue
+            if row.path not in other and _is_simple(row):
+                per_prim = simple.labels.get(row.spec_path)
+                if per_prim is None:
+                    per_prim = simple.labels[row.spec_path] = {}
+                per_prim[row.taxonomy] = row.after
+            else:
+                rest.append(row)
+        return simple, rest
+
+    def check(self, stage: Usd.Stage, expanding: set[Sdf.Path], problems: list[str]) -> list[Sdf.Path]:
+        """Refuse a plan the stage no longer fits; returns the paths whose labels must be read one by one."""
+        paths = list(self.labels)
+        prims = list(map(stage.GetPrimAtPath, paths))
+        labeled: list[Sdf.Path] = []
+        for path, prim, tokens in zip(
+            paths, prims, map(Usd.PrimTypeInfo.GetAppliedAPISchemas, map(Usd.Prim.GetPrimTypeInfo, prims)), strict=True
+        ):
+            if not prim:
+                problems.append(f"{path}: prim is gone")
+            elif prim.IsInstanceProxy() and not any(path.HasPrefix(p) for p in expanding):
+                problems.append(f"{path}: instance proxies cannot be written")
+            elif tokens and any(token.startswith(LABELS_API_PREFIX) for token in tokens):
+                labeled.append(path)
+        for path in labeled:
+            current = labels_api_labels(stage.GetPrimAtPath(path))
+            for taxonomy in self.labels[path]:
+                if current.get(taxonomy):
+                    problems.append(f"{path}: '{taxonomy}' is {list(current[taxonomy])}, the plan expected []")
+        return paths
+
+    def to_ops(self, paths: Iterable[Sdf.Path]) -> list[_PrimOps]:
+        """Full ops for ``paths`` (a stronger layer to check, or a spec already in the target layer)."""
+        out = []
+        for path in paths:
+            labels = self.labels.pop(path)
+            op = _PrimOps(path, dict(labels))
+            for taxonomy in labels:
+                op.first_rows[taxonomy] = PlanRow(str(path), "", "", Action.ADD, taxonomy)
+            out.append(op)
+        return out
+
+    def snapshot(self, layer: Sdf.Layer, undo: LabelUndo) -> list[_PrimOps]:
+        """Record the specs the writes create; ops whose spec exists already come back as full ops."""
+        if not layer.rootPrims:
+            tops = {path.GetPrefixes()[0] for path in self.labels}
+            undo.created.extend(sorted(tops - set(undo.created)))
+            return []
+        existing = [path for path in self.labels if layer.GetPrimAtPath(path) is not None]
+        full = self.to_ops(existing)
+        undo.created.extend(_created_tops(layer, list(self.labels)))
+        return full
 
 
 def apply(
@@ -476,11 +559,16 @@ def apply(
 ) -> LabelUndo:
     """Write the plan's changes into the target layer (and asset labels layers); returns the undo record."""
     layer = (target or LabelTarget.edit_target()).resolve(stage)
-    by_layer = merge_rows(plan.rows)
+    simple, rest = _SimpleOps.split(plan.rows)
+    by_layer = merge_rows(rest)
     ops = by_layer.pop("", [])
     stack = list(stage.GetLayerStack(includeSessionLayers=True))
     stronger = [s for s in stack[: stack.index(layer)] if s.rootPrims] if layer in stack else []
     problems: list[str] = []
+    expanding = {op.path for op in ops if op.instanceable is False}
+    simple_paths = simple.check(stage, expanding, problems)
+    if stronger:  # a stronger layer may hide these writes: check them one by one
+        ops.extend(simple.to_ops(simple_paths))
     _check(stage, layer, ops, stronger, problems)
     for asset_ops in by_layer.values():
         _check(stage, layer, asset_ops, (), problems)
@@ -493,16 +581,20 @@ def apply(
         other = LabelUndo(open_asset_labels_layer(path))
         undo.others.append(other)
         work.append((other.layer, asset_ops, other))
+    ops.extend(simple.snapshot(layer, undo))  # before the full ops' snapshot: it sees the layer as it is
     for written, written_ops, record in work:
         _snapshot(written, written_ops, record)
     try:
         with Sdf.ChangeBlock():
+            new_specs = _NewSpecs()
+            for path, labels in simple.labels.items():
+                new_specs.write(layer, path, labels)
             for written, written_ops, record in work:
                 _write_all(written, written_ops, undo if record is undo else record, progress)
     except Exception:
         undo.revert()
         raise
-    undo.written = sum(len(written_ops) for _, written_ops, _ in work)
+    undo.written = len(simple.labels) + sum(len(written_ops) for _, written_ops, _ in work)
     undo.expanded = sum(op.instanceable is False for _, written_ops, _ in work for op in written_ops)
     if progress is not None:
         progress(undo.written)

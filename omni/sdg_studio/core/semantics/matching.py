@@ -237,8 +237,7 @@ class RuleMatcher:
 
         Prims with the same (name, type) matched by the same rules share one list object.
         """
-        pairs = list(zip(names, types, strict=True))
-        distinct = list(dict.fromkeys(pairs))
+        distinct = list(dict.fromkeys(zip(names, types, strict=True)))
         distinct_columns = {"name": [p[0] for p in distinct], "type": [p[1] for p in distinct]}
         paths = PathColumn(prims)
 
@@ -281,8 +280,8 @@ class RuleMatcher:
                     if groups is not None:
                         matched.setdefault(row, []).append((rule, groups))
         if not matched:
-            return {i: by_pair[pair] for i, pair in enumerate(pairs) if pair in by_pair}
-        for i, pair in enumerate(pairs):
+            return {i: by_pair[pair] for i, pair in enumerate(zip(names, types, strict=True)) if pair in by_pair}
+        for i, pair in enumerate(zip(names, types, strict=True)):
             shared = by_pair.get(pair)
             if shared is None:
                 continue

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -191,14 +192,16 @@ class Planner:
 
     # traversal ---------------------------------------------------------------------------------
 
-    def visit_all(self, prims: Sequence[Usd.Prim], progress: ProgressCallback | None = None) -> None:
+    def visit_all(self, prims: list[Usd.Prim], progress: ProgressCallback | None = None) -> None:
         """Match every prim (column by column), then decide the matched and labeled ones in order.
 
-        ``progress`` gets a count that reaches ``len(prims)`` when done.
+        ``prims`` (pre-order) is emptied once read, to free memory. ``progress`` gets a count that
+        reaches the number of prims when done.
         """
         self.prim_count = len(prims)
-        names = list(map(Usd.Prim.GetName, prims))
-        types = list(map(Usd.Prim.GetTypeName, prims))
+        # interned: prims share a few type names and many part names (memory at a million prims)
+        names = list(map(sys.intern, map(Usd.Prim.GetName, prims)))
+        types = list(map(sys.intern, map(Usd.Prim.GetTypeName, prims)))
         applied = map(Usd.PrimTypeInfo.GetAppliedAPISchemas, map(Usd.Prim.GetPrimTypeInfo, prims))
         labeled = {i for i, tokens in enumerate(applied) if tokens and has_label_tokens(tokens)}
         geometry = {t for t in set(types) if is_gprim_type(t)}
@@ -208,6 +211,7 @@ class Planner:
         del gprim_rows
         pending = sorted(labeled.union(matched))
         pending_prims = [prims[i] for i in pending]
+        prims.clear()  # the largest list of a plan: only the matched and labeled prims are needed now
         paths = list(map(Usd.Prim.GetPath, pending_prims))
         proxies = list(map(Usd.Prim.IsInstanceProxy, pending_prims))
         dropped = leaf_drops([(paths[k], matched.get(i, ())) for k, i in enumerate(pending)])

@@ -43,7 +43,7 @@ WRITE_ACTIONS = frozenset(
 LABEL_ACTIONS = frozenset({Action.ADD, Action.REPLACE, Action.REMOVE, Action.UPGRADE})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlanRow:
     """One decision about one prim and taxonomy.
 
