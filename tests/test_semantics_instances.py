@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 from pxr import Sdf, Usd
 
 from omni.sdg_studio.backends.embedded import EmbeddedBackend
 from omni.sdg_studio.cli import main
 from omni.sdg_studio.core.render_backend import RenderProduct
 from omni.sdg_studio.core.semantics.apply import LabelTarget, apply
-from omni.sdg_studio.core.semantics.layers import open_labeled
+from omni.sdg_studio.core.semantics.layers import open_asset_labels_layer, open_labeled
 from omni.sdg_studio.core.semantics.plan import Action, plan
 from omni.sdg_studio.core.semantics.rules_file import parse_rules_text
 from omni.sdg_studio.core.semantics.schema import direct_labels, inherited_labels
@@ -276,3 +279,90 @@ def test_nested_instances_get_labels_through_every_asset(tmp_path):
             assert direct_labels(stage.GetPrimAtPath(f"/World/{car}/{wheel}/Hub")) == {"class": ("hub",)}
     assert stage.GetPrimAtPath("/World/Car_1").IsInstance()
     assert plan(stage, rules("asset", body)).changes == []
+
+
+# --- property: apply then undo restores every layer byte for byte, for every instance policy -------
+
+PART_LABELS = st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=2)
+
+
+def _labels_block(labels: list[str]) -> str:
+    values = ", ".join(f'"{v}"' for v in labels)
+    return f'(prepend apiSchemas = ["SemanticsLabelsAPI:class"]) {{\n token[] semantics:labels:class = [{values}]\n}}'
+
+
+@st.composite
+def instanced_stage(draw) -> dict[str, str]:
+    """An external asset and an internal prototype (two parts each), instanced twice each, random labels."""
+
+    def part(name: str) -> str:
+        labeled = draw(st.booleans())
+        return f'def Mesh "{name}" ' + (_labels_block(draw(PART_LABELS)) if labeled else "{\n}")
+
+    asset = f'#usda 1.0\n(defaultPrim = "Asset")\ndef Xform "Asset" {{\n{part("P1")}\n{part("P2")}\n}}\n'
+    instances = []
+    for name, arc in (("I1", "@./asset.usda@"), ("I2", "@./asset.usda@"), ("J1", "</Proto>"), ("J2", "</Proto>")):
+        meta = f"instanceable = true\n prepend references = {arc}"
+        if draw(st.booleans()):
+            meta = f'prepend apiSchemas = ["SemanticsLabelsAPI:class"]\n {meta}'
+            body = f'token[] semantics:labels:class = ["{draw(st.sampled_from(["r", "a"]))}"]'
+        else:
+            body = ""
+        instances.append(f'def Xform "{name}" (\n {meta}\n) {{\n {body}\n}}')
+    base = (
+        '#usda 1.0\ndef Xform "W" {\n'
+        + "\n".join(instances)
+        + f'\n}}\nclass Xform "Proto" {{\n{part("P1")}\n{part("P2")}\n}}\n'
+    )
+    existing = draw(st.sampled_from(["", '#usda 1.0\nover "Asset" {\n over "P1" ' + _labels_block(["z"]) + "\n}\n"]))
+    return {"asset": asset, "base": base, "asset_labels": existing}
+
+
+part_rules = st.tuples(
+    st.sampled_from(["root", "deinstance", "asset"]),
+    st.sampled_from(["add", "replace", "skip"]),
+    st.sampled_from(["all", "topmost"]),
+    st.sampled_from(["a", "b"]),
+    st.sampled_from(["a", "b"]),
+    st.booleans(),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(files=instanced_stage(), how=part_rules)
+def test_apply_then_undo_restores_every_layer_for_every_instance_policy(files, how):
+    policy, mode, hierarchy, first, second, label_roots = how
+    with tempfile.TemporaryDirectory() as folder:
+        root_dir = Path(folder)
+        (root_dir / "asset.usda").write_text(files["asset"])
+        (root_dir / "base.usda").write_text(files["base"])
+        if files["asset_labels"]:
+            (root_dir / "asset_labels.usda").write_text(files["asset_labels"])
+        labeled = open_labeled(root_dir / "base.usda", root_dir / "base_labels.usda")
+        stage = labeled.stage
+        body = f"\n  - {{id: p1, match: P1, labels: {first}}}\n  - {{id: p2, match: P2, labels: {second}}}\n"
+        if label_roots:
+            body += "  - {id: roots, match: {regex: '[IJ][12]'}, labels: r}\n"
+        ruleset = parse_rules_text(
+            f"version: 1\ndefaults: {{instances: {policy}, mode: {mode}, hierarchy: {hierarchy}}}\nrules:{body}"
+        )
+        asset_labels = open_asset_labels_layer(root_dir / "asset_labels.usda")
+        layers = [
+            labeled.labels_layer,
+            labeled.root_layer,
+            stage.GetSessionLayer(),
+            Sdf.Layer.FindOrOpen(str(root_dir / "base.usda")),
+            Sdf.Layer.FindOrOpen(str(root_dir / "asset.usda")),
+            asset_labels,
+        ]
+        before = texts(layers)
+        result = plan(stage, ruleset)
+        event(f"{policy}: " + ", ".join(sorted(result.counts())))
+        assert texts(layers) == before  # planning writes nothing
+        undo = apply(stage, result, LabelTarget.of_layer(labeled.labels_layer))
+        assert plan(stage, ruleset).changes == []  # applied exactly: nothing left to do
+        if policy == "asset":
+            assert all(stage.GetPrimAtPath(p).IsInstance() for p in ("/W/I1", "/W/I2", "/W/J1", "/W/J2"))
+        undo.revert()
+        assert texts(layers) == before
+        assert texts([Sdf.Layer.FindOrOpen(str(root_dir / "asset.usda"))]) == [before[4]]
