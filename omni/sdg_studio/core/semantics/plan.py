@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from functools import cached_property
 from operator import attrgetter
 
 from pxr import Sdf, Usd
@@ -109,6 +110,20 @@ class _Decision:
     items: tuple[tuple[str, Rule, dict[str, str], Intent | None, tuple[str, ...]], ...] = ()
     #: A remove rule on every taxonomy (``'*'``) needs the prim's own taxonomies.
     per_prim: bool = False
+
+    @cached_property
+    def labels_only(self) -> tuple[tuple[str, bool, Intent], ...] | None:
+        """(taxonomy, topmost, intent) when every item labels with labels known in advance (the common
+        case, decided inline for an unlabeled prim outside instances); ``None`` otherwise."""
+        if self.excluded or self.per_prim:
+            return None
+        out = []
+        for taxonomy, rule, _, intent, problems in self.items:
+            if intent is None or problems:
+                return None
+            if intent.remove is None:  # removing from an unlabeled prim changes nothing
+                out.append((taxonomy, rule.hierarchy == "topmost", intent))
+        return tuple(out)
 
 
 class Planner:
@@ -215,9 +230,9 @@ class Planner:
         paths = list(map(Usd.Prim.GetPath, pending_prims))
         proxies = list(map(Usd.Prim.IsInstanceProxy, pending_prims))
         dropped = leaf_drops([(paths[k], matched.get(i, ())) for k, i in enumerate(pending)])
-        counts: Counter[int] = Counter()
+        seen: list[int] = []  # id() of each prim's list of matching rules, for the rule hit counts
         above = self._above = [(path, set(state.combined())) for path, state in sorted(self.outside.items())]
-        decide = self.decide
+        decide, decisions, intents, known_types = self.decide, self._decisions, self.intents, self.types
         for done, (i, prim, path, is_proxy) in enumerate(zip(pending, pending_prims, paths, proxies, strict=True), 1):
             while above and not path.HasPrefix(above[-1][0]):
                 above.pop()
@@ -225,14 +240,30 @@ class Planner:
             if dropped and found:
                 found = [(rule, groups) for rule, groups in found if (rule.order, path) not in dropped]
             if found:
-                counts[id(found)] += 1
-            held = decide(prim, path, found or (), i in labeled, is_proxy, names[i], types[i])
+                seen.append(id(found))
+            cached = decisions.get(id(found)) if found and not is_proxy and i not in labeled else None
+            fast = cached[1].labels_only if cached is not None and cached[0] is found else None
+            if fast is None:
+                held = decide(prim, path, found or (), i in labeled, is_proxy, names[i], types[i])
+            else:  # inline decide() for the common case: an unlabeled prim, labels known per (name, type)
+                held = None
+                for taxonomy, topmost, intent in fast:
+                    if topmost and above and any(taxonomy in h for _, h in above):
+                        continue
+                    per_prim = intents.get(path)
+                    if per_prim is None:
+                        intents[path] = {taxonomy: intent}
+                        known_types[path] = types[i]
+                    elif taxonomy not in per_prim or intent.rank < per_prim[taxonomy].rank:
+                        per_prim[taxonomy] = intent
+                    held = held or set()
+                    held.add(taxonomy)
             if held:
                 above.append((path, held))
             if progress is not None and done % PROGRESS_STEP == 0:
                 progress(done * self.prim_count // len(pending))
         self._above = []
-        for key, count in counts.items():
+        for key, count in Counter(seen).items():
             for rule, _ in self._decisions[key][0]:
                 self.hits[rule.id] += count
         if progress is not None:
@@ -543,14 +574,15 @@ class Planner:
         holders_before: set[Sdf.Path] = set()
         holders_after: set[Sdf.Path] = set()
         taxonomy = self.taxonomy
-        notes, states, proxies = self.notes, self.states, self.proxies
+        notes, states = self.notes, self.states
         slow = [*states, *(p for p in notes if p not in states)]
+        special = {*slow, *self.proxies}
         for path, per_prim in self.intents.items():  # the common case: an unlabeled prim gets labels
-            if path in states or path in notes or path in proxies:
+            if path in special:
                 if path not in states and path not in notes:
                     slow.append(path)
                 continue
-            text = str(path)
+            text = path.pathString
             type_name = self.types.get(path, "")
             for tax, intent in per_prim.items():
                 if intent.remove is not None or not intent.labels:
