@@ -28,8 +28,14 @@ class StageError(SdgStudioError):
     """A stage cannot be opened or used; the message names the file."""
 
 
-def open_stage(path: str | Path, load_all: bool = True) -> Usd.Stage:
-    """Open ``path`` as a ``Usd.Stage``; raise :class:`StageError` naming the file on any failure."""
+def _unreadable(path: Path, exc: Tf.ErrorException) -> StageError:
+    found = re.findall(r": '(.+?)'\s*$", str(exc), flags=re.MULTILINE)
+    detail = found[-1] if found else ""
+    return StageError(f"{path}: cannot be read as a USD layer{': ' + detail if detail else ''}")
+
+
+def open_layer(path: str | Path) -> Sdf.Layer:
+    """The USD layer at ``path`` (not composed); raise :class:`StageError` naming the file on any failure."""
     path = Path(path)
     if not path.exists():
         if path.is_symlink():
@@ -41,14 +47,20 @@ def open_stage(path: str | Path, load_all: bool = True) -> Usd.Stage:
         raise StageError(f"{path}: not a USD file (expected {', '.join(USD_SUFFIXES)})")
     try:
         layer = Sdf.Layer.FindOrOpen(str(path))
-        if layer is None:
-            raise StageError(f"{path}: cannot be read as a USD layer")
-        load = Usd.Stage.LoadAll if load_all else Usd.Stage.LoadNone
-        stage = Usd.Stage.Open(layer, load)
     except Tf.ErrorException as exc:
-        found = re.findall(r": '(.+?)'\s*$", str(exc), flags=re.MULTILINE)
-        detail = found[-1] if found else ""
-        raise StageError(f"{path}: cannot be read as a USD layer{': ' + detail if detail else ''}") from None
+        raise _unreadable(path, exc) from None
+    if layer is None:
+        raise StageError(f"{path}: cannot be read as a USD layer")
+    return layer
+
+
+def open_stage(path: str | Path, load_all: bool = True) -> Usd.Stage:
+    """Open ``path`` as a ``Usd.Stage``; raise :class:`StageError` naming the file on any failure."""
+    layer = open_layer(path)
+    try:
+        stage = Usd.Stage.Open(layer, Usd.Stage.LoadAll if load_all else Usd.Stage.LoadNone)
+    except Tf.ErrorException as exc:
+        raise _unreadable(Path(path), exc) from None
     if stage is None:
         raise StageError(f"{path}: cannot be opened as a USD stage")
     return stage

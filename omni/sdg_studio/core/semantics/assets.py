@@ -4,7 +4,7 @@ A prim's *asset chain* lists the files of the references and payloads on its com
 nearest first: in a vehicle whose body file references wheel files, a tire has
 ``(wheel.usda, body.usda)`` and the chassis ``(body.usda,)``. The nearest is the deepest reference
 or payload that brings in an opinion of the prim. The stage's own layers are never an asset
-(internal references count as part of the stage).
+(internal references count as part of the stage), nor are labels layers (``*_labels.usda``).
 
 :func:`locate_part` answers the question the ``instances: asset`` policy asks: where must an opinion
 about an instance proxy be authored so that every instance of its asset sees it, and which prim

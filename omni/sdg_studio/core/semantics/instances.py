@@ -28,7 +28,7 @@ from pxr import Pcp, Sdf, Usd
 
 from omni.sdg_studio.core.semantics.assets import PartSite, PartSiteError, labels_layer_path, layer_file, locate_part
 from omni.sdg_studio.core.semantics.matching import TRAVERSAL, is_gprim_type
-from omni.sdg_studio.core.semantics.plan_rows import Action, Intent, PlanRow
+from omni.sdg_studio.core.semantics.plan_rows import Action, Intent, PlanRow, intent_row
 from omni.sdg_studio.core.semantics.prim_labels import instance_root
 
 if TYPE_CHECKING:
@@ -287,8 +287,6 @@ class _AssetWrites:
         planner.extra_rows.extend(self.arcs.values())
 
     def _rows(self, site: _Site, taxonomy: str, by_part: dict[Sdf.Path, Intent]) -> None:
-        from omni.sdg_studio.core.semantics.plan import intent_row  # the row rules are the planner's
-
         planner = self.planner
         representative = next(iter(by_part))
         state = planner.state_of(representative)

@@ -31,7 +31,7 @@ from pxr import Sdf, Usd
 from omni.sdg_studio.core.atomic import TEMP_PREFIX, atomic_write_text
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.semantics.assets import LABELS_SUFFIX
-from omni.sdg_studio.core.stage_io import USD_SUFFIXES, StageError, export_layer_atomically, open_stage
+from omni.sdg_studio.core.stage_io import USD_SUFFIXES, StageError, export_layer_atomically, open_layer, open_stage
 
 #: Root-layer metadata a stage reads only from its root layer (up axis, units, default prim, time).
 _ROOT_ONLY_KEYS = ("subLayers", "subLayerOffsets", "primChildren")
@@ -140,7 +140,7 @@ def check_output(stage_file: Path, output: Path, option: str) -> None:
     resolved = output.resolve()
     if resolved == stage_file.resolve():
         raise LabelLayerError(f"{option} {output}: is the stage itself (use --in-place to write into it)")
-    if resolved in _stage_layer_files(stage_file):
+    if resolved.exists() and resolved in _stage_layer_files(stage_file):  # a missing file is no layer of it
         raise LabelLayerError(f"{option} {output}: is one of the stage's own layers; choose a new file")
 
 
@@ -157,7 +157,7 @@ def open_labeled(
     layers of the view (default: ``labels_path``). Nothing is written to disk until
     :func:`save_labels_layer` / :func:`save_labeled_root`.
     """
-    base = open_stage(stage_path).GetRootLayer()  # names a missing, unreadable or non-USD file
+    base = open_layer(stage_path)  # names a missing, unreadable or non-USD file
     stage_file = Path(stage_path).resolve()
     root = Sdf.Layer.CreateAnonymous("labeled_root.usda")
     copy_root_metadata(base, root)

@@ -378,11 +378,6 @@ def scope_prims(
     return out
 
 
-def prim_columns(prims: Sequence[Usd.Prim]) -> tuple[list[str], list[str]]:
-    """(names, type names) of ``prims``, read by ``map``."""
-    return list(map(Usd.Prim.GetName, prims)), list(map(Usd.Prim.GetTypeName, prims))
-
-
 def group_value(groups: Mapping[str, str], fields: PrimFields, rule: Rule, key: str) -> str:
     """A template field: a regex group (or the asset a clause matched), else the prim's field at the
     rule's ``asset_depth`` for ``{asset}`` / ``{folder}``."""

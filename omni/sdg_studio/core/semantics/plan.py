@@ -50,6 +50,7 @@ from omni.sdg_studio.core.semantics.plan_rows import (
     PlanRow,
     histogram,
     histogram_of,
+    intent_row,
 )
 from omni.sdg_studio.core.semantics.prim_labels import (
     PrimLabels,
@@ -76,6 +77,7 @@ __all__ = [
     "Planner",
     "ProgressCallback",
     "histogram",
+    "intent_row",
     "no_gc",
     "plan",
 ]
@@ -744,42 +746,6 @@ def upgrade_rows(state: PrimLabels, current: Mapping[str, tuple[str, ...]]) -> l
         else:
             rows.append(replace(row, after=dedupe([*before, *data])))
     return rows
-
-
-def intent_row(
-    state: PrimLabels,
-    taxonomy: str,
-    intent: Intent,
-    current: Mapping[str, tuple[str, ...]],
-    legacy_left: Sequence[LegacySemantics],
-) -> PlanRow | None:
-    """The row for a rule's decision on one taxonomy, or ``None`` when nothing would change."""
-    before = current.get(taxonomy, ())
-    source = intent.sources[0] if intent.sources else ""
-    rule_id = intent.rule.id
-    if taxonomy in state.time_sampled:
-        message = f"'{labels_attr_name(taxonomy)}' is time-sampled; left untouched"
-        return PlanRow(state.path, state.type_name, rule_id, Action.WARN, taxonomy, before, before, (), source, message)
-    legacy = [item for item in legacy_left if item.semantic_type == taxonomy] if legacy_left else []
-    if intent.remove is not None:
-        if intent.remove:
-            after = tuple(label for label in before if label not in intent.remove)
-            legacy = [item for item in legacy if item.semantic_data in intent.remove]
-            changed = after != before
-        else:
-            after, changed = (), taxonomy in current
-        if not changed and not legacy:
-            return None
-        instances = tuple(i.instance for i in legacy)
-        return PlanRow(state.path, state.type_name, rule_id, Action.REMOVE, taxonomy, before, after, instances, source)
-    if intent.rule.mode == "skip" and (taxonomy in current or legacy):
-        shown = before or dedupe(item.semantic_data for item in legacy)
-        return PlanRow(state.path, state.type_name, rule_id, Action.SKIP, taxonomy, shown, (), (), source)
-    after = tuple(intent.labels) if intent.rule.mode == "replace" else dedupe([*before, *intent.labels])
-    if after == before and taxonomy in current:
-        return None
-    action = Action.REPLACE if intent.rule.mode == "replace" and before else Action.ADD
-    return PlanRow(state.path, state.type_name, rule_id, action, taxonomy, before, after, (), source)
 
 
 def labels_after(state: PrimLabels, rows: Sequence[PlanRow]) -> Mapping[str, tuple[str, ...]]:
