@@ -16,6 +16,7 @@ from pxr import Sdf, Usd
 
 from omni.sdg_studio.core.config_document import ConfigError
 from omni.sdg_studio.core.semantics.assets import asset_chain
+from omni.sdg_studio.core.semantics.matching import ExcludeFilter, scope_prims
 from omni.sdg_studio.core.semantics.plan import Action, plan
 from omni.sdg_studio.core.semantics.regex_guard import regex_problem
 from omni.sdg_studio.core.semantics.rules import GlobError, Match, glob_to_regex
@@ -291,3 +292,39 @@ def test_bad_asset_depth_is_refused(tmp_path, clause, fragment):
     path.write_text(f"version: 1\nrules:\n  - id: r\n    match: {clause}\n    labels: x\n")
     with pytest.raises(ConfigError, match=re.escape(fragment)):
         load_rules(path)
+
+
+# --- scope exclusion ----------------------------------------------------------------------------------
+
+SCOPE = (
+    'def "World" {\n def "looks" {\n def "M" {\n}\n}\n def "A" {\n def "B" {\n def "C" {\n}\n}\n}\n'
+    ' def "Looks2" {\n}\n def "Zone" {\n def "Looks" {\n def "N" {\n}\n}\n}\n}\n'
+)
+
+
+@pytest.mark.parametrize(
+    "patterns",
+    [
+        ["/World/Looks"],
+        ["/World/looks", "/World/A/B"],
+        ["/World/*oks"],
+        ["/World/**/Looks"],
+        ["/World/[LZ]*"],
+        ["/Nope"],
+    ],
+)
+@pytest.mark.parametrize("ignore_case", [True, False])
+def test_scope_exclusion_drops_exactly_the_matching_subtrees(patterns, ignore_case):
+    stage = stage_from(SCOPE)
+    regex = re.compile("|".join(glob_to_regex(p) for p in patterns), re.IGNORECASE if ignore_case else 0)
+    expected, dropped = [], []
+    for prim in Usd.PrimRange.Stage(stage):
+        path = str(prim.GetPath())
+        if any(path.startswith(d + "/") for d in dropped):
+            continue
+        if regex.fullmatch(path):
+            dropped.append(path)
+        else:
+            expected.append(path)
+    got = [str(p.GetPath()) for p in scope_prims(stage, ["/"], True, ExcludeFilter(patterns, ignore_case))]
+    assert got == expected

@@ -315,6 +315,9 @@ class ExcludeFilter:
         deep = any("**" in p for p in patterns)
         #: Deepest path a pattern can match (elements), or ``None`` when a ``**`` reaches any depth.
         self.max_depth = None if deep else max(p.rstrip("/").count("/") for p in patterns)
+        #: Every pattern is a plain path (no wildcard): the excluded prims are looked up, not searched for.
+        self.literal = None if any(c in p for p in patterns for c in "*?[") else [p.rstrip("/") for p in patterns]
+        self.ignore_case = ignore_case
 
     def matches(self, prim: Usd.Prim) -> bool:
         return self.regex.fullmatch(str(prim.GetPath())) is not None
@@ -322,9 +325,12 @@ class ExcludeFilter:
     def remove_from(self, prims: list[Usd.Prim]) -> list[Usd.Prim]:
         """``prims`` (a pre-order range) without the subtrees whose root path matches.
 
-        Only prims no deeper than the deepest pattern get their path string tested; a subtree is the
-        run of following prims deeper than its root.
+        Plain paths are looked up on the stage and their subtree cut out of the list; for globs, only
+        prims no deeper than the deepest pattern get their path string tested, and a subtree is the run
+        of following prims deeper than its root.
         """
+        if self.literal is not None and prims:
+            return self._remove_literal(prims)
         depths = list(map(_DEPTH, map(Usd.Prim.GetPath, prims)))
         limit = self.max_depth
         shallow = [i for i, d in enumerate(depths) if limit is None or d <= limit]
@@ -346,6 +352,37 @@ class ExcludeFilter:
             start = end
         kept.extend(prims[start:])
         return kept
+
+
+    def _remove_literal(self, prims: list[Usd.Prim]) -> list[Usd.Prim]:
+        assert self.literal is not None
+        stage = prims[0].GetStage()
+        cuts = []
+        for path in self.literal:
+            for excluded in _prims_named(stage, path, self.ignore_case):
+                try:
+                    start = prims.index(excluded)  # USD compares prims; the excluded folders come early
+                except ValueError:
+                    continue  # not in this range
+                cuts.append((start, start + sum(1 for _ in Usd.PrimRange(excluded, TRAVERSAL))))
+        kept: list[Usd.Prim] = []
+        position = 0
+        for start, end in sorted(cuts):
+            kept.extend(prims[position:start])
+            position = max(position, end)
+        kept.extend(prims[position:])
+        return kept
+
+
+def _prims_named(stage: Usd.Stage, path: str, ignore_case: bool) -> list[Usd.Prim]:
+    """The prims whose path is ``path`` (any letter case with ``ignore_case``)."""
+    if not ignore_case:
+        prim = stage.GetPrimAtPath(path) if Sdf.Path.IsValidPathString(path) else None
+        return [prim] if prim else []
+    found = [stage.GetPseudoRoot()]
+    for segment in (s.casefold() for s in path.split("/") if s):
+        found = [c for p in found for c in p.GetFilteredChildren(TRAVERSAL) if c.GetName().casefold() == segment]
+    return found if path.strip("/") else []
 
 
 def _subtree(prim: Usd.Prim) -> Usd.PrimRange:
