@@ -32,14 +32,8 @@ from omni.sdg_studio.core.semantics.schema import direct_labels, inherited_label
 from omni.sdg_studio.core.writers import BasicWriter, FrameBatch
 
 DATA = Path(__file__).parent / "data" / "semantics"
-PART_RULES = """
-  - {id: boxes, match: Box, labels: crate_box}
-  - {id: lids, match: Lid, labels: crate_lid}
-  - {id: glass, match: Glass, labels: bottle_glass}
-  - {id: caps, match: Cap, labels: bottle_cap}
-  - {id: red, match: Red, labels: red_bottle}
-  - {id: green, match: Green, labels: green_bottle}
-"""
+#: The part rules (without header) of instancing/parts.yaml, shared with the pictures of docs/labeling.md.
+PART_RULES = "\n" + (DATA / "instancing" / "parts.yaml").read_text().split("rules:\n", 1)[1]
 CRATES = [f"/World/Crates/Crate_{i:02d}" for i in range(4)]
 PARTS = {
     "crate_box": "Box",

@@ -4,7 +4,6 @@ for the same arguments, print which labels layers they hold, and report assets t
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,14 +12,7 @@ from omni.sdg_studio.cli import main
 from omni.sdg_studio.core.semantics.editor_model import SemanticEditorModel
 from omni.sdg_studio.core.stage_io import load_problems, open_stage
 
-RULES = "version: 1\ndefaults: {hierarchy: topmost}\nrules:\n  - {id: all, match: '*', isa: [Gprim], labels: thing}\n"
-
-
-@pytest.fixture
-def scene(tmp_path, sample_scene) -> Path:
-    copy = tmp_path / "warehouse.usda"
-    shutil.copy(sample_scene, copy)
-    return copy
+RULES = (Path(__file__).parent / "data" / "semantics" / "label_every_gprim.yaml").read_text()
 
 
 @pytest.fixture

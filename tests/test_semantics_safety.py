@@ -19,15 +19,8 @@ from omni.sdg_studio.cli import main
 from omni.sdg_studio.core import atomic
 from omni.sdg_studio.core.atomic import TEMP_PREFIX
 
-RULES = "version: 1\ndefaults: {hierarchy: topmost}\nrules:\n  - {id: all, match: '*', isa: [Gprim], labels: thing}\n"
+RULES = (Path(__file__).parent / "data" / "semantics" / "label_every_gprim.yaml").read_text()
 MORE = "version: 1\nrules:\n  - {id: boxes, match: '*Box*', labels: {kind: box}}\n"
-
-
-@pytest.fixture
-def scene(tmp_path, sample_scene) -> Path:
-    copy = tmp_path / "warehouse.usda"
-    shutil.copy(sample_scene, copy)
-    return copy
 
 
 def write_rules(tmp_path: Path, text: str, name: str = "rules.yaml") -> Path:

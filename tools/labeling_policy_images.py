@@ -19,26 +19,15 @@ from omni.sdg_studio.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENE = ROOT / "tests" / "data" / "semantics" / "instancing"
-RULES = """version: 1
-defaults: {hierarchy: all}
-rules:
-  - {id: boxes, match: Box, labels: crate_box}
-  - {id: lids, match: Lid, labels: crate_lid}
-  - {id: glass, match: Glass, labels: bottle_glass}
-  - {id: caps, match: Cap, labels: bottle_cap}
-  - {id: red, match: Red, labels: red_bottle}
-  - {id: green, match: Green, labels: green_bottle}
-"""
+RULES = SCENE / "parts.yaml"
 
 
 def render_policy(policy: str, out: Path) -> None:
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder) / "instancing"
         shutil.copytree(SCENE, work)
-        rules = Path(folder) / "rules.yaml"
-        rules.write_text(RULES)
         scene = work / "scene.usda"
-        if main(["label", str(scene), "--rules", str(rules), "--instances", policy, "--max-rows", "0"]) != 0:
+        if main(["label", str(scene), "--rules", str(RULES), "--instances", policy, "--max-rows", "0"]) != 0:
             raise SystemExit(f"labeling with instances: {policy} failed")
         labeled = scene.with_name("scene_labeled.usda")
         command = ["preview", str(labeled), "--camera", "/World/Camera", "--resolution", "320x320"]

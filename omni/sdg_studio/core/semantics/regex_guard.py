@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 from typing import Any
 
 # The parser is private API with the same shape in 3.10 (sre_parse) and 3.11+ (re._parser).
@@ -211,7 +212,9 @@ def _ambiguous_branch(items: Any) -> str | None:
 def regex_problem(pattern: str) -> str | None:
     """Why ``pattern`` could take exponential (or high polynomial) time, or ``None`` when it is safe."""
     try:
-        parsed = _parser.parse(pattern)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # re's "possible nested set" hints
+            parsed = _parser.parse(pattern)
     except RecursionError:
         return "the pattern nests too deeply"
     problem = _check(list(parsed))
