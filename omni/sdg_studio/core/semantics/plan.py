@@ -42,6 +42,7 @@ from omni.sdg_studio.core.semantics.matching import (
     scope_roots,
 )
 from omni.sdg_studio.core.semantics.plan_rows import (
+    WRITE_ACTIONS,
     Action,
     Histogram,
     Intent,
@@ -68,6 +69,7 @@ from omni.sdg_studio.core.semantics.schema import (
 )
 
 __all__ = [
+    "WRITE_ACTIONS",
     "Action",
     "Histogram",
     "Intent",
