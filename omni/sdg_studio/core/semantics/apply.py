@@ -347,14 +347,16 @@ class _NewSpecs:
         self.listops: dict[tuple[str, ...], Sdf.TokenListOp] = {}
         self.values: dict[tuple[str, ...], Vt.TokenArray] = {}
 
-    def write(self, layer: Sdf.Layer, path: Sdf.Path, labels_by_taxonomy: dict[str, tuple[str, ...]]) -> None:
+    def write(self, layer: Sdf.Layer, path: Sdf.Path, pairs: Iterable[tuple[str, tuple[str, ...]]]) -> None:
+        """A new spec at ``path`` applying ``LabelsAPI`` with these (taxonomy, labels)."""
+        pairs = tuple(pairs)
         spec = Sdf.CreatePrimInLayer(layer, path)
-        tokens = tuple(labels_api_token(t) for t in labels_by_taxonomy)
+        tokens = tuple(labels_api_token(t) for t, _ in pairs)
         listop = self.listops.get(tokens)
         if listop is None:
             listop = self.listops[tokens] = Sdf.TokenListOp.Create(prependedItems=list(tokens))
         spec.SetInfo("apiSchemas", listop)
-        for taxonomy, labels in labels_by_taxonomy.items():
+        for taxonomy, labels in pairs:
             value = self.values.get(labels)
             if value is None:
                 value = self.values[labels] = Vt.TokenArray(list(labels))
@@ -465,7 +467,7 @@ def _write_all(layer: Sdf.Layer, ops: Sequence[_PrimOps], undo: LabelUndo, progr
     new_specs = _NewSpecs()
     for count, op in enumerate(ops, 1):
         if op.new and op.labels_only:
-            new_specs.write(layer, op.path, op.set_labels)
+            new_specs.write(layer, op.path, op.set_labels.items())
         else:
             _write(layer, op)
         if op.hide_tokens:
@@ -480,50 +482,51 @@ def _is_simple(row: PlanRow) -> bool:
     return row.action is Action.ADD and not row.layer and not row.before and not row.legacy_instances
 
 
+LabelPairs = tuple[tuple[str, tuple[str, ...]], ...]
+
+
 @dataclass
 class _SimpleOps:
-    """Labels to add to prims whose only write rows are such ADDs: ``{path: {taxonomy: labels}}``.
+    """Labels to add to prims whose only write rows are such ADDs: ``{path: ((taxonomy, labels), ...)}``.
 
     They are checked and written in bulk, without a :class:`_PrimOps` each (speed and memory).
     """
 
-    labels: dict[Sdf.Path, dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    labels: dict[Sdf.Path, LabelPairs] = field(default_factory=dict)
 
     @classmethod
     def split(cls, rows: Sequence[PlanRow]) -> tuple[_SimpleOps, list[PlanRow]]:
         """The simple ADDs and the other write rows."""
         other = {row.path for row in rows if row.writes and not _is_simple(row)}
         simple = cls()
+        labels = simple.labels
         rest = []
         for row in rows:
             if not row.writes:
                 continue
             if row.path not in other and _is_simple(row):
-                per_prim = simple.labels.get(row.spec_path)
-                if per_prim is None:
-                    per_prim = simple.labels[row.spec_path] = {}
-                per_prim[row.taxonomy] = row.after
+                path = row.spec_path
+                labels[path] = (*labels.get(path, ()), (row.taxonomy, row.after))
             else:
                 rest.append(row)
         return simple, rest
 
     def check(self, stage: Usd.Stage, expanding: set[Sdf.Path], problems: list[str]) -> list[Sdf.Path]:
-        """Refuse a plan the stage no longer fits; returns the paths whose labels must be read one by one."""
+        """Refuse a plan the stage no longer fits; returns the paths checked."""
         paths = list(self.labels)
-        prims = list(map(stage.GetPrimAtPath, paths))
         labeled: list[Sdf.Path] = []
-        for path, prim, tokens in zip(
-            paths, prims, map(Usd.PrimTypeInfo.GetAppliedAPISchemas, map(Usd.Prim.GetPrimTypeInfo, prims)), strict=True
-        ):
+        for path, prim in zip(paths, map(stage.GetPrimAtPath, paths), strict=True):
             if not prim:
                 problems.append(f"{path}: prim is gone")
             elif prim.IsInstanceProxy() and not any(path.HasPrefix(p) for p in expanding):
                 problems.append(f"{path}: instance proxies cannot be written")
-            elif tokens and any(token.startswith(LABELS_API_PREFIX) for token in tokens):
-                labeled.append(path)
+            else:
+                tokens = prim.GetPrimTypeInfo().GetAppliedAPISchemas()
+                if tokens and any(token.startswith(LABELS_API_PREFIX) for token in tokens):
+                    labeled.append(path)
         for path in labeled:
             current = labels_api_labels(stage.GetPrimAtPath(path))
-            for taxonomy in self.labels[path]:
+            for taxonomy, _ in self.labels[path]:
                 if current.get(taxonomy):
                     problems.append(f"{path}: '{taxonomy}' is {list(current[taxonomy])}, the plan expected []")
         return paths
@@ -532,9 +535,9 @@ class _SimpleOps:
         """Full ops for ``paths`` (a stronger layer to check, or a spec already in the target layer)."""
         out = []
         for path in paths:
-            labels = self.labels.pop(path)
-            op = _PrimOps(path, dict(labels))
-            for taxonomy in labels:
+            pairs = self.labels.pop(path)
+            op = _PrimOps(path, dict(pairs))
+            for taxonomy, _ in pairs:
                 op.first_rows[taxonomy] = PlanRow(str(path), "", "", Action.ADD, taxonomy)
             out.append(op)
         return out
@@ -587,8 +590,8 @@ def apply(
     try:
         with Sdf.ChangeBlock():
             new_specs = _NewSpecs()
-            for path, labels in simple.labels.items():
-                new_specs.write(layer, path, labels)
+            for path, pairs in simple.labels.items():
+                new_specs.write(layer, path, pairs)
             for written, written_ops, record in work:
                 _write_all(written, written_ops, undo if record is undo else record, progress)
     except Exception:
