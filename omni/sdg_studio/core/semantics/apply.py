@@ -25,6 +25,7 @@ from typing import Any, Literal
 from pxr import Sdf, Usd, Vt
 
 from omni.sdg_studio.core.errors import SdgStudioError
+from omni.sdg_studio.core.semantics.instances import site_labels
 from omni.sdg_studio.core.semantics.layers import open_asset_labels_layer
 from omni.sdg_studio.core.semantics.plan import Action, LabelPlan, PlanRow
 from omni.sdg_studio.core.semantics.schema import (
@@ -85,6 +86,9 @@ class LabelTarget:
         return layer
 
 
+#: New label specs written per ``Sdf.ChangeBlock``: the stage recomposes once per block, and a bounded block
+#: bounds the change lists USD keeps meanwhile (memory at a million prims).
+CHANGE_BLOCK_PRIMS = 50_000
 #: Prim metadata apply may write (labels, deinstancing, reference arcs).
 _INFO_KEYS = ("apiSchemas", "instanceable", "references")
 
@@ -222,8 +226,13 @@ def merge_rows(rows: Iterable[PlanRow]) -> dict[str, list[_PrimOps]]:
 # --- checks before writing -----------------------------------------------------------------------
 
 
-def _check_current(prim: Usd.Prim, op: _PrimOps, expanding: set[Sdf.Path], problems: list[str]) -> None:
-    """Refuse a plan the stage no longer fits: a prim gone, labels changed, an instance no longer one."""
+def _check_current(
+    prim: Usd.Prim, op: _PrimOps, expanding: set[Sdf.Path], problems: list[str], site_layer: str = ""
+) -> None:
+    """Refuse a plan the stage no longer fits: a prim gone, labels changed, an instance no longer one.
+
+    For a spec of an asset labels layer (``site_layer``) the labels are that layer's when it authors them.
+    """
     where = op.stage_prim or op.path
     if not prim:
         problems.append(f"{where}: prim is gone")
@@ -235,11 +244,16 @@ def _check_current(prim: Usd.Prim, op: _PrimOps, expanding: set[Sdf.Path], probl
         return
     if not op.first_rows and not op.legacy:
         return
-    if not op.legacy and not any(row.before for row in op.first_rows.values()):
+    if not site_layer and not op.legacy and not any(row.before for row in op.first_rows.values()):
         tokens = prim.GetPrimTypeInfo().GetAppliedAPISchemas()
         if not any(token.startswith(LABELS_API_PREFIX) for token in tokens):
             return  # the plan expected no labels and the prim applies no LabelsAPI
     current = labels_api_labels(prim)
+    if site_layer:
+        for taxonomy in op.first_rows:
+            held = site_labels(site_layer, op.path, taxonomy)
+            if held is not None:
+                current[taxonomy] = held
     for taxonomy, row in op.first_rows.items():
         if current.get(taxonomy, ()) != row.before:
             problems.append(
@@ -453,12 +467,17 @@ def _snapshot(layer: Sdf.Layer, ops: Sequence[_PrimOps], undo: LabelUndo) -> Non
 
 
 def _check(
-    stage: Usd.Stage, layer: Sdf.Layer, ops: Sequence[_PrimOps], stronger: Sequence[Sdf.Layer], problems: list[str]
+    stage: Usd.Stage,
+    layer: Sdf.Layer,
+    ops: Sequence[_PrimOps],
+    stronger: Sequence[Sdf.Layer],
+    problems: list[str],
+    site_layer: str = "",
 ) -> None:
     expanding = {op.path for op in ops if op.instanceable is False}
     prims = list(map(stage.GetPrimAtPath, [op.stage_prim or op.path for op in ops]))
     for op, prim in zip(ops, prims, strict=True):
-        _check_current(prim, op, expanding, problems)
+        _check_current(prim, op, expanding, problems, site_layer)
         if op.stage_prim is None and prim and not prim.IsInstanceProxy():
             _check_layers(prim, op, layer, stronger, problems)
 
@@ -573,8 +592,8 @@ def apply(
     if stronger:  # a stronger layer may hide these writes: check them one by one
         ops.extend(simple.to_ops(simple_paths))
     _check(stage, layer, ops, stronger, problems)
-    for asset_ops in by_layer.values():
-        _check(stage, layer, asset_ops, (), problems)
+    for path, asset_ops in by_layer.items():
+        _check(stage, layer, asset_ops, (), problems, path)
     if problems:
         shown = "\n  ".join(problems[:10]) + (f"\n  ... and {len(problems) - 10} more" if len(problems) > 10 else "")
         raise LabelApplyError(f"nothing was written; the plan does not fit the stage (re-run the preview):\n  {shown}")
@@ -588,10 +607,13 @@ def apply(
     for written, written_ops, record in work:
         _snapshot(written, written_ops, record)
     try:
+        new_specs = _NewSpecs()
+        simple_items = list(simple.labels.items())
+        for start in range(0, len(simple_items), CHANGE_BLOCK_PRIMS):
+            with Sdf.ChangeBlock():
+                for path, pairs in simple_items[start : start + CHANGE_BLOCK_PRIMS]:
+                    new_specs.write(layer, path, pairs)
         with Sdf.ChangeBlock():
-            new_specs = _NewSpecs()
-            for path, pairs in simple.labels.items():
-                new_specs.write(layer, path, pairs)
             for written, written_ops, record in work:
                 _write_all(written, written_ops, undo if record is undo else record, progress)
     except Exception:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pxr import Pcp, Sdf, Usd
@@ -29,7 +30,8 @@ from pxr import Pcp, Sdf, Usd
 from omni.sdg_studio.core.semantics.assets import PartSite, PartSiteError, labels_layer_path, layer_file, locate_part
 from omni.sdg_studio.core.semantics.matching import TRAVERSAL, is_gprim_type
 from omni.sdg_studio.core.semantics.plan_rows import Action, Intent, PlanRow, intent_row
-from omni.sdg_studio.core.semantics.prim_labels import instance_root
+from omni.sdg_studio.core.semantics.prim_labels import dedupe, instance_root
+from omni.sdg_studio.core.semantics.schema import labels_attr_name
 
 if TYPE_CHECKING:
     from omni.sdg_studio.core.semantics.plan import Planner
@@ -292,6 +294,9 @@ class _AssetWrites:
         state = planner.state_of(representative)
         intent = min(by_part.values(), key=lambda i: i.rank)
         current = {tax: tuple(labels) for tax, labels in state.labels.items()}
+        held = site_labels(site.layer, site.path, taxonomy)
+        if held is not None:  # the labels layer already speaks for this part (its arc may still be missing)
+            current[taxonomy] = held
         row = intent_row(state, taxonomy, intent, current, ())
         if row is None:
             return
@@ -312,6 +317,16 @@ class _AssetWrites:
 
 
 _ARCS = (Pcp.ArcTypeReference, Pcp.ArcTypePayload)
+
+
+def site_labels(labels_file: str, path: Sdf.Path, taxonomy: str) -> tuple[str, ...] | None:
+    """The labels an asset labels layer authors for one part (``None`` when it authors none): what every
+    instance shows once it references the layer, whatever the asset itself says."""
+    layer = Sdf.Layer.Find(labels_file) or (Sdf.Layer.FindOrOpen(labels_file) if Path(labels_file).exists() else None)
+    attr = layer.GetAttributeAtPath(path.AppendProperty(labels_attr_name(taxonomy))) if layer is not None else None
+    if attr is None or not attr.HasDefaultValue() or not attr.default:
+        return None
+    return dedupe(str(label) for label in attr.default)
 
 
 def _has_arc(prim: Usd.Prim, labels_file: str) -> bool:

@@ -353,7 +353,6 @@ class ExcludeFilter:
         kept.extend(prims[start:])
         return kept
 
-
     def _remove_literal(self, prims: list[Usd.Prim]) -> list[Usd.Prim]:
         assert self.literal is not None
         stage = prims[0].GetStage()

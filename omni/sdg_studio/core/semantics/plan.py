@@ -578,30 +578,10 @@ class Planner:
         holders_before: set[Sdf.Path] = set()
         holders_after: set[Sdf.Path] = set()
         taxonomy = self.taxonomy
-        notes, states = self.notes, self.states
+        notes, states, intents, known_types = self.notes, self.states, self.intents, self.types
         slow = [*states, *(p for p in notes if p not in states)]
-        special = {*slow, *self.proxies}
-        for path, per_prim in self.intents.items():  # the common case: an unlabeled prim gets labels
-            if path in special:
-                if path not in states and path not in notes:
-                    slow.append(path)
-                continue
-            text = path.pathString
-            type_name = self.types.get(path, "")
-            for tax, intent in per_prim.items():
-                if intent.remove is not None or not intent.labels:
-                    continue
-                source = intent.sources[0] if intent.sources else ""
-                row = PlanRow(
-                    text, type_name, intent.rule.id, Action.ADD, tax, (), intent.labels, (), source, sdf_path=path
-                )
-                rows.append(row)
-                if intent.sources:
-                    rows.extend(redirect_rows(text, row, intent))
-                after_pairs.extend((tax, label) for label in intent.labels)
-                if tax == taxonomy:
-                    holders_after.add(path)
-        for path in slow:
+        slow += [p for p in self.proxies if p in intents and p not in states and p not in notes]
+        for path in slow:  # labeled prims, prims with notes, parts of instances: the general rules
             state = self.state_of(path)
             prim_rows = [
                 row if row.path != state.path else replace(row, sdf_path=path) for row in self.rows_for(path, state)
@@ -615,6 +595,31 @@ class Planner:
                 holders_before.add(path)
             if after.get(taxonomy):
                 holders_after.add(path)
+        done = set(slow)
+        uses: Counter[tuple[str, int]] = Counter()  # (taxonomy, id(intent)) -> prims, for the histogram
+        by_id: dict[int, Intent] = {}
+        while intents:  # the common case: an unlabeled prim gets labels (popped: memory is freed as rows grow)
+            path, per_prim = intents.popitem()
+            if path in done:
+                continue
+            text = path.pathString
+            type_name = known_types.pop(path, "")
+            for tax, intent in per_prim.items():
+                if intent.remove is not None or not intent.labels:
+                    continue
+                source = intent.sources[0] if intent.sources else ""
+                row = PlanRow(
+                    text, type_name, intent.rule.id, Action.ADD, tax, (), intent.labels, (), source, sdf_path=path
+                )
+                rows.append(row)
+                if intent.sources:
+                    rows.extend(redirect_rows(text, row, intent))
+                uses[(tax, id(intent))] += 1
+                by_id[id(intent)] = intent
+                if tax == taxonomy:
+                    holders_after.add(path)
+        for (tax, key), count in uses.items():
+            after_pairs.extend([(tax, label) for label in by_id[key].labels] * count)
         before_counts = Counter(before_pairs)
         after_counts = Counter(after_pairs)
         for path, changed in self.asset_changes.items():  # parts labeled through their asset's labels layer
