@@ -1,10 +1,11 @@
-"""Apply a :class:`LabelPlan` in one ``Sdf.ChangeBlock``, with an exact undo record.
+"""Apply a :class:`LabelPlan` in ``Sdf.ChangeBlock`` blocks, with an exact undo record.
 
 Labels go into the target layer, plus (``instances: asset``) the ``<asset>_labels.usda`` layers of
 the assets whose instance parts get labels; DEINSTANCE rows author ``instanceable = false`` and
 REFERENCE rows prepend a reference to such a labels layer. Only ``LabelsAPI`` is written
-(``SemanticsLabelsAPI:<taxonomy>`` + ``token[] semantics:labels:<taxonomy>``).
-Before anything is written the plan is checked against the stage (a changed prim makes the
+(``SemanticsLabelsAPI:<taxonomy>`` + ``token[] semantics:labels:<taxonomy>``). New label specs go
+in blocks of :data:`CHANGE_BLOCK_PRIMS` prims (the stage recomposes once per block), everything else
+in one block. Before anything is written the plan is checked against the stage (a changed prim makes the
 plan stale) and against stronger layers (an opinion the target layer cannot override); either
 problem raises :class:`LabelApplyError` and nothing is written. If writing fails half-way, the
 layer is restored before the error propagates.
