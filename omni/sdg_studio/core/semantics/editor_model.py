@@ -27,6 +27,7 @@ from omni.sdg_studio.core.semantics.layers import (
     insert_sublayer,
     labels_layers_in,
     open_label_view,
+    open_labeled,
     save_asset_labels_layers,
     sibling_labels_path,
 )
@@ -226,10 +227,16 @@ class SemanticEditorModel:
         self._changed()
 
     def open_file(self, path: str | Path, layer: str | Path | None = None, sibling: bool = True) -> bool:
-        """Open a stage file as ``sdg-studio labels`` / ``label`` read it (its sibling ``_labels.usda``
-        included unless ``sibling`` is False, or ``layer``); labels are written into that labels layer."""
+        """Open a stage file as ``sdg-studio label`` reads it (its sibling ``_labels.usda`` included unless
+        ``sibling`` is False, or ``layer``); labels are written into that labels layer (a new sibling when
+        none exists yet), which :meth:`save_labels_layer` saves."""
         try:
-            view = open_label_view(path, layer, sibling)
+            new_sibling = sibling_labels_path(path) if layer is None and sibling else None
+            if new_sibling is not None and not new_sibling.exists():  # written where `label` writes by default
+                shown = [IncludedLayer(str(new_sibling), "sibling", False)]
+                view = open_labeled(path, new_sibling, shown)
+            else:
+                view = open_label_view(path, layer, sibling)
         except SdgStudioError as exc:
             return self._fail(exc)
         self.attach(view.stage)
