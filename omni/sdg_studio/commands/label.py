@@ -207,6 +207,14 @@ def check_selection(stage: Usd.Stage, paths: Sequence[str]) -> None:
             raise SdgStudioError(f"--select {path}: no prim at this path")
 
 
+#: Longest message shown in a table cell (WARN and CONFLICT rows are printed in full below the table).
+TABLE_MESSAGE = 70
+
+
+def _short(message: str) -> str:
+    return message if len(message) <= TABLE_MESSAGE else message[: TABLE_MESSAGE - 1] + "…"
+
+
 def print_plan(result: LabelPlan, max_rows: int, log: bool) -> None:
     """The plan as a table, the editor-style log lines, coverage numbers and rules that matched nothing."""
     shown = result.rows[:max_rows]
@@ -214,14 +222,14 @@ def print_plan(result: LabelPlan, max_rows: int, log: bool) -> None:
     informs = (Action.WARN, Action.CONFLICT, Action.REDIRECT, Action.DEINSTANCE, Action.REFERENCE)
     for row in shown:
         style = ACTION_STYLE[row.action]
-        after = row.message if row.action in informs else ", ".join(row.after)
+        after = _short(row.message) if row.action in informs else ", ".join(row.after)
         table.add_row(
             Text(row.action.value, style=style),
             Text(row.where),
             Text(row.taxonomy),
             Text(", ".join(row.before)),
             Text(after),
-            Text(row.rule_id or "(legacy)"),
+            Text(row.rule_id or ("(legacy)" if row.action in (Action.UPGRADE, Action.CONFLICT) else "")),
         )
     if shown:
         console.print(table)

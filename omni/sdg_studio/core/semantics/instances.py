@@ -248,7 +248,7 @@ class _AssetWrites:
         layer = labels_layer_path(where.asset) if where.asset else ""
         key = (layer, where.path, arc)
         if key not in self.arcs:
-            message = f"references @{arc[0]}@<{arc[1]}> (the part labels of {site.asset})"
+            message = f"references @{Path(arc[0]).name}@<{arc[1]}> (the part labels of {Path(site.asset).name})"
             row = PlanRow(
                 str(where.path),
                 holder.GetTypeName(),
