@@ -42,7 +42,7 @@ def test_preview_apply_undo_cycle(model, stage):
     assert model.apply()
     assert direct_labels(stage.GetPrimAtPath("/World/Props/SM_Barrel_01")) == {"class": ("barrel",)}
     assert model.plan is None and model.can_undo()
-    assert model.preview() and model.plan.changes == []  # applied: nothing left to do
+    assert model.preview() and model.plan is not None and model.plan.changes == []  # applied: nothing left to do
     assert model.undo()
     assert stage.GetRootLayer().ExportToString() == before
     assert not model.can_undo() and not model.undo()

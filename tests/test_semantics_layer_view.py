@@ -111,7 +111,8 @@ def test_editor_model_offers_the_sibling_of_a_host_stage(scene, rules_file, caps
     assert model.labels_layers() == [] and model.sibling_labels() == sibling
     assert model.include_sibling_labels()
     assert [layer.path for layer in model.labels_layers()] == [sibling] and model.sibling_labels() is None
-    assert model.load_rules_file(rules_file) and model.preview() and model.plan.changes == []
+    assert model.load_rules_file(rules_file) and model.preview()
+    assert model.plan is not None and model.plan.changes == []
 
 
 BROKEN = """#usda 1.0
