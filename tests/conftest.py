@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -17,3 +18,11 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def sample_scene() -> Path:
     return ROOT / "data" / "scenes" / "warehouse.usda"
+
+
+@pytest.fixture
+def scene(tmp_path, sample_scene) -> Path:
+    """A copy of the sample scene in a temporary folder (commands may write beside it)."""
+    copy = tmp_path / "warehouse.usda"
+    shutil.copy(sample_scene, copy)
+    return copy

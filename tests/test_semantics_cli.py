@@ -17,13 +17,6 @@ DATA = Path(__file__).parent / "data" / "semantics"
 
 
 @pytest.fixture
-def scene(tmp_path, sample_scene) -> Path:
-    copy = tmp_path / "warehouse.usda"
-    shutil.copy(sample_scene, copy)
-    return copy
-
-
-@pytest.fixture
 def rules_file(repo_root) -> Path:
     return repo_root / "config" / "rules" / "warehouse.yaml"
 

@@ -42,7 +42,7 @@ def test_preview_apply_undo_cycle(model, stage):
     assert model.apply()
     assert direct_labels(stage.GetPrimAtPath("/World/Props/SM_Barrel_01")) == {"class": ("barrel",)}
     assert model.plan is None and model.can_undo()
-    assert model.preview() and model.plan.changes == []  # applied: nothing left to do
+    assert model.preview() and model.plan is not None and model.plan.changes == []  # applied: nothing left to do
     assert model.undo()
     assert stage.GetRootLayer().ExportToString() == before
     assert not model.can_undo() and not model.undo()
@@ -205,3 +205,39 @@ def test_no_stage(tmp_path):
     assert editor.selected_prims() == [] and editor.visible_rows() == []
     assert not editor.save_rules_file() and "choose a file" in editor.message
     assert editor.save_rules_file(tmp_path / "r.yaml") and Path(tmp_path / "r.yaml").exists()
+
+
+INSTANCING = Path(__file__).parent / "data" / "semantics" / "instancing"
+
+
+def test_instance_policy_conflicts_expansion_and_asset_layers_with_undo(tmp_path):
+    shutil.copytree(INSTANCING, tmp_path / "instancing")
+    scene = tmp_path / "instancing" / "scene.usda"
+    model = SemanticEditorModel()
+    assert model.open_file(scene) and model.load_rules_file(INSTANCING / "parts.yaml")
+    assert model.instance_policy == "root"
+    assert model.preview() and len(model.conflicts()) == 6 and model.expanded_instances() == []
+    assert "6 conflicts" in model.message
+    model.set_instance_policy("nonsense")
+    assert model.message.startswith("error:") and model.instance_policy == "root"
+
+    stage = model.stage
+    assert stage is not None and model.labels_layer is not None
+    crate = stage.GetPrimAtPath("/World/Crates/Crate_00")
+    before = model.labels_layer.ExportToString()
+    model.set_instance_policy("deinstance")
+    assert model.plan is None and model.preview() and len(model.expanded_instances()) == 6
+    assert model.apply() and not crate.IsInstance()
+    assert direct_labels(stage.GetPrimAtPath("/World/Crates/Crate_00/Lid")) == {"class": ("crate_lid",)}
+    assert model.undo() and crate.IsInstance() and model.labels_layer.ExportToString() == before
+
+    model.set_instance_policy("asset")
+    assert model.preview() and len(model.asset_layers()) == 2
+    assert model.apply() and crate.IsInstance() and len(model.unsaved_asset_layers) == 2
+    assert direct_labels(stage.GetPrimAtPath("/World/Crates/Crate_03/Box")) == {"class": ("crate_box",)}
+    assert model.undo() and model.unsaved_asset_layers == []  # reverted layers are empty again
+    assert direct_labels(stage.GetPrimAtPath("/World/Crates/Crate_03/Box")) == {}
+    assert model.preview() and model.apply() and model.save_asset_layers()
+    saved = tmp_path / "instancing" / "assets" / "crate" / "crate_labels.usda"
+    assert saved.exists() and "crate_lid" in saved.read_text() and model.unsaved_asset_layers == []
+    assert model.save_labels_layer() and scene.with_name("scene_labels.usda").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -9,9 +10,11 @@ import typer
 from rich.table import Table
 
 from omni.sdg_studio.commands import options
+from omni.sdg_studio.commands.label import LayerOption, SiblingOption, StrictOption, check_strict, print_view
 from omni.sdg_studio.commands.output import console, echo, print_json
+from omni.sdg_studio.core.semantics.layers import open_label_view
 from omni.sdg_studio.core.stage_info import StageInfo, stage_info
-from omni.sdg_studio.core.stage_io import open_stage
+from omni.sdg_studio.core.stage_io import load_problems
 
 
 def print_stage_info(info: StageInfo) -> None:
@@ -44,14 +47,29 @@ def print_stage_info(info: StageInfo) -> None:
 
 def info(
     stage: Annotated[Path, options.stage_argument()],
+    layer: LayerOption = None,
+    sibling: SiblingOption = True,
+    strict: StrictOption = False,
     as_json: Annotated[bool, options.json_option()] = False,
 ) -> None:
-    """Show prims, cameras, labeled / unlabeled geometry, taxonomies and legacy labels of a stage."""
-    result = stage_info(open_stage(stage), path=str(stage))
+    """Show prims, cameras, labeled / unlabeled geometry, taxonomies and legacy labels of a stage.
+
+    The stage is read as `labels` and `label` read it (with its sibling <stem>_labels.usda unless
+    --no-sibling-labels); the labels layers included and any asset that did not load are listed.
+    """
+    view = open_label_view(stage, layer, sibling)
+    problems = load_problems(view.stage)
+    if strict:
+        check_strict(problems)
+    result = stage_info(view.stage, path=str(stage))
     if as_json:
-        print_json(result.to_json())
+        data = result.to_json()
+        data["labels_layers"] = [asdict(included) for included in view.included]
+        data["load_problems"] = [asdict(problem) for problem in problems]
+        print_json(data)
     else:
         print_stage_info(result)
+        print_view(view.included, problems)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,25 +1,45 @@
-"""Open USD stages with one clear error line instead of a traceback."""
+"""Open and save USD stages and layers with one clear error line instead of a traceback.
+
+* :func:`open_stage` opens a stage file, naming the file on any failure.
+* :func:`load_problems` lists what did not load (missing sublayers, references and payloads,
+  unresolved prim paths, cycles): a stage with such problems looks complete but is not.
+* :func:`export_layer_atomically` saves a layer through a temporary file in the target folder
+  (``core.atomic``): on any failure (full disk, read-only folder) the previous file is untouched.
+"""
 
 from __future__ import annotations
 
+import errno
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from pxr import Sdf, Tf, Usd
 
+from omni.sdg_studio.core.atomic import atomic_path
 from omni.sdg_studio.core.errors import SdgStudioError
 
 USD_SUFFIXES = (".usd", ".usda", ".usdc", ".usdz")
+#: The first bytes of a binary (crate) USD file.
+_CRATE_MAGIC = b"PXR-USDC"
 
 
 class StageError(SdgStudioError):
     """A stage cannot be opened or used; the message names the file."""
 
 
-def open_stage(path: str | Path, load_all: bool = True) -> Usd.Stage:
-    """Open ``path`` as a ``Usd.Stage``; raise :class:`StageError` naming the file on any failure."""
+def _unreadable(path: Path, exc: Tf.ErrorException) -> StageError:
+    found = re.findall(r": '(.+?)'\s*$", str(exc), flags=re.MULTILINE)
+    detail = found[-1] if found else ""
+    return StageError(f"{path}: cannot be read as a USD layer{': ' + detail if detail else ''}")
+
+
+def open_layer(path: str | Path) -> Sdf.Layer:
+    """The USD layer at ``path`` (not composed); raise :class:`StageError` naming the file on any failure."""
     path = Path(path)
     if not path.exists():
+        if path.is_symlink():
+            raise StageError(f"{path}: is a symbolic link that leads nowhere (a loop or a missing target)")
         raise StageError(f"{path}: no such file")
     if path.is_dir():
         raise StageError(f"{path}: is a directory, expected a USD file ({', '.join(USD_SUFFIXES)})")
@@ -27,14 +47,108 @@ def open_stage(path: str | Path, load_all: bool = True) -> Usd.Stage:
         raise StageError(f"{path}: not a USD file (expected {', '.join(USD_SUFFIXES)})")
     try:
         layer = Sdf.Layer.FindOrOpen(str(path))
-        if layer is None:
-            raise StageError(f"{path}: cannot be read as a USD layer")
-        load = Usd.Stage.LoadAll if load_all else Usd.Stage.LoadNone
-        stage = Usd.Stage.Open(layer, load)
     except Tf.ErrorException as exc:
-        found = re.findall(r": '(.+?)'\s*$", str(exc), flags=re.MULTILINE)
-        detail = found[-1] if found else ""
-        raise StageError(f"{path}: cannot be read as a USD layer{': ' + detail if detail else ''}") from None
+        raise _unreadable(path, exc) from None
+    if layer is None:
+        raise StageError(f"{path}: cannot be read as a USD layer")
+    return layer
+
+
+def open_stage(path: str | Path, load_all: bool = True) -> Usd.Stage:
+    """Open ``path`` as a ``Usd.Stage``; raise :class:`StageError` naming the file on any failure."""
+    layer = open_layer(path)
+    try:
+        stage = Usd.Stage.Open(layer, Usd.Stage.LoadAll if load_all else Usd.Stage.LoadNone)
+    except Tf.ErrorException as exc:
+        raise _unreadable(Path(path), exc) from None
     if stage is None:
         raise StageError(f"{path}: cannot be opened as a USD stage")
     return stage
+
+
+@dataclass(frozen=True)
+class LoadProblem:
+    """Something a stage refers to that did not load: ``kind`` says what, ``asset`` which file or path."""
+
+    kind: str
+    asset: str
+    message: str
+
+    def describe(self) -> str:
+        return f"{self.kind}: {self.asset}"
+
+
+_KINDS = {
+    "ErrorInvalidSublayerPath": "missing sublayer",
+    "ErrorSublayerCycle": "sublayer cycle",
+    "ErrorArcCycle": "composition cycle",
+    "ErrorUnresolvedPrimPath": "unresolved prim path",
+    "ErrorMutedAssetPath": "muted asset",
+    "ErrorInvalidAuthoredRelocation": "invalid relocation",
+}
+
+
+def _kind(error: object, message: str) -> str:
+    name = type(error).__name__
+    if name == "ErrorInvalidAssetPath":
+        for arc in ("payload", "reference"):
+            if f"for {arc}" in message:
+                return f"missing {arc}"
+        return "missing asset"
+    return _KINDS.get(name, "composition error")
+
+
+def load_problems(stage: Usd.Stage) -> list[LoadProblem]:
+    """What ``stage`` refers to but could not load, in USD's order, one entry per distinct problem.
+
+    Host-neutral (pxr only): ``info``, ``labels`` and ``label`` report these, and ``render`` /
+    ``record`` can call it the same way. Unloaded payloads (a stage opened with ``LoadNone``) are
+    not problems.
+    """
+    out: dict[tuple[str, str], LoadProblem] = {}
+    for error in stage.GetCompositionErrors():
+        message = str(error).strip()
+        assets = re.findall(r"@([^@]+)@", message)
+        kind = _kind(error, message)
+        asset = assets[0] if assets else message
+        if kind == "sublayer cycle" and len(assets) > 1:
+            asset = assets[-1]
+        if kind == "unresolved prim path":
+            prim = re.search(r"@[^@]+@(<[^>]+>)", message)
+            asset = f"{asset}{prim.group(1) if prim else ''}"
+        out.setdefault((kind, asset), LoadProblem(kind, asset, message))
+    return list(out.values())
+
+
+def _format_args(layer: Sdf.Layer, target: Path) -> dict[str, str]:
+    """Keep a ``.usd`` file's encoding (text or binary) when it is written again."""
+    if target.suffix.lower() != ".usd":
+        return {}
+    try:
+        with target.open("rb") as handle:
+            binary = handle.read(len(_CRATE_MAGIC)) == _CRATE_MAGIC
+    except OSError:
+        binary = layer.GetFileFormat().formatId != "usda"
+    return {"format": "usdc" if binary else "usda"}
+
+
+def export_layer_atomically(layer: Sdf.Layer, path: str | Path) -> Path:
+    """Write ``layer`` to ``path`` through a temporary file beside it, fsynced, then renamed over it.
+
+    On any failure the previous file at ``path`` is untouched, no temporary file is left, and a
+    ``core.atomic.WriteError`` names the file and the reason (disk full, read-only, permission).
+    """
+    target = Path(path).resolve()
+    if target.suffix.lower() == ".usdz":
+        raise StageError(f"{target}: a .usdz package cannot be rewritten in place; write a labels layer instead")
+    args = _format_args(layer, target)
+    with atomic_path(target) as temp:
+        try:
+            written = layer.Export(str(temp), "", args)
+        except Tf.ErrorException as exc:
+            text = str(exc)
+            code = errno.ENOSPC if "No space left" in text else errno.EIO
+            raise OSError(code, text.strip().splitlines()[-1] if text.strip() else "USD could not write it") from None
+        if not written:
+            raise OSError(errno.EIO, "USD could not write the layer")
+    return target

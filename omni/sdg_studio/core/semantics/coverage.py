@@ -63,7 +63,7 @@ def coverage(
         taxonomy=taxonomy,
         prim_count=planner.prim_count,
         gprim_count=len(planner.gprims),
-        histogram=histogram(labels),
+        histogram=histogram(labels.values()),
         unlabeled=planner.unlabeled(labels),
         legacy_prims=[state.path for state in planner.states.values() if state.legacy],
         conflicts=conflicts,

@@ -14,24 +14,35 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
 from pxr import Sdf, Usd
 
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.semantics.apply import LabelTarget, LabelUndo, apply
-from omni.sdg_studio.core.semantics.layers import insert_sublayer
-from omni.sdg_studio.core.semantics.plan import Action, LabelPlan, plan
+from omni.sdg_studio.core.semantics.layers import (
+    IncludedLayer,
+    LabeledStage,
+    include_labels_layer,
+    insert_sublayer,
+    labels_layers_in,
+    open_label_view,
+    open_labeled,
+    save_asset_labels_layers,
+    sibling_labels_path,
+)
+from omni.sdg_studio.core.semantics.plan import Action, LabelPlan, PlanRow, plan
 from omni.sdg_studio.core.semantics.prim_edits import label_prims, remove_labels, set_labels
-from omni.sdg_studio.core.semantics.rules import MATCH_KINDS, RuleSet, Scope
+from omni.sdg_studio.core.semantics.rules import INSTANCE_POLICIES, MATCH_KINDS, InstancePolicy, RuleSet, Scope
 from omni.sdg_studio.core.semantics.rules_file import dump_rules_data, load_rules_data, rules_from_data
 from omni.sdg_studio.core.semantics.schema import (
     inherited_labels,
     labels_api_labels,
     legacy_semantics,
 )
+from omni.sdg_studio.core.stage_io import LoadProblem, export_layer_atomically, load_problems
 
-TargetKind = Literal["edit_target", "session", "sublayer"]
+TargetKind = Literal["edit_target", "session", "sublayer", "view"]
 #: Rule columns the table edits as text.
 RULE_COLUMNS = ("id", "action", "on", "kind", "pattern", "labels", "priority", "mode", "hierarchy")
 
@@ -165,6 +176,28 @@ class PrimLabelView:
     note: str = ""
 
 
+#: What an edit of an instance proxy does, per instance policy (the "Selected prims" note).
+PROXY_NOTES = {
+    "root": "instance proxy: edits go to the instance root (instances: root)",
+    "deinstance": "instance proxy: the instance is made non-instanceable to label this part (instances: deinstance)",
+    "asset": "instance proxy: the label goes into its asset's labels layer, for every instance (instances: asset)",
+    "skip": "instance proxy: edits are skipped (instances: skip)",
+    "error": "instance proxy: edits are refused (instances: error)",
+}
+
+
+def _instance_note(result: LabelPlan) -> str:
+    """What a plan does about instances, for the status line."""
+    parts = []
+    if result.conflicts:
+        parts.append(f"{len(result.conflicts)} conflicts")
+    if result.expanded_instances:
+        parts.append(f"{len(result.expanded_instances)} instances expanded")
+    if result.asset_layers:
+        parts.append(f"part labels in {len(result.asset_layers)} asset labels layers")
+    return f"; {', '.join(parts)}" if parts else ""
+
+
 def labels_to_text(labels: Any, default_taxonomy: str) -> str:
     """``{class: [a, b], size: c}`` -> ``class: a, b; size: c``; the default taxonomy alone -> ``a, b``."""
     if labels is None:
@@ -209,6 +242,14 @@ class SemanticEditorModel:
         self.filter_actions: set[Action] = set(Action)
         self.log: list[str] = []
         self.message = ""
+        #: The stage as the CLI reads it (``open_file``); ``None`` when the host gave the stage (Kit).
+        self.view: LabeledStage | None = None
+        #: What the attached stage refers to but could not load (missing sublayers, references, ...).
+        self.load_problems: list[LoadProblem] = []
+        #: The labels layer of the view (``open_file``, ``include_sibling_labels``): target ``view`` writes it.
+        self.labels_layer: Sdf.Layer | None = None
+        #: Asset labels layers (``instances: asset``) written but not saved yet.
+        self.unsaved_asset_layers: list[Sdf.Layer] = []
         self._listeners: list[Callable[[], None]] = []
 
     # observers ---------------------------------------------------------------------------------
@@ -232,7 +273,74 @@ class SemanticEditorModel:
     def attach(self, stage: Usd.Stage | None) -> None:
         """Work on ``stage`` (``None`` when the host has no stage); drops a preview of another stage."""
         self.stage, self.plan, self.selection = stage, None, []
+        self.view, self.labels_layer = None, None
+        self.load_problems = load_problems(stage) if stage is not None else []
         self._changed()
+
+    def open_file(self, path: str | Path, layer: str | Path | None = None, sibling: bool = True) -> bool:
+        """Open a stage file as ``sdg-studio label`` reads it (its sibling ``_labels.usda`` included unless
+        ``sibling`` is False, or ``layer``); labels are written into that labels layer (a new sibling when
+        none exists yet), which :meth:`save_labels_layer` saves."""
+        try:
+            new_sibling = sibling_labels_path(path) if layer is None and sibling else None
+            if new_sibling is not None and not new_sibling.exists():  # written where `label` writes by default
+                shown = [IncludedLayer(str(new_sibling), "sibling", False)]
+                view = open_labeled(path, new_sibling, shown)
+            else:
+                view = open_label_view(path, layer, sibling)
+        except SdgStudioError as exc:
+            return self._fail(exc)
+        self.attach(view.stage)
+        self.view, self.labels_layer = view, view.labels_layer
+        self.target_kind = "view"
+        self.message = f"opened {path}"
+        self._changed()
+        return True
+
+    def labels_layers(self) -> list[IncludedLayer]:
+        """The labels layers the attached stage holds (the same list the CLI prints)."""
+        if self.view is not None:
+            return list(self.view.included)
+        return labels_layers_in(self.stage) if self.stage is not None else []
+
+    def sibling_labels(self) -> str | None:
+        """The stage file's sibling ``<stem>_labels.usda`` when it exists but the stage does not hold it."""
+        if self.stage is None or self.view is not None:
+            return None
+        root = self.stage.GetRootLayer()
+        if root.anonymous or not root.realPath:
+            return None
+        sibling = sibling_labels_path(root.realPath)
+        held = {Path(i.path).resolve() for i in self.labels_layers()}
+        return str(sibling) if sibling.exists() and sibling not in held else None
+
+    def include_sibling_labels(self) -> bool:
+        """Compose the sibling labels layer above the stage (as the CLI does) and write into it."""
+        sibling = self.sibling_labels()
+        if sibling is None or self.stage is None:
+            return self._fail(SdgStudioError("no sibling *_labels.usda to include"))
+        try:
+            self.labels_layer = include_labels_layer(self.stage, sibling)
+        except SdgStudioError as exc:
+            return self._fail(exc)
+        self.target_kind, self.plan = "view", None
+        self.message = f"included {sibling}"
+        self._changed()
+        return True
+
+    def save_labels_layer(self) -> bool:
+        """Save the view's labels layer (``open_file`` / ``include_sibling_labels``) atomically."""
+        if self.labels_layer is None or self.labels_layer.anonymous:
+            return self._fail(SdgStudioError("no labels layer file to save"))
+        try:
+            saved = export_layer_atomically(
+                self.labels_layer, self.labels_layer.realPath or self.labels_layer.identifier
+            )
+        except SdgStudioError as exc:
+            return self._fail(exc)
+        self.message = f"saved {saved}"
+        self._changed()
+        return True
 
     def set_selection(self, paths: Sequence[str]) -> None:
         self.selection = list(dict.fromkeys(paths))
@@ -387,6 +495,47 @@ class SemanticEditorModel:
         self.rules_data.setdefault("defaults", {})[key] = value
         self._revalidate()
 
+    # instances ---------------------------------------------------------------------------------
+
+    @property
+    def instance_policy(self) -> str:
+        """``defaults.instances`` of the edited rules: root, deinstance or asset (or skip, error)."""
+        return str(self.rules_data.get("defaults", {}).get("instances", "root"))
+
+    def set_instance_policy(self, policy: str) -> None:
+        """Choose how matches inside instances are written; the preview is dropped."""
+        if policy not in INSTANCE_POLICIES:
+            self._fail(SdgStudioError(f"instances: expected one of {', '.join(INSTANCE_POLICIES)}, got {policy!r}"))
+            return
+        self.set_default("instances", policy)
+
+    def conflicts(self) -> list[PlanRow]:
+        """CONFLICT rows of the preview (labels the plan will not write, with the parts and labels)."""
+        return self.plan.conflicts if self.plan is not None else []
+
+    def expanded_instances(self) -> list[str]:
+        """Instances the preview makes non-instanceable (``instances: deinstance``)."""
+        return self.plan.expanded_instances if self.plan is not None else []
+
+    def asset_layers(self) -> list[str]:
+        """Asset labels layers the preview writes (``instances: asset``)."""
+        return self.plan.asset_layers if self.plan is not None else []
+
+    def save_asset_layers(self) -> bool:
+        """Save the asset labels layers written so far (atomically; the host saves the stage's own layers)."""
+        if not self.unsaved_asset_layers:
+            self.message = "no asset labels layer to save"
+            self._changed()
+            return True
+        try:
+            saved = save_asset_labels_layers(self.unsaved_asset_layers)
+        except SdgStudioError as exc:
+            return self._fail(exc)
+        self.unsaved_asset_layers = []
+        self.message = "saved " + ", ".join(map(str, saved))
+        self._changed()
+        return True
+
     # preview and apply -------------------------------------------------------------------------
 
     def target(self) -> LabelTarget:
@@ -395,6 +544,8 @@ class SemanticEditorModel:
             raise SdgStudioError("no stage is open")
         if self.target_kind == "session":
             return LabelTarget.session()
+        if self.target_kind == "view" and self.labels_layer is not None:
+            return LabelTarget.of_layer(self.labels_layer)
         if self.target_kind == "sublayer":
             if not self.sublayer_path:
                 raise SdgStudioError("choose a *_labels.usda file for the sublayer target")
@@ -415,7 +566,7 @@ class SemanticEditorModel:
             return self._fail(exc)
         self.log = self.plan.log_lines(preview=True)
         counts = ", ".join(f"{a} {n}" for a, n in self.plan.counts().items()) or "no rows"
-        self.message = f"preview: {len(self.plan.changes)} changes ({counts})"
+        self.message = f"preview: {len(self.plan.changes)} changes ({counts})" + _instance_note(self.plan)
         self._changed()
         return True
 
@@ -454,7 +605,8 @@ class SemanticEditorModel:
         except SdgStudioError as exc:
             return self._fail(exc)
         self.log = result.log_lines(preview=False) + undo.hidden
-        self.message = f"{done}: {len(result.changes)} changes on {undo.written} prims"
+        self.message = f"{done}: {len(result.changes)} changes on {undo.written} prims" + _instance_note(result)
+        self.unsaved_asset_layers = list(dict.fromkeys([*self.unsaved_asset_layers, *undo.asset_layers]))
         self.plan = None
         self._changed()
         return True
@@ -469,9 +621,13 @@ class SemanticEditorModel:
     def can_undo(self) -> bool:
         return self.runner.can_undo()
 
+    def _policy(self) -> InstancePolicy:
+        policy = self.instance_policy
+        return cast(InstancePolicy, policy) if policy in INSTANCE_POLICIES else "root"
+
     def undo(self) -> bool:
-        """Undo this panel's last apply or click-to-label edit (never another tool's; refused when its labels
-        were changed after it)."""
+        """Undo this panel's last apply or click-to-label edit (labels, deinstancing and asset labels layers;
+        never another tool's; refused when its labels were changed after it)."""
         try:
             undone = self.runner.undo()
         except SdgStudioError as exc:
@@ -480,6 +636,7 @@ class SemanticEditorModel:
             self.message = "nothing to undo"
             self._changed()
             return False
+        self.unsaved_asset_layers = [layer for layer in self.unsaved_asset_layers if not layer.empty]
         self.plan = None
         self.message = "undone"
         self._changed()
@@ -499,17 +656,18 @@ class SemanticEditorModel:
             parent = prim.GetParent()
             inherited = inherited_labels(parent) if parent and not parent.IsPseudoRoot() else {}
             legacy = tuple(LegacyView(i.instance, i.semantic_type, i.semantic_data) for i in legacy_semantics(prim))
-            note = "instance proxy: edits go to the instance root" if prim.IsInstanceProxy() else ""
+            note = PROXY_NOTES.get(self.instance_policy, "") if prim.IsInstanceProxy() else ""
             views.append(PrimLabelView(path, prim.GetTypeName(), labels_api_labels(prim), legacy, inherited, note))
         return views
 
     def add_labels(self, taxonomy: str, text: str) -> bool:
-        """Add comma-separated labels of ``taxonomy`` to every selected prim (the Enter key)."""
+        """Add comma-separated labels of ``taxonomy`` to every selected prim (the Enter key); a part of an
+        instance follows the instance policy."""
         if self.stage is None or not self.selection:
             return self._fail(SdgStudioError("select prims first"))
         labels = [label.strip() for label in text.split(",") if label.strip()]
         try:
-            result = label_prims(self.stage, self.selection, {taxonomy.strip(): labels})
+            result = label_prims(self.stage, self.selection, {taxonomy.strip(): labels}, instances=self._policy())
         except SdgStudioError as exc:
             return self._fail(exc)
         return self._run(result, "labeled")
@@ -525,7 +683,7 @@ class SemanticEditorModel:
         updated = [new.strip() if label == old else label for label in current]
         updated = [label for label in dict.fromkeys(updated) if label]
         try:
-            result = set_labels(self.stage, {path: {taxonomy: updated}})
+            result = set_labels(self.stage, {path: {taxonomy: updated}}, instances=self._policy())
         except SdgStudioError as exc:
             return self._fail(exc)
         return self._run(result, "edited")
@@ -534,7 +692,7 @@ class SemanticEditorModel:
         """Delete one label (or the whole taxonomy, legacy instances of it included) from one prim."""
         if self.stage is None:
             return self._fail(SdgStudioError("no stage is open"))
-        result = remove_labels(self.stage, [path], taxonomy, [label] if label else ())
+        result = remove_labels(self.stage, [path], taxonomy, [label] if label else (), instances=self._policy())
         return self._run(result, "deleted")
 
     def upgrade_selected(self) -> bool:

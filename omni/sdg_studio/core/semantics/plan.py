@@ -1,43 +1,62 @@
 """Plan labeling without touching the stage: which prims get which labels, and why.
 
 :func:`plan` evaluates a :class:`RuleSet` on a stage and returns a :class:`LabelPlan`: one row per
-decision (ADD / REPLACE / SKIP / REMOVE / UPGRADE / REDIRECT / CONFLICT / WARN) plus the label
-histogram before and after, the geometry left unlabeled and the rules that matched nothing.
-``apply.py`` writes exactly the rows that change something; re-planning after that changes nothing.
+decision (ADD / REPLACE / SKIP / REMOVE / UPGRADE / DEINSTANCE / REFERENCE / REDIRECT / CONFLICT /
+WARN) plus the label histogram before and after, the geometry left unlabeled and the rules that
+matched nothing. ``apply.py`` writes exactly the rows that change something; re-planning after that
+changes nothing.
 
 Precedence, per prim and taxonomy: an ``exclude`` rule wins; otherwise the highest ``priority``
 wins and ties go to the earlier rule in the file. ``mode`` then meets the labels already there
-(``add`` merges, ``replace`` overwrites, ``skip`` leaves a labeled taxonomy alone).
+(``add`` merges, ``replace`` overwrites, ``skip`` leaves a labeled taxonomy alone). Matches inside
+instances are settled by ``defaults.instances`` (``instances.py``).
+
+Speed: prims are read column by column, rules are matched once per distinct (name, type), and a
+decision (which rule gives which labels) is made once per distinct set of matching rules and then
+shared by every prim with that set.
 """
 
 from __future__ import annotations
 
 import gc
 import itertools
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, replace
-from enum import Enum
-from typing import Any
+from dataclasses import dataclass, replace
+from functools import cached_property
+from operator import attrgetter
 
 from pxr import Sdf, Usd
 
-from omni.sdg_studio.core.errors import SdgStudioError
+from omni.sdg_studio.core.semantics.instances import resolve_instances
 from omni.sdg_studio.core.semantics.matching import (
     ExcludeFilter,
     PrimFields,
     RuleMatch,
     RuleMatcher,
+    group_value,
     is_gprim_type,
     scope_prims,
     scope_roots,
+)
+from omni.sdg_studio.core.semantics.plan_rows import (
+    WRITE_ACTIONS,
+    Action,
+    Histogram,
+    Intent,
+    LabelPlan,
+    LabelPlanError,
+    PlanRow,
+    histogram,
+    histogram_of,
+    intent_row,
 )
 from omni.sdg_studio.core.semantics.prim_labels import (
     PrimLabels,
     dedupe,
     has_label_tokens,
-    instance_root,
     prim_has_label_tokens,
 )
 from omni.sdg_studio.core.semantics.rules import ALL_TAXONOMIES, Rule, RuleSet
@@ -48,6 +67,22 @@ from omni.sdg_studio.core.semantics.schema import (
     legacy_semantics,
     taxonomy_problem,
 )
+
+__all__ = [
+    "WRITE_ACTIONS",
+    "Action",
+    "Histogram",
+    "Intent",
+    "LabelPlan",
+    "LabelPlanError",
+    "PlanRow",
+    "Planner",
+    "ProgressCallback",
+    "histogram",
+    "intent_row",
+    "no_gc",
+    "plan",
+]
 
 ProgressCallback = Callable[[int], None]
 #: Decisions between two progress callbacks.
@@ -66,143 +101,33 @@ def no_gc() -> Iterator[None]:
             gc.enable()
 
 
-class LabelPlanError(SdgStudioError):
-    """The rules cannot be planned on this stage as asked (a policy says ``error``/``fail``)."""
-
-
-class Action(str, Enum):
-    """What a plan row does."""
-
-    ADD = "ADD"
-    REPLACE = "REPLACE"
-    SKIP = "SKIP"
-    REMOVE = "REMOVE"
-    UPGRADE = "UPGRADE"
-    REDIRECT = "REDIRECT"
-    CONFLICT = "CONFLICT"
-    WARN = "WARN"
-
-
-#: Rows with these actions change the stage when applied; the others only inform.
-WRITE_ACTIONS = frozenset({Action.ADD, Action.REPLACE, Action.REMOVE, Action.UPGRADE})
-
-
 @dataclass(frozen=True)
-class PlanRow:
-    """One decision about one prim and taxonomy.
+class _Decision:
+    """What one set of matching rules decides, shared by every prim matched by that set.
 
-    ``before``/``after`` are the prim's own ``LabelsAPI`` labels of ``taxonomy``. ``legacy_instances``
-    names the legacy ``SemanticsAPI`` instances the row removes (UPGRADE, REMOVE). ``source_path``
-    is the prim the rule matched when the row is about another prim (an instance proxy's root).
+    ``items`` are (taxonomy, rule, groups, intent, problems): ``intent`` is ``None`` when the labels
+    depend on the prim itself (templates on its path, asset, material) and are rendered per prim, or
+    when every rendered label was invalid; ``problems`` are the invalid labels (WARN rows on each prim).
     """
 
-    path: str
-    prim_type: str
-    rule_id: str
-    action: Action
-    taxonomy: str
-    before: tuple[str, ...] = ()
-    after: tuple[str, ...] = ()
-    legacy_instances: tuple[str, ...] = ()
-    source_path: str = ""
-    message: str = ""
+    excluded: bool
+    items: tuple[tuple[str, Rule, dict[str, str], Intent | None, tuple[str, ...]], ...] = ()
+    #: A remove rule on every taxonomy (``'*'``) needs the prim's own taxonomies.
+    per_prim: bool = False
 
-    @property
-    def writes(self) -> bool:
-        return self.action in WRITE_ACTIONS
-
-    def log_line(self, preview: bool = True) -> str:
-        """The editor-style log line: ``[PREVIEW][ADD]: '/W/SM_Chair_01' --> 'class':['chair']``."""
-        head = ("[PREVIEW]" if preview else "") + f"[{self.action.value}]: '{self.path}'"
-        rule = f"  (rule '{self.rule_id}')" if self.rule_id else ""
-        after = f"'{self.taxonomy}':{list(self.after)}"
-        if self.action == Action.ADD:
-            body = f" --> {after}"
-        elif self.action in (Action.REPLACE, Action.REMOVE):
-            body = f" '{self.taxonomy}':{list(self.before)} --> {list(self.after)}"
-        elif self.action == Action.UPGRADE:
-            body = f" From:'SemanticsAPI:{','.join(self.legacy_instances)}' To:{after}"
-        elif self.action == Action.SKIP:
-            body = f" '{self.taxonomy}' already labeled {list(self.before)}"
-        else:
-            body = f" {self.message}"
-        return head + body + rule
-
-    def to_json(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["action"] = self.action.value
-        out["before"], out["after"] = list(self.before), list(self.after)
-        out["legacy_instances"] = list(self.legacy_instances)
-        return out
-
-
-Histogram = dict[str, dict[str, int]]
-
-
-@dataclass
-class LabelPlan:
-    """The result of :func:`plan`: rows in path order plus coverage numbers for the preview."""
-
-    rows: list[PlanRow]
-    taxonomy: str
-    prim_count: int = 0
-    gprim_count: int = 0
-    histogram_before: Histogram = field(default_factory=dict)
-    histogram_after: Histogram = field(default_factory=dict)
-    unlabeled_before: list[str] = field(default_factory=list)
-    unlabeled: list[str] = field(default_factory=list)
-    rule_hits: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def changes(self) -> list[PlanRow]:
-        """The rows :func:`apply` writes."""
-        return [row for row in self.rows if row.writes]
-
-    @property
-    def unmatched_rules(self) -> list[str]:
-        """Ids of rules that matched no prim."""
-        return [rule_id for rule_id, hits in self.rule_hits.items() if hits == 0]
-
-    def counts(self) -> dict[str, int]:
-        """Rows per action, in :class:`Action` order, zero counts left out."""
-        found = Counter(row.action for row in self.rows)
-        return {action.value: found[action] for action in Action if found[action]}
-
-    def log_lines(self, preview: bool = True) -> list[str]:
-        return [row.log_line(preview) for row in self.rows]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "taxonomy": self.taxonomy,
-            "prim_count": self.prim_count,
-            "gprim_count": self.gprim_count,
-            "counts": self.counts(),
-            "rows": [row.to_json() for row in self.rows],
-            "histogram_before": self.histogram_before,
-            "histogram_after": self.histogram_after,
-            "unlabeled_before": self.unlabeled_before,
-            "unlabeled": self.unlabeled,
-            "rule_hits": self.rule_hits,
-            "unmatched_rules": self.unmatched_rules,
-        }
-
-
-@dataclass
-class Intent:
-    """What the rules want for one (prim, taxonomy).
-
-    ``remove`` is ``None`` for a labeling rule; for a remove rule it names the labels to remove,
-    ``()`` meaning the whole taxonomy.
-    """
-
-    rule: Rule
-    labels: list[str]
-    remove: tuple[str, ...] | None = None
-    sources: list[str] = field(default_factory=list)
-
-    @property
-    def rank(self) -> tuple[int, int]:
-        return (-self.rule.priority, self.rule.order)
+    @cached_property
+    def labels_only(self) -> tuple[tuple[str, bool, Intent], ...] | None:
+        """(taxonomy, topmost, intent) when every item labels with labels known in advance (the common
+        case, decided inline for an unlabeled prim outside instances); ``None`` otherwise."""
+        if self.excluded or self.per_prim:
+            return None
+        out = []
+        for taxonomy, rule, _, intent, problems in self.items:
+            if intent is None or problems:
+                return None
+            if intent.remove is None:  # removing from an unlabeled prim changes nothing
+                out.append((taxonomy, rule.hierarchy == "topmost", intent))
+        return tuple(out)
 
 
 class Planner:
@@ -213,18 +138,31 @@ class Planner:
         self.defaults = ruleset.defaults
         self.taxonomy = ruleset.defaults.taxonomy
         self.allowed = {c.name for c in ruleset.classes}
-        #: Prims the plan reports on (labeled or given an intent), in traversal order.
+        #: Prims whose labels were read (they carry a label schema), in traversal order.
         self.states: dict[Sdf.Path, PrimLabels] = {}
+        #: Type names of the other prims the plan reports on.
+        self.types: dict[Sdf.Path, str] = {}
         #: Labeled ancestors above the scope roots (they count for hierarchy and coverage).
         self.outside: dict[Sdf.Path, PrimLabels] = {}
+        #: Instance proxies the plan decided something for (``instances.py`` settles them).
+        self.parts: dict[Sdf.Path, Usd.Prim] = {}
+        #: Every instance proxy the plan reports on (labeled or decided for).
         self.proxies: set[Sdf.Path] = set()
         self.intents: dict[Sdf.Path, dict[str, Intent]] = {}
         self.notes: dict[Sdf.Path, list[PlanRow]] = {}
-        #: Per taxonomy, the prims that carry it now or are given it by this plan (for ``topmost``).
-        self.holders: dict[str, set[Sdf.Path]] = {}
+        #: Rows about specs in asset labels layers, DEINSTANCE and REFERENCE rows (``instances.py``).
+        self.extra_rows: list[PlanRow] = []
+        #: Stage prims whose labels asset rows change: path -> (before, after) per taxonomy.
+        self.asset_changes: dict[Sdf.Path, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+        #: While visiting: the visited ancestors of the current prim that carry (or are given) taxonomies.
+        self._above: list[tuple[Sdf.Path, set[str]]] = []
         self.gprims: list[Sdf.Path] = []
+        self._gprim_parents: list[Sdf.Path] | None = None
         self.prim_count = 0
         self.hits = {rule.id: 0 for rule in ruleset.rules}
+        self._decisions: dict[int, tuple[list[RuleMatch], _Decision]] = {}
+        self._by_signature: dict[tuple[object, ...], _Decision] = {}
+        self._resolved = False
 
     # state -------------------------------------------------------------------------------------
 
@@ -234,71 +172,168 @@ class Planner:
             for path in root.GetPath().GetParentPath().GetPrefixes():
                 prim = self.stage.GetPrimAtPath(path)
                 if path not in self.outside and prim and prim_has_label_tokens(prim):
-                    state = self.outside[path] = PrimLabels.read(prim)
-                    for taxonomy in state.combined():
-                        self.holders.setdefault(taxonomy, set()).add(path)
+                    self.outside[path] = PrimLabels.read(prim)
 
     def record(self, prim: Usd.Prim, path: Sdf.Path | None = None, has_tokens: bool | None = None) -> PrimLabels:
         """The current labels of ``prim``, which the plan reports on (read only if it has label schemas)."""
         path = path or prim.GetPath()
         found = self.states.get(path)
-        if found is None:
-            if has_tokens is None:
-                has_tokens = prim_has_label_tokens(prim)
-            found = PrimLabels.read(prim) if has_tokens else PrimLabels(str(path), prim.GetTypeName())
-            self.states[path] = found
-            for taxonomy in found.combined():
-                self.holders.setdefault(taxonomy, set()).add(path)
-            if prim.IsInstanceProxy():
-                self.proxies.add(path)
+        if found is not None:
+            return found
+        if has_tokens is None:
+            has_tokens = prim_has_label_tokens(prim)
+        if not has_tokens:
+            self.types.setdefault(path, prim.GetTypeName())
+            return PrimLabels(str(path), prim.GetTypeName())
+        found = self.states[path] = PrimLabels.read(prim)
         return found
 
+    def state_of(self, path: Sdf.Path) -> PrimLabels:
+        """The recorded labels of a prim the plan reports on (empty when it carries none)."""
+        found = self.states.get(path)
+        return found if found is not None else PrimLabels(str(path), self.types.get(path, ""))
+
     def note(self, row: PlanRow) -> None:
-        """An informational row (REDIRECT, WARN) reported with the prim's other rows."""
+        """An informational row (REDIRECT, WARN, CONFLICT) reported with the prim's other rows."""
         path = Sdf.Path(row.path)
         self.notes.setdefault(path, []).append(row)
-        if path not in self.states:
+        if path not in self.states and path not in self.types:
             prim = self.stage.GetPrimAtPath(path) if Sdf.Path.IsValidPathString(row.path) else None
-            self.states[path] = PrimLabels.read(prim) if prim else PrimLabels(row.path, row.prim_type)
+            if prim:
+                self.record(prim, path)
+            else:
+                self.types[path] = row.prim_type
 
-    def ancestor_has(self, path: Sdf.Path, taxonomy: str) -> bool:
-        """Whether an ancestor carries ``taxonomy`` now or is given it by this plan."""
-        holders = self.holders.get(taxonomy)
-        return bool(holders) and any(p in holders for p in path.GetParentPath().GetPrefixes())
+    def ancestor_has(self, taxonomy: str) -> bool:
+        """While visiting: whether an ancestor of the current prim carries ``taxonomy`` now or is given
+        it by this plan (pre-order: every ancestor was decided before its descendants)."""
+        return any(taxonomy in held for _, held in self._above)
 
     # traversal ---------------------------------------------------------------------------------
 
-    def visit_all(self, prims: Sequence[Usd.Prim], progress: ProgressCallback | None = None) -> None:
+    def visit_all(self, prims: list[Usd.Prim], progress: ProgressCallback | None = None) -> None:
         """Match every prim (column by column), then decide the matched and labeled ones in order.
 
-        ``progress`` gets a count that reaches ``len(prims)`` when done.
+        ``prims`` (pre-order) is emptied once read, to free memory. ``progress`` gets a count that
+        reaches the number of prims when done.
         """
         self.prim_count = len(prims)
-        names = list(map(Usd.Prim.GetName, prims))
-        types = list(map(Usd.Prim.GetTypeName, prims))
+        # interned: prims share a few type names and many part names (memory at a million prims)
+        names = list(map(sys.intern, map(Usd.Prim.GetName, prims)))
+        types = list(map(sys.intern, map(Usd.Prim.GetTypeName, prims)))
         applied = map(Usd.PrimTypeInfo.GetAppliedAPISchemas, map(Usd.Prim.GetPrimTypeInfo, prims))
         labeled = {i for i, tokens in enumerate(applied) if tokens and has_label_tokens(tokens)}
         geometry = {t for t in set(types) if is_gprim_type(t)}
-        self.gprims = [prims[i].GetPath() for i, t in enumerate(types) if t in geometry]
+        gprim_rows = [i for i, t in enumerate(types) if t in geometry]
+        self.gprims = list(map(Usd.Prim.GetPath, [prims[i] for i in gprim_rows]))
         matched = RuleMatcher(self.ruleset).match_all(prims, names, types)
+        del gprim_rows
         pending = sorted(labeled.union(matched))
-        paths = {i: prims[i].GetPath() for i in pending}
-        dropped = leaf_drops([(paths[i], matched.get(i, ())) for i in pending])
-        for done, i in enumerate(pending, 1):
-            found = matched.get(i, [])
+        pending_prims = [prims[i] for i in pending]
+        prims.clear()  # the largest list of a plan: only the matched and labeled prims are needed now
+        paths = list(map(Usd.Prim.GetPath, pending_prims))
+        proxies = list(map(Usd.Prim.IsInstanceProxy, pending_prims))
+        dropped = leaf_drops([(paths[k], matched.get(i, ())) for k, i in enumerate(pending)])
+        seen: list[int] = []  # id() of each prim's list of matching rules, for the rule hit counts
+        above = self._above = [(path, set(state.combined())) for path, state in sorted(self.outside.items())]
+        decide, decisions, intents, known_types = self.decide, self._decisions, self.intents, self.types
+        for done, (i, prim, path, is_proxy) in enumerate(zip(pending, pending_prims, paths, proxies, strict=True), 1):
+            while above and not path.HasPrefix(above[-1][0]):
+                above.pop()
+            found = matched.get(i)
             if dropped and found:
-                found = [(rule, groups) for rule, groups in found if (rule.order, paths[i]) not in dropped]
-            self.decide(prims[i], paths[i], found, i in labeled)
+                found = [(rule, groups) for rule, groups in found if (rule.order, path) not in dropped]
+            if found:
+                seen.append(id(found))
+            cached = decisions.get(id(found)) if found and not is_proxy and i not in labeled else None
+            fast = cached[1].labels_only if cached is not None and cached[0] is found else None
+            if fast is None:
+                held = decide(prim, path, found or (), i in labeled, is_proxy, names[i], types[i])
+            else:  # inline decide() for the common case: an unlabeled prim, labels known per (name, type)
+                held = None
+                for taxonomy, topmost, intent in fast:
+                    if topmost and above and any(taxonomy in h for _, h in above):
+                        continue
+                    per_prim = intents.get(path)
+                    if per_prim is None:
+                        intents[path] = {taxonomy: intent}
+                        known_types[path] = types[i]
+                    elif taxonomy not in per_prim or intent.rank < per_prim[taxonomy].rank:
+                        per_prim[taxonomy] = intent
+                    held = held or set()
+                    held.add(taxonomy)
+            if held:
+                above.append((path, held))
             if progress is not None and done % PROGRESS_STEP == 0:
                 progress(done * self.prim_count // len(pending))
+        self._above = []
+        for key, count in Counter(seen).items():
+            for rule, _ in self._decisions[key][0]:
+                self.hits[rule.id] += count
         if progress is not None:
             progress(self.prim_count)
 
-    def decide(self, prim: Usd.Prim, path: Sdf.Path, found: Sequence[RuleMatch], has_tokens: bool) -> None:
-        """Turn one prim's matching rules (in precedence order) into intents and notes."""
-        for rule, _ in found:
-            self.hits[rule.id] += 1
-        is_proxy = prim.IsInstanceProxy()
+    def _decision(self, found: list[RuleMatch], name: str, type_name: str) -> _Decision:
+        """The decision of one list of matching rules, cached per list (lists are shared per (name, type))
+        and per signature: the rules, their regex groups, and the name and type only where templates read them."""
+        cached = self._decisions.get(id(found))
+        if cached is not None and cached[0] is found:
+            return cached[1]
+        by_name = by_type = False
+        signature: list[object] = []
+        for rule, groups in found:
+            signature.append((rule.order, tuple(groups.items()) if groups else ()))
+            used = rule.template_fields
+            by_name = by_name or "name" in used or "norm" in used
+            by_type = by_type or "type" in used
+        key = (tuple(signature), name if by_name else None, type_name if by_type else None)
+        decision = self._by_signature.get(key)
+        if decision is None:
+            decision = self._by_signature[key] = self._decide_rules(found, name, type_name)
+        self._decisions[id(found)] = (found, decision)
+        return decision
+
+    def _decide_rules(self, found: Sequence[RuleMatch], name: str, type_name: str) -> _Decision:
+        if any(rule.action == "exclude" for rule, _ in found):
+            return _Decision(True)
+        if any(ALL_TAXONOMIES in rule.taxonomies for rule, _ in found):
+            return _Decision(False, per_prim=True)
+        decided: dict[str, RuleMatch] = {}
+        for rule, groups in found:
+            for taxonomy in rule.taxonomies:
+                decided.setdefault(taxonomy, (rule, groups))
+        items = []
+        for taxonomy, (rule, groups) in decided.items():
+            intent: Intent | None = None
+            problems: list[str] = []
+            if rule.action == "remove":
+                intent = Intent(rule, (), _removed_labels(rule, taxonomy))
+            elif rule.labels_per_name:
+
+                def lookup(key: str, groups: dict[str, str] = groups, rule: Rule = rule) -> str:
+                    return _name_field(key, groups, name, type_name, self.ruleset, rule)
+
+                labels, problems = self._labels(rule, taxonomy, lookup)
+                intent = Intent(rule, labels) if labels else None
+            items.append((taxonomy, rule, groups, intent, tuple(problems)))
+        return _Decision(False, tuple(items))
+
+    def decide(
+        self,
+        prim: Usd.Prim,
+        path: Sdf.Path,
+        found: Sequence[RuleMatch],
+        has_tokens: bool,
+        is_proxy: bool,
+        name: str,
+        type_name: str,
+    ) -> set[str] | None:
+        """Turn one prim's matching rules (in precedence order) into intents and notes.
+
+        Returns the taxonomies the prim carries afterwards (now or by this plan), for ``topmost``.
+        """
+        held: set[str] | None = None
+        state: PrimLabels | None = None
         if has_tokens:
             if self.defaults.legacy == "fail" and legacy_semantics(prim):
                 raise LabelPlanError(
@@ -306,69 +341,108 @@ class Planner:
                     "set defaults.legacy to upgrade (convert to LabelsAPI) or keep"
                 )
             state = self.record(prim, path, True)
-            if is_proxy and state.legacy and self.defaults.legacy == "upgrade":
-                message = "legacy labels inside an instance prototype cannot be upgraded here; upgrade its asset"
-                self.note(_row(prim, "", Action.WARN, message))
-        if not found or any(rule.action == "exclude" for rule, _ in found):
-            return
-        target = self.redirect(prim, found[0][0].id) if is_proxy else prim
-        if target is None:
-            return
-        target_path = target.GetPath() if is_proxy else path
-        source = [str(path)] if is_proxy else []
+            held = set(state.combined())
+            if is_proxy:
+                self.proxies.add(path)
+                if state.legacy and self.defaults.legacy == "upgrade":
+                    message = "legacy labels inside an instance prototype cannot be upgraded here; upgrade its asset"
+                    self.note(_row(prim, "", Action.WARN, message))
+        if not found:
+            return held
+        decision = (
+            self._decision(found, name, type_name)
+            if isinstance(found, list)
+            else self._decide_rules(found, name, type_name)
+        )
+        if decision.excluded:
+            return held
+        if is_proxy and not self._allow_part(prim, found[0][0].id):
+            return held
+        if decision.per_prim:
+            return self._decide_per_prim(prim, path, found, name, type_name, state, held)
+        fields: PrimFields | None = None
+        for taxonomy, rule, groups, intent, problems in decision.items:
+            if rule.hierarchy == "topmost" and self.ancestor_has(taxonomy):
+                continue
+            for message in problems:
+                self.note(PlanRow(str(path), type_name, rule.id, Action.WARN, taxonomy, message=message))
+            if intent is None:
+                if problems:
+                    continue
+                fields = fields or PrimFields(prim, name, type_name, self.ruleset)
+                intent = self._render(prim, path, rule, taxonomy, groups, fields)
+                if intent is None:
+                    continue
+            if state is None and path not in self.types:
+                self.types[path] = type_name
+            if is_proxy:
+                self.parts.setdefault(path, prim)
+                self.proxies.add(path)
+            if self.place(path, taxonomy, intent, state):
+                held = held or set()
+                held.add(taxonomy)
+            elif held:
+                held.discard(taxonomy)
+        return held
+
+    def _decide_per_prim(
+        self,
+        prim: Usd.Prim,
+        path: Sdf.Path,
+        found: Sequence[RuleMatch],
+        name: str,
+        type_name: str,
+        state: PrimLabels | None,
+        held: set[str] | None,
+    ) -> set[str] | None:
+        """The slow path for a remove rule on every taxonomy (``'*'``): it needs the prim's own taxonomies."""
         decided: dict[str, RuleMatch] = {}
         for rule, groups in found:
             taxonomies = rule.taxonomies
-            if ALL_TAXONOMIES in taxonomies:  # every taxonomy the prim has or a matching rule gives it
-                present = self.record(target, target_path).taxonomies()
+            if ALL_TAXONOMIES in taxonomies:
+                present = self.record(prim, path).taxonomies()
                 present.update(t for r, _ in found for t in r.taxonomies if t != ALL_TAXONOMIES)
                 taxonomies = tuple(sorted(present))
             for taxonomy in taxonomies:
                 decided.setdefault(taxonomy, (rule, groups))
-        fields: PrimFields | None = None
+        fields = PrimFields(prim, name, type_name, self.ruleset)
+        held = set(held or ())
         for taxonomy, (rule, groups) in decided.items():
-            # For a redirected proxy the instance root is an ancestor, so its labels count here.
-            if rule.hierarchy == "topmost" and self.ancestor_has(path, taxonomy):
+            if rule.hierarchy == "topmost" and self.ancestor_has(taxonomy):
                 continue
             if rule.action == "remove":
-                specific = tuple(t.text for tax, templates in rule.labels if tax == taxonomy for t in templates)
-                self.intend(target, taxonomy, Intent(rule, [], specific, list(source)), target_path)
+                intent: Intent | None = Intent(rule, (), _removed_labels(rule, taxonomy))
+            else:
+                intent = self._render(prim, path, rule, taxonomy, groups, fields)
+            if intent is None:
                 continue
-            fields = fields or PrimFields(prim, prim.GetName(), prim.GetTypeName(), self.ruleset)
-            labels = self._render(prim, target, rule, taxonomy, groups, fields)
-            if labels:
-                self.intend(target, taxonomy, Intent(rule, labels, None, list(source)), target_path)
+            if state is None and path not in self.types:
+                self.types[path] = type_name
+            if prim.IsInstanceProxy():
+                self.parts.setdefault(path, prim)
+                self.proxies.add(path)
+            if self.place(path, taxonomy, intent, state):
+                held.add(taxonomy)
+            else:
+                held.discard(taxonomy)
+        return held
 
-    def redirect(self, proxy: Usd.Prim, rule_id: str) -> Usd.Prim | None:
-        """Where a rule matching an instance proxy writes, per ``defaults.instances``."""
+    def _allow_part(self, proxy: Usd.Prim, rule_id: str) -> bool:
+        """Whether a match on an instance proxy is planned (``skip`` notes it, ``error`` stops)."""
         policy = self.defaults.instances
         if policy == "error":
             raise LabelPlanError(
                 f"rule '{rule_id}' matches instance proxy {proxy.GetPath()}, which cannot be written "
-                "(defaults.instances: error; 'root' labels the instance root instead, 'skip' skips it)"
+                "(defaults.instances: error; root, deinstance or asset label it, skip skips it)"
             )
-        root = instance_root(proxy) if policy == "root" else None
-        if root is None:
-            why = "skipped (defaults.instances: skip)" if policy == "skip" else "no writable instance root"
-            self.note(_row(proxy, rule_id, Action.WARN, f"instance proxy: {why}"))
-        return root
+        if policy == "skip":
+            self.note(_row(proxy, rule_id, Action.WARN, "instance proxy: skipped (defaults.instances: skip)"))
+            return False
+        return True
 
-    def _render(
-        self,
-        prim: Usd.Prim,
-        target: Usd.Prim,
-        rule: Rule,
-        taxonomy: str,
-        groups: Mapping[str, str],
-        fields: PrimFields,
-    ) -> list[str]:
-        """The rule's labels for ``prim``; invalid ones become WARN rows instead."""
-
-        def lookup(key: str) -> str:
-            value = groups.get(key)
-            return value if value is not None else fields.get(key)
-
-        out = []
+    def _labels(self, rule: Rule, taxonomy: str, lookup: Callable[[str], str]) -> tuple[tuple[str, ...], list[str]]:
+        """The rule's rendered labels of ``taxonomy`` and the problems of the invalid ones (not kept)."""
+        out, problems = [], []
         for tax, templates in rule.labels:
             if tax != taxonomy:
                 continue
@@ -378,37 +452,85 @@ class Planner:
                 if problem is None and self.allowed and taxonomy == self.taxonomy and label not in self.allowed:
                     problem = f"label {label!r} is not in the rules file's classes"
                 if problem:
-                    origin = f" (from {template.text!r} on '{prim.GetName()}')" if template.fields else ""
-                    self.note(_row(target, rule.id, Action.WARN, f"{problem}{origin}; not written", taxonomy))
+                    origin = f" (from {template.text!r})" if template.fields else ""
+                    problems.append(f"{problem}{origin}; not written")
                     continue
                 out.append(label)
-        return list(dedupe(out))
+        return dedupe(out), problems
 
-    def intend(self, target: Usd.Prim, taxonomy: str, intent: Intent, path: Sdf.Path | None = None) -> None:
-        """Record what a rule wants for (``target``, ``taxonomy``); the better-ranked rule wins."""
+    def _render(
+        self,
+        prim: Usd.Prim,
+        path: Sdf.Path,
+        rule: Rule,
+        taxonomy: str,
+        groups: Mapping[str, str],
+        fields: PrimFields,
+    ) -> Intent | None:
+        """The rule's labels for ``prim``; invalid ones become WARN rows instead."""
+        labels, problems = self._labels(rule, taxonomy, lambda key: group_value(groups, fields, rule, key))
+        for problem in problems:
+            self.note(PlanRow(str(path), prim.GetTypeName(), rule.id, Action.WARN, taxonomy, message=problem))
+        return Intent(rule, labels) if labels else None
+
+    def redirect(self, proxy: Usd.Prim, rule_id: str) -> Usd.Prim | None:
+        """Where an edit of an instance proxy is planned: the proxy itself (``instances.py`` settles it),
+        or ``None`` when the policy skips it."""
+        return proxy if self._allow_part(proxy, rule_id) else None
+
+    def intend(
+        self,
+        target: Usd.Prim,
+        taxonomy: str,
+        intent: Intent,
+        path: Sdf.Path | None = None,
+        is_proxy: bool | None = None,
+    ) -> None:
+        """Record what a rule wants for (``target``, ``taxonomy``); the better-ranked rule wins.
+
+        An instance proxy's intent waits for ``instances.py`` (see :meth:`finish`).
+        """
         path = path or target.GetPath()
-        state = self.record(target, path)
-        per_prim = self.intents.setdefault(path, {})
+        if is_proxy is None:
+            is_proxy = target.IsInstanceProxy()
+        if is_proxy:
+            self.parts.setdefault(path, target)
+            self.proxies.add(path)
+        state = self.states.get(path)
+        if state is None and path not in self.types:
+            state = self.record(target, path)
+        self.place(path, taxonomy, intent, state)
+
+    def place(self, path: Sdf.Path, taxonomy: str, intent: Intent, state: PrimLabels | None = None) -> bool:
+        """Keep ``intent`` for (``path``, ``taxonomy``) unless a better-ranked one is there; the same rule's
+        intents for one prim (several proxies of one instance) merge. Returns whether the prim carries
+        the taxonomy afterwards."""
+        per_prim = self.intents.get(path)
+        if per_prim is None:
+            per_prim = self.intents[path] = {}
         current = per_prim.get(taxonomy)
         if current is None or intent.rank < current.rank:
-            per_prim[taxonomy] = current = intent
-        elif current.rule is intent.rule:  # several proxies of one instance: their labels merge
-            current.labels = list(dedupe([*current.labels, *intent.labels]))
-            current.sources.extend(intent.sources)
-        holders = self.holders.setdefault(taxonomy, set())
-        left = set(state.combined().get(taxonomy, ())) - set(current.remove or ())
-        if current.remove is None or (current.remove and left):
-            holders.add(path)
-        else:
-            holders.discard(path)
+            current = per_prim[taxonomy] = intent
+        elif current.rule is intent.rule and current.remove == intent.remove:
+            current = per_prim[taxonomy] = replace(
+                current,
+                labels=dedupe([*current.labels, *intent.labels]),
+                sources=tuple(dict.fromkeys([*current.sources, *intent.sources])),
+            )
+        if current.remove is None:
+            return True
+        state = state if state is not None else self.states.get(path)
+        if state is None or not current.remove:
+            return False
+        return bool(set(state.combined().get(taxonomy, ())) - set(current.remove))
 
     # rows --------------------------------------------------------------------------------------
 
     def rows_for(self, path: Sdf.Path, state: PrimLabels) -> list[PlanRow]:
         """Rows of one prim: its notes, legacy upgrades, then each taxonomy's rule decision."""
         rows: list[PlanRow] = list(self.notes.get(path, []))
-        if path in self.proxies:
-            return rows
+        if path in self.proxies and path not in self.intents:
+            return rows  # a proxy whose labels come from its prototype: only reported on
         current = {tax: tuple(labels) for tax, labels in state.labels.items()}
         legacy_left = list(state.legacy)
 
@@ -424,7 +546,7 @@ class Planner:
             legacy_left = [item for item in legacy_left if item.instance not in row.legacy_instances]
 
         conflicts: list[PlanRow] = []
-        if self.defaults.legacy == "upgrade" and state.legacy:
+        if self.defaults.legacy == "upgrade" and state.legacy and path not in self.proxies:
             for row in upgrade_rows(state, current):
                 if row.action == Action.CONFLICT:
                     conflicts.append(row)
@@ -435,7 +557,7 @@ class Planner:
             if row is not None:
                 take(row)
                 if row.writes:
-                    rows.extend(redirect_rows(state, row, intent))
+                    rows.extend(redirect_rows(state.path, row, intent))
         for row in conflicts:  # a rule may have given LabelsAPI the legacy labels: then it is an upgrade
             labels = current.get(row.taxonomy, ())
             legacy = {i.semantic_data for i in legacy_left if i.instance in row.legacy_instances}
@@ -446,51 +568,140 @@ class Planner:
         return rows
 
     def finish(self) -> LabelPlan:
+        """Settle the instance proxies' intents, then turn every intent and note into rows."""
+        if not self._resolved:
+            resolve_instances(self)
+            self._resolved = True
         rows: list[PlanRow] = []
-        before: dict[Sdf.Path, Mapping[str, tuple[str, ...]]] = {}
-        after: dict[Sdf.Path, Mapping[str, tuple[str, ...]]] = {}
-        for path, state in self.states.items():
-            prim_rows = self.rows_for(path, state)
+        before_pairs: list[tuple[str, str]] = []
+        after_pairs: list[tuple[str, str]] = []
+        holders_before: set[Sdf.Path] = set()
+        holders_after: set[Sdf.Path] = set()
+        taxonomy = self.taxonomy
+        notes, states, intents, known_types = self.notes, self.states, self.intents, self.types
+        slow = [*states, *(p for p in notes if p not in states)]
+        slow += [p for p in self.proxies if p in intents and p not in states and p not in notes]
+        for path in slow:  # labeled prims, prims with notes, parts of instances: the general rules
+            state = self.state_of(path)
+            prim_rows = [
+                row if row.path != state.path else replace(row, sdf_path=path) for row in self.rows_for(path, state)
+            ]
             rows.extend(prim_rows)
-            before[path] = state.combined()
-            after[path] = labels_after(state, prim_rows) if prim_rows else before[path]
-        rows.sort(key=lambda row: row.path)  # stable: a prim's rows keep the order above
+            before = state.combined()
+            after = labels_after(state, prim_rows) if prim_rows else before
+            before_pairs.extend((tax, label) for tax, labels in before.items() for label in set(labels))
+            after_pairs.extend((tax, label) for tax, labels in after.items() for label in set(labels))
+            if before.get(taxonomy):
+                holders_before.add(path)
+            if after.get(taxonomy):
+                holders_after.add(path)
+        done = set(slow)
+        uses: Counter[tuple[str, int]] = Counter()  # (taxonomy, id(intent)) -> prims, for the histogram
+        by_id: dict[int, Intent] = {}
+        while intents:  # the common case: an unlabeled prim gets labels (popped: memory is freed as rows grow)
+            path, per_prim = intents.popitem()
+            if path in done:
+                continue
+            text = path.pathString
+            type_name = known_types.pop(path, "")
+            for tax, intent in per_prim.items():
+                if intent.remove is not None or not intent.labels:
+                    continue
+                source = intent.sources[0] if intent.sources else ""
+                row = PlanRow(
+                    text, type_name, intent.rule.id, Action.ADD, tax, (), intent.labels, (), source, sdf_path=path
+                )
+                rows.append(row)
+                if intent.sources:
+                    rows.extend(redirect_rows(text, row, intent))
+                uses[(tax, id(intent))] += 1
+                by_id[id(intent)] = intent
+                if tax == taxonomy:
+                    holders_after.add(path)
+        for (tax, key), count in uses.items():
+            after_pairs.extend([(tax, label) for label in by_id[key].labels] * count)
+        before_counts = Counter(before_pairs)
+        after_counts = Counter(after_pairs)
+        for path, changed in self.asset_changes.items():  # parts labeled through their asset's labels layer
+            for tax, (before_labels, after_labels) in changed.items():
+                after_counts.subtract((tax, label) for label in set(before_labels))
+                after_counts.update((tax, label) for label in set(after_labels))
+                if tax == taxonomy:
+                    (holders_after.add if after_labels else holders_after.discard)(path)
+        rows.extend(self.extra_rows)
+        rows.sort(key=attrgetter("layer", "path"))  # stable: a prim's rows keep the order above
+        for path, state in self.outside.items():
+            if state.combined().get(taxonomy):
+                holders_before.add(path)
+                holders_after.add(path)
         return LabelPlan(
             rows=rows,
             taxonomy=self.taxonomy,
             prim_count=self.prim_count,
             gprim_count=len(self.gprims),
-            histogram_before=histogram(before),
-            histogram_after=histogram(after),
-            unlabeled_before=self.unlabeled(before),
-            unlabeled=self.unlabeled(after),
+            histogram_before=histogram_of(before_counts),
+            histogram_after=histogram_of(after_counts),
+            unlabeled_before_paths=self.uncovered(holders_before),
+            unlabeled_paths=self.uncovered(holders_after),
             rule_hits=dict(self.hits),
+            instance_policy=self.defaults.instances,
         )
 
-    def unlabeled(self, labels: Mapping[Sdf.Path, Mapping[str, tuple[str, ...]]]) -> list[str]:
-        """Gprims in scope without a label of the default taxonomy, their own or inherited."""
-        labeled = {p for p, per_tax in labels.items() if per_tax.get(self.taxonomy)}
-        labeled.update(p for p, state in self.outside.items() if state.combined().get(self.taxonomy))
-        if not labeled:
-            return [str(path) for path in self.gprims]
+    def uncovered(self, holders: set[Sdf.Path]) -> list[Sdf.Path]:
+        """Gprims in scope neither in ``holders`` nor below one (no label of the default taxonomy)."""
+        if not holders:
+            return list(self.gprims)
+        if self._gprim_parents is None:
+            self._gprim_parents = list(map(Sdf.Path.GetParentPath, self.gprims))
+        parents = self._gprim_parents
         memo: dict[Sdf.Path, bool] = {Sdf.Path.absoluteRootPath: False}
+        for parent in dict.fromkeys(parents):
+            chain = []
+            current = parent
+            found = memo.get(current)
+            while found is None:
+                if current in holders:
+                    found = memo[current] = True
+                    break
+                chain.append(current)
+                current = current.GetParentPath()
+                found = memo.get(current)
+            for seen in chain:
+                memo[seen] = found
+        return [g for g, p in zip(self.gprims, parents, strict=True) if not memo[p] and g not in holders]
 
-        def covered(path: Sdf.Path) -> bool:
-            found = memo.get(path)
-            if found is None:
-                found = memo[path] = path in labeled or covered(path.GetParentPath())
-            return found
+    def unlabeled(self, labels: Mapping[Sdf.Path, Mapping[str, tuple[str, ...]]]) -> list[str]:
+        """Gprims in scope without a label of the default taxonomy, own or inherited."""
+        holders = {p for p, per_tax in labels.items() if per_tax.get(self.taxonomy)}
+        holders.update(p for p, state in self.outside.items() if state.combined().get(self.taxonomy))
+        return list(map(str, self.uncovered(holders)))
 
-        return [str(path) for path in self.gprims if not covered(path)]
+
+def _removed_labels(rule: Rule, taxonomy: str) -> tuple[str, ...]:
+    return tuple(t.text for tax, templates in rule.labels if tax == taxonomy for t in templates)
+
+
+def _name_field(key: str, groups: Mapping[str, str], name: str, type_name: str, ruleset: RuleSet, rule: Rule) -> str:
+    """A template field of a rule whose labels depend on the name and type only."""
+    value = groups.get(key)
+    if value is not None:
+        return value
+    if key == "name":
+        return name
+    if key == "type":
+        return type_name
+    if key == "norm":
+        return ruleset.normalizer.normalize(name)
+    raise KeyError(f"rule '{rule.id}': field {key!r} is not available per name")
 
 
 def _row(prim: Usd.Prim, rule_id: str, action: Action, message: str, taxonomy: str = "") -> PlanRow:
     return PlanRow(str(prim.GetPath()), prim.GetTypeName(), rule_id, action, taxonomy, message=message)
 
 
-def redirect_rows(state: PrimLabels, row: PlanRow, intent: Intent) -> list[PlanRow]:
+def redirect_rows(root: str, row: PlanRow, intent: Intent) -> list[PlanRow]:
     """REDIRECT rows for the instance proxies whose match was written on their instance root."""
-    message = f"instance proxy --> instance root '{state.path}'"
+    message = f"instance proxy --> instance root '{root}'"
     return [
         PlanRow(source, "", intent.rule.id, Action.REDIRECT, row.taxonomy, row.before, row.after, (), source, message)
         for source in dict.fromkeys(intent.sources)
@@ -544,64 +755,20 @@ def upgrade_rows(state: PrimLabels, current: Mapping[str, tuple[str, ...]]) -> l
     return rows
 
 
-def intent_row(
-    state: PrimLabels,
-    taxonomy: str,
-    intent: Intent,
-    current: Mapping[str, tuple[str, ...]],
-    legacy_left: Sequence[LegacySemantics],
-) -> PlanRow | None:
-    """The row for a rule's decision on one taxonomy, or ``None`` when nothing would change."""
-    before = current.get(taxonomy, ())
-    source = intent.sources[0] if intent.sources else ""
-    row = PlanRow(state.path, state.type_name, intent.rule.id, Action.SKIP, taxonomy, before, before, (), source)
-    legacy = [item for item in legacy_left if item.semantic_type == taxonomy] if legacy_left else []
-    if taxonomy in state.time_sampled:
-        return replace(
-            row, action=Action.WARN, message=f"'{labels_attr_name(taxonomy)}' is time-sampled; left untouched"
-        )
-    if intent.remove is not None:
-        if intent.remove:
-            after = tuple(label for label in before if label not in intent.remove)
-            legacy = [item for item in legacy if item.semantic_data in intent.remove]
-            changed = after != before
-        else:
-            after, changed = (), taxonomy in current
-        if not changed and not legacy:
-            return None
-        return replace(row, action=Action.REMOVE, after=after, legacy_instances=tuple(i.instance for i in legacy))
-    if intent.rule.mode == "skip" and (taxonomy in current or legacy):
-        return replace(row, before=before or dedupe(item.semantic_data for item in legacy), after=())
-    after = tuple(intent.labels) if intent.rule.mode == "replace" else dedupe([*before, *intent.labels])
-    if after == before and taxonomy in current:
-        return None
-    action = Action.REPLACE if intent.rule.mode == "replace" and before else Action.ADD
-    return PlanRow(state.path, state.type_name, intent.rule.id, action, taxonomy, before, after, (), source)
-
-
 def labels_after(state: PrimLabels, rows: Sequence[PlanRow]) -> Mapping[str, tuple[str, ...]]:
     """Both schemas merged after the prim's write rows are applied."""
     labels = {tax: tuple(values) for tax, values in state.labels.items()}
     removed: set[str] = set()
     for row in rows:
-        if not row.writes:
+        if not row.writes or row.path != state.path:
             continue
         removed.update(row.legacy_instances)
         if row.action == Action.REMOVE and not row.after:
             labels.pop(row.taxonomy, None)
-        else:
+        elif row.taxonomy:
             labels[row.taxonomy] = row.after
     kept = PrimLabels(state.path, state.type_name, labels, tuple(i for i in state.legacy if i.instance not in removed))
     return kept.combined()
-
-
-def histogram(labels: Mapping[str, Mapping[str, tuple[str, ...]]]) -> Histogram:
-    """Prims per (taxonomy, label)."""
-    counts: dict[str, Counter[str]] = {}
-    for per_tax in labels.values():
-        for taxonomy, values in per_tax.items():
-            counts.setdefault(taxonomy, Counter()).update(set(values))
-    return {tax: dict(sorted(c.items())) for tax, c in sorted(counts.items())}
 
 
 def plan(

@@ -1,14 +1,14 @@
 """Click-to-label: edit the labels of chosen prims through the same plan/apply path as the rules.
 
 Each function returns a :class:`LabelPlan` (preview it, then ``apply`` it, and undo it the same
-way). An instance proxy is redirected to its instance root, as a rule's match would be.
+way). An edit of an instance proxy follows the instance policy, as a rule's match would.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from pxr import Usd
+from pxr import Sdf, Usd
 
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.semantics.plan import Action, Intent, LabelPlan, Planner, PlanRow, plan
@@ -43,19 +43,19 @@ def check_labels(labels: LabelsByTaxonomy) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def _planner(stage: Usd.Stage, instances: InstancePolicy) -> Planner:
+def _planner(stage: Usd.Stage, instances: InstancePolicy = "root") -> Planner:
     return Planner(stage, RuleSet(defaults=Defaults(legacy="keep", instances=instances)))
 
 
-def _target(planner: Planner, stage: Usd.Stage, path: str) -> tuple[Usd.Prim | None, str]:
-    """The prim to write for ``path`` (the instance root for a proxy) and the matched path."""
-    prim = stage.GetPrimAtPath(path)
+def _target(planner: Planner, stage: Usd.Stage, path: str) -> Usd.Prim | None:
+    """The prim at ``path`` (an instance proxy is settled by the instance policy when the plan finishes)."""
+    prim = stage.GetPrimAtPath(path) if Sdf.Path.IsValidPathString(path) else None
     if not prim:
         planner.note(PlanRow(path, "", MANUAL_RULE_ID, Action.WARN, "", message="no prim at this path"))
-        return None, ""
+        return None
     if prim.IsInstanceProxy():
-        return planner.redirect(prim, MANUAL_RULE_ID), path
-    return prim, ""
+        return planner.redirect(prim, MANUAL_RULE_ID)
+    return prim
 
 
 def label_prims(
@@ -72,24 +72,25 @@ def label_prims(
     planner = _planner(stage, instances)
     rule = Rule(MANUAL_RULE_ID, 0, mode=mode)
     for path in paths:
-        target, source = _target(planner, stage, path)
+        target = _target(planner, stage, path)
         if target is not None:
             for taxonomy, values in wanted.items():
-                planner.intend(target, taxonomy, Intent(rule, list(values), None, [source] if source else []))
+                planner.intend(target, taxonomy, Intent(rule, tuple(values)))
     return planner.finish()
 
 
-def set_labels(stage: Usd.Stage, labels_by_path: Mapping[str, LabelsByTaxonomy]) -> LabelPlan:
+def set_labels(
+    stage: Usd.Stage, labels_by_path: Mapping[str, LabelsByTaxonomy], instances: InstancePolicy = "root"
+) -> LabelPlan:
     """Plan replacing, per prim, the listed taxonomies' labels (an empty list removes the taxonomy)."""
-    planner = _planner(stage, "root")
+    planner = _planner(stage, instances)
     rule = Rule(MANUAL_RULE_ID, 0, mode="replace")
     for path, labels in labels_by_path.items():
-        target, source = _target(planner, stage, path)
+        target = _target(planner, stage, path)
         if target is None:
             continue
         for taxonomy, values in check_labels(labels).items():
-            remove = None if values else ()
-            planner.intend(target, taxonomy, Intent(rule, list(values), remove, [source] if source else []))
+            planner.intend(target, taxonomy, Intent(rule, tuple(values), None if values else ()))
     return planner.finish()
 
 
@@ -98,20 +99,21 @@ def remove_labels(
     paths: Sequence[str],
     taxonomy: str | None = None,
     labels: Sequence[str] = (),
+    instances: InstancePolicy = "root",
 ) -> LabelPlan:
     """Plan removing ``labels`` of ``taxonomy`` (all its labels when empty; every taxonomy when ``None``)."""
     if taxonomy is not None and taxonomy_problem(taxonomy):
         raise LabelEditError(str(taxonomy_problem(taxonomy)))
-    planner = _planner(stage, "root")
+    planner = _planner(stage, instances)
     rule = Rule(MANUAL_RULE_ID, 0, action="remove")
     for path in paths:
-        target, source = _target(planner, stage, path)
+        target = _target(planner, stage, path)
         if target is None:
             continue
         state = planner.record(target)
         taxonomies = [taxonomy] if taxonomy else sorted(state.taxonomies())
         for tax in taxonomies:
-            planner.intend(target, tax, Intent(rule, [], tuple(labels), [source] if source else []))
+            planner.intend(target, tax, Intent(rule, (), tuple(labels)))
     return planner.finish()
 
 

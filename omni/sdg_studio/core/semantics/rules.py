@@ -1,9 +1,10 @@
 """The labeling rules, as validated data: defaults, scope, name normalization, rules, classes.
 
 ``rules_file.py`` builds a :class:`RuleSet` from YAML/JSON; ``plan.py`` evaluates it on a stage.
-Matching is exact and documented: ``regex`` is ``re.fullmatch`` on the chosen field, ``glob``
-is a full match where ``*`` and ``?`` stay inside one path segment and ``**`` crosses ``/``,
-``contains`` is a substring test. ``ignore_case`` applies to all three.
+Matching is exact and documented: ``regex`` is ``re.fullmatch`` on the chosen field (refused when
+it can backtrack catastrophically), ``glob`` is a full match with fnmatch's syntax where ``*``,
+``?`` and ``[...]`` stay inside one path segment and ``**`` crosses ``/``, ``contains`` is a
+substring test. ``ignore_case`` applies to all three.
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 from omni.sdg_studio.core.classes import ClassTable, LabelClass
 from omni.sdg_studio.core.semantics.names import NameNormalizer
+from omni.sdg_studio.core.semantics.regex_guard import regex_problem
 
 Mode = Literal["add", "replace", "skip"]
 Hierarchy = Literal["all", "topmost", "leaf"]
-InstancePolicy = Literal["root", "skip", "error"]
+InstancePolicy = Literal["root", "deinstance", "asset", "skip", "error"]
 LegacyPolicy = Literal["upgrade", "keep", "fail"]
 MatchField = Literal["name", "path", "type", "asset", "folder", "material"]
 MatchKind = Literal["glob", "regex", "contains"]
@@ -26,7 +29,7 @@ RuleAction = Literal["label", "exclude", "remove"]
 
 MODES: tuple[Mode, ...] = ("add", "replace", "skip")
 HIERARCHIES: tuple[Hierarchy, ...] = ("all", "topmost", "leaf")
-INSTANCE_POLICIES: tuple[InstancePolicy, ...] = ("root", "skip", "error")
+INSTANCE_POLICIES: tuple[InstancePolicy, ...] = ("root", "deinstance", "asset", "skip", "error")
 LEGACY_POLICIES: tuple[LegacyPolicy, ...] = ("upgrade", "keep", "fail")
 MATCH_FIELDS: tuple[MatchField, ...] = ("name", "path", "type", "asset", "folder", "material")
 MATCH_KINDS: tuple[MatchKind, ...] = ("glob", "regex", "contains")
@@ -40,23 +43,120 @@ TEMPLATE_FILTERS = ("lower", "upper", "snake", "norm")
 ALL_TAXONOMIES = "*"
 
 
+class GlobError(ValueError):
+    """A glob pattern is malformed (an unclosed or empty ``[...]`` class, a reversed range)."""
+
+
+def _glob_class(pattern: str, start: int) -> tuple[str, int]:
+    """The regex of the ``[...]`` class opening at ``start`` and the index after it (fnmatch's syntax:
+    ``[!...]`` negates, a ``]`` right after ``[`` or ``[!`` is literal, ``a-z`` is a range). A class never
+    matches ``/``, as in a path glob."""
+    i = start + 1
+    negate = i < len(pattern) and pattern[i] == "!"
+    if negate:
+        i += 1
+    body_start = i
+    if i < len(pattern) and pattern[i] == "]":
+        i += 1
+    end = pattern.find("]", i)
+    if end < 0:
+        raise GlobError(f"unclosed '[' at character {start + 1} (a literal bracket is [[])")
+    body = pattern[body_start:end]
+    parts: list[str] = []
+    slash = False
+    k = 0
+    while k < len(body):
+        if k + 2 < len(body) and body[k + 1] == "-":
+            low, high = body[k], body[k + 2]
+            if low > high:
+                raise GlobError(f"empty range '{low}-{high}' in the class at character {start + 1}")
+            parts.append(f"{re.escape(low)}-{re.escape(high)}")
+            slash = slash or low <= "/" <= high
+            k += 3
+        else:
+            parts.append(re.escape(body[k]))
+            slash = slash or body[k] == "/"
+            k += 1
+    items = "".join(parts)
+    if negate:
+        return f"[^/{items}]", end + 1
+    return (f"(?!/)[{items}]" if slash else f"[{items}]"), end + 1
+
+
 def glob_to_regex(pattern: str) -> str:
-    """``*``/``?`` within one path segment, ``**`` across segments, everything else literal."""
+    """A glob as a regex for ``re.fullmatch``, raising :class:`GlobError` when it is malformed.
+
+    ``*`` / ``?`` / ``[abc]`` / ``[!abc]`` / ``[a-z]`` stay within one path segment (they never match
+    ``/``); ``**`` crosses segments, and ``/**/`` also matches a single ``/`` (``/World/**/Lid`` matches
+    ``/World/Lid``). On a name (no ``/``) this is exactly :func:`fnmatch.fnmatchcase`.
+    """
     out, i = [], 0
     while i < len(pattern):
+        char = pattern[i]
         if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
+            at_start = i == 0 or pattern[i - 1] == "/"
+            if at_start and pattern.startswith("**/", i):  # "/**/" or a leading "**/": zero or more segments
+                out.append("(?:.*/)?")
+                i += 3
+            else:
+                out.append(".*")
+                i += 2
+        elif char == "*":
             out.append("[^/]*")
             i += 1
-        elif pattern[i] == "?":
+        elif char == "?":
             out.append("[^/]")
             i += 1
+        elif char == "[":
+            regex, i = _glob_class(pattern, i)
+            out.append(regex)
         else:
-            out.append(re.escape(pattern[i]))
+            out.append(re.escape(char))
             i += 1
     return "".join(out)
+
+
+def split_path_glob(pattern: str) -> tuple[str, str] | None:
+    """A path glob as (parent pattern, last-segment pattern) when its last segment stays within a name.
+
+    ``/World/**/SM_*`` -> (``/World/**``, ``SM_*``): a prim matches when its parent path matches the
+    first and its name the second, so the name half can be tested once per distinct name. ``None``
+    when the last segment holds ``**`` or a class holds ``/``.
+    """
+    depth, cut = 0, -1
+    for index, char in enumerate(pattern):
+        if char == "[":
+            depth = 1
+        elif char == "]" and depth:
+            depth = 0
+        elif char == "/" and not depth:
+            cut = index
+    if cut < 0 or "**" in pattern[cut + 1 :]:
+        return None
+    return pattern[:cut], pattern[cut + 1 :]
+
+
+def parent_glob_regex(parent: str) -> str:
+    """The regex a prim's parent path must fullmatch for the parent half of :func:`split_path_glob`.
+
+    The root's children have the parent ``""``; a trailing ``/**`` (from ``/**/``) also matches the
+    folder itself.
+    """
+    if parent == "**":
+        return ".*"
+    if parent.endswith("/**"):
+        return glob_to_regex(parent[:-3]) + "(?:/.*)?"
+    return glob_to_regex(parent)
+
+
+class UnsafeRegexError(ValueError):
+    """A rule regex could backtrack catastrophically (see ``regex_guard``)."""
+
+
+#: Which assets on a prim's composition path a clause sees: 1 = the nearest reference/payload, 2 = the
+#: one that brought that one in, ..., -1 = the outermost. ``()`` = any of them.
+AssetDepth = tuple[int, ...]
+NEAREST_ASSET: AssetDepth = (1,)
 
 
 @dataclass(frozen=True)
@@ -68,12 +168,27 @@ class Match:
     pattern: str
     ignore_case: bool
     regex: re.Pattern[str] = field(compare=False, repr=False)
+    asset_depth: AssetDepth = NEAREST_ASSET
+    #: For a path glob whose last segment stays within a name: (parent regex, name regex).
+    split: tuple[re.Pattern[str], re.Pattern[str]] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def build(cls, on: MatchField, kind: MatchKind, pattern: str, ignore_case: bool) -> Match:
-        """Compile ``pattern``; raises ``re.error`` for a bad regex."""
+    def build(
+        cls, on: MatchField, kind: MatchKind, pattern: str, ignore_case: bool, asset_depth: AssetDepth = NEAREST_ASSET
+    ) -> Match:
+        """Compile ``pattern``; raises ``re.error`` (bad regex), :class:`GlobError` (malformed glob) or
+        :class:`UnsafeRegexError` (a regex that can backtrack catastrophically)."""
+        if kind == "regex":
+            problem = regex_problem(pattern)
+            if problem:
+                raise UnsafeRegexError(problem)
         source = {"regex": pattern, "glob": glob_to_regex(pattern), "contains": re.escape(pattern)}[kind]
-        return cls(on, kind, pattern, ignore_case, re.compile(source, re.IGNORECASE if ignore_case else 0))
+        flags = re.IGNORECASE if ignore_case else 0
+        split = None
+        halves = split_path_glob(pattern) if kind == "glob" and on == "path" else None
+        if halves is not None:
+            split = (re.compile(parent_glob_regex(halves[0]), flags), re.compile(glob_to_regex(halves[1]), flags))
+        return cls(on, kind, pattern, ignore_case, re.compile(source, flags), asset_depth, split)
 
     def test(self, value: str) -> re.Match[str] | None:
         """The match object when ``value`` passes, else ``None``."""
@@ -173,11 +288,30 @@ class Rule:
     hierarchy: Hierarchy = "all"
     prim_types: tuple[str, ...] = ()
     isa: tuple[str, ...] = ()
+    #: Which assets ``{asset}`` / ``{folder}`` name when no asset clause of the rule matched one.
+    asset_depth: AssetDepth = NEAREST_ASSET
 
-    @property
+    @cached_property
     def fields(self) -> frozenset[str]:
         """Every prim field the rule's matches read."""
         return frozenset(m.on for m in (*self.matches, *self.unless))
+
+    @cached_property
+    def template_fields(self) -> frozenset[str]:
+        """Every field (or regex group) the rule's label templates use."""
+        return frozenset(name for _, templates in self.labels for t in templates for name in t.fields)
+
+    @cached_property
+    def labels_per_name(self) -> bool:
+        """Whether the rendered labels depend only on the prim's name and type (and the regex groups of
+        clauses on them), so one rendering serves every prim with that (name, type)."""
+        return self.fields <= CHEAP_FIELDS and self.template_fields - {"name", "norm", "type"} <= self.group_names
+
+    @cached_property
+    def group_names(self) -> frozenset[str]:
+        return frozenset(
+            name for m in (*self.matches, *self.unless) if m.kind == "regex" for name in m.regex.groupindex
+        )
 
     @property
     def taxonomies(self) -> tuple[str, ...]:

@@ -27,16 +27,21 @@ from omni.sdg_studio.core.semantics.rules import (
     MATCH_FIELDS,
     MATCH_KINDS,
     MODES,
+    NEAREST_ASSET,
     RULE_ACTIONS,
     TEMPLATE_FIELDS,
     TEMPLATE_FILTERS,
+    AssetDepth,
     Defaults,
+    GlobError,
     LabelTemplate,
     Match,
     MatchKind,
     Rule,
     RuleSet,
     Scope,
+    UnsafeRegexError,
+    glob_to_regex,
 )
 from omni.sdg_studio.core.semantics.schema import label_problem, taxonomy_problem
 
@@ -70,8 +75,9 @@ RULE_KEYS = (
     "hierarchy",
     "prim_types",
     "isa",
+    "asset_depth",
 )
-MATCH_KEYS = ("on", "ignore_case", *MATCH_KINDS)
+MATCH_KEYS = ("on", "ignore_case", "asset_depth", *MATCH_KINDS)
 CLASS_KEYS = ("id", "color")
 
 
@@ -226,6 +232,10 @@ def _parse_scope(read: FieldReader, value: Any) -> Scope:
             raise read.error(
                 (*at, "exclude", index), f"exclude pattern {pattern!r} must be a path glob starting with '/'"
             )
+        try:
+            glob_to_regex(pattern)
+        except GlobError as exc:
+            raise read.error((*at, "exclude", index), f"exclude pattern {pattern!r}: {exc}") from None
     include = read.as_bool((*at, "include_descendants"), data.get("include_descendants", True))
     return Scope(roots=roots, include_descendants=include, exclude=exclude)
 
@@ -252,7 +262,21 @@ def _parse_normalize(read: FieldReader, value: Any, ignore_case: bool) -> NameNo
     )
 
 
-def _parse_match(read: FieldReader, path: FieldPath, rule_id: str, value: Any, ignore_case: bool) -> Match:
+def _asset_depth(read: FieldReader, path: FieldPath, value: Any) -> AssetDepth:
+    """``1`` (nearest asset), ``2`` (the one around it), ``-1`` (outermost), a list of those, or ``all``."""
+    if value == "all":
+        return ()
+    items = value if isinstance(value, list) else [value]
+    if not items or not all(isinstance(v, int) and not isinstance(v, bool) and v != 0 for v in items):
+        raise read.error(
+            path, f"asset_depth is 1 (nearest asset), 2, ... or -1 (outermost), a list of them, or all; got {value!r}"
+        )
+    return tuple(dict.fromkeys(items))
+
+
+def _parse_match(
+    read: FieldReader, path: FieldPath, rule_id: str, value: Any, ignore_case: bool, asset_depth: AssetDepth
+) -> Match:
     if isinstance(value, str):  # shorthand: a glob on the name
         value = {"glob": value}
     if not isinstance(value, Mapping):
@@ -267,20 +291,27 @@ def _parse_match(read: FieldReader, path: FieldPath, rule_id: str, value: Any, i
     pattern = read.as_str((*path, kind), value[kind])
     on = read.as_choice((*path, "on"), value.get("on", "name"), MATCH_FIELDS)
     case = read.as_bool((*path, "ignore_case"), value.get("ignore_case", ignore_case))
+    depth = _asset_depth(read, (*path, "asset_depth"), value["asset_depth"]) if "asset_depth" in value else asset_depth
+    if "asset_depth" in value and on not in ("asset", "folder"):
+        raise read.error((*path, "asset_depth"), f"rule '{rule_id}': asset_depth is for on: asset or on: folder")
     try:
-        return Match.build(on, kind, pattern, case)
+        return Match.build(on, kind, pattern, case, depth)
     except re.error as exc:
         raise read.error((*path, kind), f"rule '{rule_id}': invalid regex {pattern!r}: {exc}") from None
+    except UnsafeRegexError as exc:
+        raise read.error((*path, kind), f"rule '{rule_id}': regex {pattern!r} refused: {exc}") from None
+    except GlobError as exc:
+        raise read.error((*path, kind), f"rule '{rule_id}': malformed glob {pattern!r}: {exc}") from None
 
 
 def _parse_matches(
-    read: FieldReader, path: FieldPath, rule_id: str, value: Any, ignore_case: bool
+    read: FieldReader, path: FieldPath, rule_id: str, value: Any, ignore_case: bool, asset_depth: AssetDepth
 ) -> tuple[Match, ...]:
     if value is None:
         return ()
     items = value if isinstance(value, list) else [value]
     at = (lambda i: (*path, i)) if isinstance(value, list) else (lambda i: path)
-    return tuple(_parse_match(read, at(i), rule_id, item, ignore_case) for i, item in enumerate(items))
+    return tuple(_parse_match(read, at(i), rule_id, item, ignore_case, asset_depth) for i, item in enumerate(items))
 
 
 def _parse_labels(
@@ -331,8 +362,11 @@ def _parse_rule(read: FieldReader, index: int, data: Any, defaults: Defaults) ->
     if not rule_id.strip():
         raise read.error((*at, "id"), "rule id is empty")
     ignore_case = read.as_bool((*at, "ignore_case"), data.get("ignore_case", defaults.ignore_case))
-    matches = _parse_matches(read, (*at, "match"), rule_id, data.get("match"), ignore_case)
-    unless = _parse_matches(read, (*at, "unless"), rule_id, data.get("unless"), ignore_case)
+    asset_depth = (
+        _asset_depth(read, (*at, "asset_depth"), data["asset_depth"]) if "asset_depth" in data else NEAREST_ASSET
+    )
+    matches = _parse_matches(read, (*at, "match"), rule_id, data.get("match"), ignore_case, asset_depth)
+    unless = _parse_matches(read, (*at, "unless"), rule_id, data.get("unless"), ignore_case, asset_depth)
     groups = {name for m in matches if m.kind == "regex" for name in m.regex.groupindex}
     taxonomy = _taxonomy(read, (*at, "taxonomy"), data.get("taxonomy", defaults.taxonomy))
     auto = read.as_bool((*at, "auto"), data.get("auto", False))
@@ -376,6 +410,7 @@ def _parse_rule(read: FieldReader, index: int, data: Any, defaults: Defaults) ->
         if "prim_types" in data
         else defaults.prim_types,
         isa=_schema_types(read, (*at, "isa"), data["isa"]) if "isa" in data else defaults.isa,
+        asset_depth=asset_depth,
     )
 
 

@@ -27,6 +27,8 @@ Labels = dict[str, tuple[str, ...]]
 TAXONOMY_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: Characters that break Replicator's label parsing (space-separated ``type:label`` tokens, comma lists).
 _BAD_LABEL_CHARS = re.compile(r"[\s:,]")
+#: Control characters (NUL, escape, DEL, C1): invisible in every viewer, and NUL ends C strings.
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def labels_attr_name(taxonomy: str) -> str:
@@ -53,6 +55,9 @@ def label_problem(label: str) -> str | None:
     """Why ``label`` cannot be written, or ``None`` when it is valid."""
     if not label:
         return "label is empty"
+    control = _CONTROL_CHARS.search(label)
+    if control:
+        return f"label {label!r} contains the control character U+{ord(control.group()):04X}"
     bad = _BAD_LABEL_CHARS.search(label)
     if bad:
         what = "whitespace" if bad.group().isspace() else repr(bad.group())
