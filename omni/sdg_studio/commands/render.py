@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import tempfile
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,10 +24,11 @@ from PIL import Image, ImageDraw
 from rich.progress import Progress
 from rich.table import Table
 
-from omni.sdg_studio.backends.embedded import SUPPORTED_ANNOTATORS, EmbeddedBackend, RenderWarning
+from omni.sdg_studio.backends.embedded import SUPPORTED_ANNOTATORS, EmbeddedBackend
 from omni.sdg_studio.backends.embedded.engines import ENGINES
 from omni.sdg_studio.commands.output import console, err_console
 from omni.sdg_studio.core.errors import SdgStudioError
+from omni.sdg_studio.core.render_backend import AUTO_CAMERA
 from omni.sdg_studio.core.stage_info import stage_info
 from omni.sdg_studio.core.stage_io import open_stage
 
@@ -58,6 +59,9 @@ def parse_annotators(text: str) -> list[str]:
 def pick_camera(stage: Any, camera: str | None) -> tuple[str, tuple[int, int]]:
     """The camera to render (the only one when not given) and its default resolution."""
     cameras = {c.path: c for c in stage_info(stage).cameras}
+    if camera is None and not cameras:
+        logging.getLogger(__name__).warning("the stage has no camera: rendering from --camera auto (framing it all)")
+        camera = AUTO_CAMERA
     if camera is None:
         if len(cameras) != 1:
             listed = ", ".join(cameras) or "none"
@@ -181,13 +185,28 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+class _Collected(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 @contextmanager
 def reported_warnings(report: Callable[[str], None]) -> Iterator[None]:
-    """Collect :class:`RenderWarning` s and report each message once, after the block."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", RenderWarning)
+    """Collect the package's logged warnings and report each message once, after the block."""
+    collected = _Collected()
+    package = logging.getLogger("omni.sdg_studio")
+    package.addHandler(collected)
+    propagate, package.propagate = package.propagate, False
+    try:
         yield
-    for message in dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, RenderWarning)):
+    finally:
+        package.removeHandler(collected)
+        package.propagate = propagate
+    for message in dict.fromkeys(collected.messages):
         report(message)
 
 
@@ -206,8 +225,8 @@ def render_to_files(
 ) -> list[Path]:
     """Render one frame and write every annotator to ``out``; returns the files written."""
     stage = open_stage(stage_path)
-    camera, hint = pick_camera(stage, camera)
     with reported_warnings(report):
+        camera, hint = pick_camera(stage, camera)
         backend = EmbeddedBackend(stage, engine=engine)
         try:
             frame = backend.render(

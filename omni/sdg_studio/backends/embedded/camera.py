@@ -11,12 +11,15 @@ as Replicator's ``cameraViewTransform`` / ``cameraProjection`` do.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+from numbers import Integral
 from typing import Any
 
 import numpy as np
 from pxr import Usd, UsdGeom
 
 from omni.sdg_studio.backends.embedded.errors import EmbeddedRenderError
+from omni.sdg_studio.core.render_backend import AUTO_CAMERA
 
 #: Largest image side and pixel count the embedded backend accepts.
 MAX_SIDE = 16384
@@ -26,9 +29,12 @@ MAX_PIXELS = 64 * 1024 * 1024
 def check_resolution(resolution: Any) -> tuple[int, int]:
     """``(width, height)`` as ints, or an error naming what is wrong with it."""
     try:
-        width, height = (int(v) for v in resolution)
-    except (TypeError, ValueError):
-        raise EmbeddedRenderError(f"resolution {resolution!r}: expected (width, height)") from None
+        values = list(resolution)
+    except TypeError:
+        values = []
+    if len(values) != 2 or any(isinstance(v, bool) or not isinstance(v, Integral) for v in values):
+        raise EmbeddedRenderError(f"resolution {resolution!r}: expected (width, height), two whole numbers")
+    width, height = (int(v) for v in values)
     if width <= 0 or height <= 0:
         raise EmbeddedRenderError(f"resolution {width}x{height}: width and height must be at least 1")
     if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
@@ -89,6 +95,7 @@ class PinholeCamera:
         r = self.camera_to_world[:3, :3]
         return r / np.linalg.norm(r, axis=1, keepdims=True)
 
+    @cached_property
     def world_to_camera(self) -> np.ndarray:
         """Rigid world-to-camera transform (row-vector), scale removed."""
         rigid = np.eye(4)
@@ -117,21 +124,35 @@ class PinholeCamera:
         """Cosine of each pixel ray's angle to the view axis (H*W,) float32 (image-plane depth / distance)."""
         return _film_axes(self.intrinsics)[2]
 
-    def world_rays(self, pixels: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Unit world-space ray directions (N, 3) float32 and cosines (N,) for ``pixels`` (flat indices) or all."""
+    def world_rays(self, pixels: slice | np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Unit world-space ray directions (N, 3) float32 and cosines (N,) for ``pixels`` or all.
+
+        ``pixels`` is a flat slice (computed for its rows only) or flat indices.
+        """
         x, y, cos = _film_axes(self.intrinsics)
+        if isinstance(pixels, slice):
+            start, stop, _ = pixels.indices(self.width * self.height)
+            first, last = start // self.width, -(-stop // self.width)
+            dirs = self._directions(x, y[first:last], cos[first * self.width : last * self.width])
+            offset = first * self.width
+            return dirs[start - offset : stop - offset], cos[pixels]
         if self._world_dirs is None:
-            axes = self.rotation.astype(np.float32)
-            dirs = x[None, :, None] * axes[0] + (y[:, None, None] * axes[1] - axes[2])
-            dirs *= cos.reshape(self.height, self.width, 1)
-            self._world_dirs = dirs.reshape(-1, 3)
+            self._world_dirs = self._directions(x, y, cos)
         if pixels is None:
             return self._world_dirs, cos
         return self._world_dirs[pixels], cos[pixels]
 
+    def _directions(self, x: np.ndarray, y: np.ndarray, cos: np.ndarray) -> np.ndarray:
+        """Unit directions (len(y) * len(x), 3) of the pixels at film slopes ``x`` (columns) and ``y`` (rows)."""
+        axes = self.rotation.astype(np.float32)
+        dirs = x[None, :, None] * axes[0] + (y[:, None, None] * axes[1] - axes[2])
+        dirs *= cos.reshape(len(y), len(x), 1)
+        return dirs.reshape(-1, 3)
+
     def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """World points (N, 3) to continuous pixel coordinates (N, 2) and camera-space depth along -Z (N,)."""
-        cam = points @ self.world_to_camera()[:3, :3] + self.world_to_camera()[3, :3]
+        view = self.world_to_camera
+        cam = points @ view[:3, :3] + view[3, :3]
         depth = -cam[:, 2]
         k = self.intrinsics
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -186,9 +207,12 @@ def _film_axes(k: Intrinsics) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _positive(value: Any, name: str, path: str) -> float:
-    number = float(value)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
     if not np.isfinite(number) or number <= 0:
-        raise EmbeddedRenderError(f"{path}: {name} is {value}, must be a positive number")
+        raise EmbeddedRenderError(f"camera {path!r}: {name} is {value}, must be a positive number")
     return number
 
 
@@ -208,9 +232,9 @@ def read_camera(stage: Usd.Stage, path: str, resolution: tuple[int, int], time: 
     width, height = resolution
     focal = _positive(camera.GetFocalLengthAttr().Get(time), "focalLength", path)
     h_ap = _positive(camera.GetHorizontalApertureAttr().Get(time), "horizontalAperture", path)
-    v_ap = float(camera.GetVerticalApertureAttr().Get(time))
+    v_ap = _positive(camera.GetVerticalApertureAttr().Get(time), "verticalAperture", path)
     near, far = (float(v) for v in camera.GetClippingRangeAttr().Get(time))
-    if not (0 < near < far):
+    if not (0 < near < far) or not np.isfinite(far):
         raise EmbeddedRenderError(f"camera {path!r}: clippingRange ({near}, {far}) must satisfy 0 < near < far")
     matrix = np.array(UsdGeom.XformCache(time).GetLocalToWorldTransform(prim), np.float64).reshape(4, 4)
     if not np.isfinite(matrix).all() or abs(np.linalg.det(matrix[:3, :3])) < 1e-12:
@@ -232,4 +256,60 @@ def read_camera(stage: Usd.Stage, path: str, resolution: tuple[int, int], time: 
         f_stop=float(camera.GetFStopAttr().Get(time)),
         camera_to_world=matrix,
         meters_per_unit=float(UsdGeom.GetStageMetersPerUnit(stage)),
+    )
+
+
+#: The three-quarter view of :func:`auto_camera`: 45 degrees around the up axis, 30 degrees above the horizon.
+_AUTO_AZIMUTH = np.radians(45.0)
+_AUTO_ELEVATION = np.radians(30.0)
+_AUTO_FOCAL_LENGTH = 24.0
+_AUTO_APERTURE = 20.955
+
+
+def auto_camera(
+    bounds: np.ndarray | None, up_axis: str, meters_per_unit: float, resolution: tuple[int, int]
+) -> PinholeCamera:
+    """A camera framing world ``bounds`` (2, 3) from a three-quarter view above them.
+
+    It looks at the bounds' center from 45 degrees around the stage's up axis (Y or Z) and 30 degrees
+    above the horizon, far enough for the bounding sphere to fit the narrower field of view. Without
+    bounds (nothing visible) it frames a 1 m sphere around the origin (in the stage's units).
+    """
+    unit = 1.0 / meters_per_unit if meters_per_unit > 0 and np.isfinite(meters_per_unit) else 1.0
+    if bounds is None or not np.isfinite(bounds).all():
+        center, radius = np.zeros(3), unit
+    else:
+        center = (bounds[0] + bounds[1]) / 2.0
+        radius = max(float(np.linalg.norm(bounds[1] - bounds[0])) / 2.0, 1e-3 * unit)
+    width, height = resolution
+    half_fov = np.arctan(_AUTO_APERTURE * min(1.0, height / width) / (2 * _AUTO_FOCAL_LENGTH))
+    distance = 1.05 * radius / np.sin(half_fov)
+    horizontal = np.cos(_AUTO_ELEVATION)
+    if up_axis == "Y":
+        up = np.array([0.0, 1.0, 0.0])
+        toward = np.array(
+            [horizontal * np.sin(_AUTO_AZIMUTH), np.sin(_AUTO_ELEVATION), horizontal * np.cos(_AUTO_AZIMUTH)]
+        )
+    else:
+        up = np.array([0.0, 0.0, 1.0])
+        toward = np.array(
+            [horizontal * np.cos(_AUTO_AZIMUTH), -horizontal * np.sin(_AUTO_AZIMUTH), np.sin(_AUTO_ELEVATION)]
+        )
+    eye = center + distance * toward
+    z_axis = toward  # the camera looks down its -Z, toward the center
+    x_axis = np.cross(up, z_axis)
+    x_axis /= np.linalg.norm(x_axis)
+    matrix = np.eye(4)
+    matrix[0, :3], matrix[1, :3], matrix[2, :3], matrix[3, :3] = x_axis, np.cross(z_axis, x_axis), z_axis, eye
+    near = max((distance - radius) * 0.5, distance * 1e-4)
+    return PinholeCamera(
+        path=AUTO_CAMERA,
+        intrinsics=Intrinsics(width, height, _AUTO_FOCAL_LENGTH, _AUTO_APERTURE, 0.0, 0.0),
+        authored_vertical_aperture=_AUTO_APERTURE * height / width,
+        near=near,
+        far=(distance + radius) * 1.5,
+        focus_distance=distance,
+        f_stop=0.0,
+        camera_to_world=matrix,
+        meters_per_unit=meters_per_unit,
     )
