@@ -24,9 +24,9 @@ from pxr import Usd, UsdGeom
 
 from omni.sdg_studio.backends.embedded.annotators import ANNOTATOR_FUNCTIONS
 from omni.sdg_studio.backends.embedded.camera import PinholeCamera, auto_camera, check_resolution, read_camera
-from omni.sdg_studio.backends.embedded.engines import ENGINES, RayEngine, WorldMesh, make_engine
+from omni.sdg_studio.backends.embedded.engines import ENGINES, Hits, RayEngine, WorldMesh, make_engine
 from omni.sdg_studio.backends.embedded.errors import EmbeddedRenderError
-from omni.sdg_studio.backends.embedded.frame import FrameData, FrameHits, SceneLook, SceneShape, SceneState, cast_frame
+from omni.sdg_studio.backends.embedded.frame import FrameData, SceneLook, SceneShape, SceneState, cast_frame
 from omni.sdg_studio.backends.embedded.labels import LabelTables
 from omni.sdg_studio.backends.embedded.lighting import Lighting, StageLights, read_lights
 from omni.sdg_studio.backends.embedded.scene import SceneCache, SceneGeometry
@@ -159,7 +159,7 @@ class EmbeddedBackend:
         self._world: dict[int, tuple[tuple[int, bytes, bool], WorldMesh]] = {}
         self._tables: dict[tuple[str, ...], LabelTables] = {}
         self._warned_no_labels: set[tuple[str, ...]] = set()
-        self._last: tuple[tuple[Any, ...], FrameHits] | None = None
+        self._last: tuple[tuple[Any, ...], Hits] | None = None
         self._lights: tuple[tuple[Any, ...], StageLights] | None = None
 
     @property
@@ -291,7 +291,7 @@ class EmbeddedBackend:
             self._lights = (key, read_lights(self.stage, self._scene.light_paths, time, center))
         return self._lights[1].for_view(-camera.rotation[2])
 
-    def _cast(self, camera: PinholeCamera, state: SceneState) -> FrameHits:
+    def _cast(self, camera: PinholeCamera, state: SceneState) -> Hits:
         """Cast the camera's rays, reusing the last result for an identical camera and scene."""
         key = (camera.intrinsics, camera.near, camera.far, camera.camera_to_world.tobytes(), id(state.shape))
         if self._last is not None and self._last[0] == key:

@@ -15,6 +15,7 @@ pixel are returned too: they cover that pixel when rendered alone (for occlusion
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,11 +41,13 @@ class CoplanarPlanes:
     #: Rows in shared planes, sorted by plane: plane k holds ``rows[starts[k]:starts[k + 1]]``.
     rows: np.ndarray
     starts: np.ndarray
+    #: The lowest geometry with a triangle in each plane.
+    lowest: np.ndarray
 
     @classmethod
     def build(cls, soup: TriangleSoup) -> CoplanarPlanes:
         count = soup.count
-        none = cls(np.full(count, -1, np.int32), np.zeros(0, np.int64), np.zeros(1, np.int64))
+        none = cls(np.full(count, -1, np.int32), np.zeros(0, np.int64), np.zeros(1, np.int64), np.zeros(0, np.int64))
         if count < 2:
             return none
         normal = soup.normals / np.maximum(np.linalg.norm(soup.normals, axis=1, keepdims=True), 1e-300)
@@ -67,76 +70,120 @@ class CoplanarPlanes:
         plane_of_row[order] = plane_of_sorted
         rows = order[plane_of_sorted >= 0]
         kept = sizes[shared]
-        return cls(plane_of_row, rows, np.concatenate([[0], np.cumsum(kept)]).astype(np.int64))
+        lowest = np.minimum.reduceat(geometry, starts)[shared].astype(np.int64)
+        return cls(plane_of_row, rows, np.concatenate([[0], np.cumsum(kept)]).astype(np.int64), lowest)
 
 
 def resolve_ties(
     hits: Hits, pixels: np.ndarray, camera: PinholeCamera, soup: TriangleSoup, planes: CoplanarPlanes
-) -> tuple[np.ndarray, np.ndarray]:
-    """Give each z-fighting pixel of ``hits`` (for flat ``pixels``) to the lowest coplanar geometry.
+) -> None:
+    """Give each z-fighting pixel of ``hits`` (for flat ``pixels``) to the lowest coplanar geometry."""
+    tied = _tied(hits, soup, planes)
+    if tied is None:
+        return
+    index, row, plane = tied
+    geometry = soup.row_geometry[row]
+    above = geometry > planes.lowest[plane]  # a pixel of its plane's lowest geometry stays
+    index, row, plane, geometry = index[above], row[above], plane[above], geometry[above]
+    if not len(index):
+        return
+    highest = np.full(len(planes.lowest), -1, np.int64)
+    np.maximum.at(highest, plane, geometry)
+    rows, row_plane = _plane_rows(planes, np.unique(plane))
+    keep = soup.row_geometry[rows] < highest[row_plane]
+    best = row.astype(np.int64)
+    for at, candidate in _containing(hits, pixels, camera, soup, (index, plane, geometry), rows[keep], row_plane[keep]):
+        np.minimum.at(best, at, candidate)  # rows are ordered by geometry
+    changed = np.flatnonzero(best != row)
+    new_geometry = soup.row_geometry[best[changed]]
+    hits.geometry[index[changed]] = new_geometry
+    hits.triangle[index[changed]] = best[changed] - soup.offsets[new_geometry]
 
-    Returns the other geometries found at those pixels as (index into ``pixels``, geometry) pairs.
+
+def coplanar_partners(
+    hits: Hits,
+    pixels: np.ndarray,
+    camera: PinholeCamera,
+    soup: TriangleSoup,
+    planes: CoplanarPlanes,
+    wanted: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``wanted`` geometries (a mask over geometries) other than the hit one whose triangles contain a
+    tied pixel's hit point: (index into ``pixels``, geometry) pairs. They cover that pixel when rendered alone.
     """
     none = (np.zeros(0, np.int64), np.zeros(0, np.int32))
-    if not len(planes.rows):
+    tied = _tied(hits, soup, planes)
+    if tied is None:
         return none
+    index, row, plane = tied
+    rows, row_plane = _plane_rows(planes, np.unique(plane))
+    keep = wanted[soup.row_geometry[rows]]
+    found_at, found_geometry = [], []
+    tied_pixels = (index, plane, soup.row_geometry[row])
+    for at, candidate in _containing(hits, pixels, camera, soup, tied_pixels, rows[keep], row_plane[keep]):
+        found_at.append(index[at])
+        found_geometry.append(soup.row_geometry[candidate])
+    if not found_at:
+        return none
+    return np.concatenate(found_at), np.concatenate(found_geometry)
+
+
+def _tied(hits: Hits, soup: TriangleSoup, planes: CoplanarPlanes) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(index, table row, plane) of the hits that lie in a shared plane, or None."""
+    if not len(planes.rows):
+        return None
     hit = np.flatnonzero(hits.geometry >= 0)
     row = soup.rows(hits.geometry[hit], hits.triangle[hit])
     plane = planes.plane_of_row[row]
     tied = plane >= 0
     if not tied.any():
-        return none
-    tied_index, row, plane = hit[tied], row[tied], plane[tied]
-    geometry = soup.row_geometry[row]
-    candidate_rows, candidate_plane = _candidates(planes, soup, plane, geometry)
-    if not len(candidate_rows):
-        return none
-    tied_pixels = pixels[tied_index]
-    rows_, cols = np.divmod(tied_pixels, camera.width)
-    x0, y0, x1, y1 = int(cols.min()), int(rows_.min()), int(cols.max()) + 1, int(rows_.max()) + 1
+        return None
+    return hit[tied], row[tied], plane[tied]
+
+
+def _plane_rows(planes: CoplanarPlanes, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every row of the planes ``present``, and its plane."""
+    sizes = planes.starts[present + 1] - planes.starts[present]
+    entries = np.repeat(planes.starts[present] - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()))
+    return planes.rows[entries], np.repeat(present, sizes)
+
+
+def _containing(
+    hits: Hits,
+    pixels: np.ndarray,
+    camera: PinholeCamera,
+    soup: TriangleSoup,
+    tied: tuple[np.ndarray, np.ndarray, np.ndarray],
+    rows: np.ndarray,
+    row_plane: np.ndarray,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(position in ``tied``, row) of every candidate row whose triangle holds a tied pixel's hit point:
+    same plane, same depth, another geometry."""
+    index, plane, geometry = tied
+    if not len(rows) or not len(index):
+        return
+    tied_pixels = pixels[index]
+    y, x = np.divmod(tied_pixels, camera.width)
+    x0, y0, x1, y1 = int(x.min()), int(y.min()), int(x.max()) + 1, int(y.max()) + 1
     slot = np.full((x1 - x0) * (y1 - y0), -1, np.int64)
-    slot[(rows_ - y0) * (x1 - x0) + cols - x0] = np.arange(len(tied_index))
+    slot[(y - y0) * (x1 - x0) + x - x0] = np.arange(len(index))
+    # Each plane's triangles only over the box of that plane's tied pixels.
+    planes_seen, dense = np.unique(plane, return_inverse=True)
+    windows = np.empty((len(planes_seen), 4), np.int64)
+    windows[:, :2], windows[:, 2:] = np.iinfo(np.int64).max, -1
+    np.minimum.at(windows[:, 0], dense, x)
+    np.minimum.at(windows[:, 1], dense, y)
+    np.maximum.at(windows[:, 2], dense, x + 1)
+    np.maximum.at(windows[:, 3], dense, y + 1)
+    row_window = windows[np.searchsorted(planes_seen, row_plane)]
     cosines = camera.cosines()
-    best = row.astype(np.int64)
-    found_slot, found_geometry = [], []
-    for pixel, entry, z in rasterize(camera, soup.corners[candidate_rows], (x0, y0, x1, y1)):
+    for pixel, entry, z in rasterize(camera, soup.corners[rows], row_window):
         r, c = np.divmod(pixel, camera.width)
         at = slot[(r - y0) * (x1 - x0) + c - x0]
         keep = at >= 0
         at, entry, z, pixel = at[keep], entry[keep], z[keep], pixel[keep]
-        distance = hits.distance[tied_index[at]]
-        keep = candidate_plane[entry] == plane[at]
+        distance = hits.distance[index[at]]
+        keep = row_plane[entry] == plane[at]
         keep &= np.abs(z / cosines[pixel] - distance) <= _DEPTH_TOLERANCE * distance
-        keep &= soup.row_geometry[candidate_rows[entry]] != geometry[at]
-        at, entry = at[keep], entry[keep]
-        np.minimum.at(best, at, candidate_rows[entry])  # rows are ordered by geometry
-        found_slot.append(at)
-        found_geometry.append(soup.row_geometry[candidate_rows[entry]])
-    changed = np.flatnonzero(best != row)
-    new_geometry = soup.row_geometry[best[changed]]
-    target = tied_index[changed]
-    hits.geometry[target] = new_geometry
-    hits.triangle[target] = best[changed] - soup.offsets[new_geometry]
-    # Every other geometry at the tied pixels: those found, and the engine's own pick where it lost.
-    at = np.concatenate([*found_slot, changed])
-    other = np.concatenate([*found_geometry, geometry[changed]]).astype(np.int32)
-    keep = other != hits.geometry[tied_index[at]]
-    return tied_index[at[keep]], other[keep]
-
-
-def _candidates(
-    planes: CoplanarPlanes, soup: TriangleSoup, plane: np.ndarray, geometry: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Rows of the planes that tied pixels hit (and their plane), less a geometry's rows in a plane where
-    every tied pixel hit that very geometry."""
-    present = np.unique(plane)
-    low = np.full(len(planes.starts), np.iinfo(np.int32).max, np.int64)
-    high = np.full(len(planes.starts), -1, np.int64)
-    np.minimum.at(low, plane, geometry)
-    np.maximum.at(high, plane, geometry)
-    sizes = planes.starts[present + 1] - planes.starts[present]
-    entries = np.repeat(planes.starts[present] - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()))
-    rows = planes.rows[entries]
-    row_plane = np.repeat(present, sizes)
-    only = (low[row_plane] == high[row_plane]) & (soup.row_geometry[rows] == low[row_plane])
-    return rows[~only], row_plane[~only]
+        keep &= soup.row_geometry[rows[entry]] != geometry[at]
+        yield at[keep], rows[entry[keep]]

@@ -22,7 +22,7 @@ import numpy as np
 from pxr import Usd, UsdGeom
 
 from omni.sdg_studio.backends.embedded.camera import PinholeCamera
-from omni.sdg_studio.backends.embedded.coplanar import CoplanarPlanes, resolve_ties
+from omni.sdg_studio.backends.embedded.coplanar import CoplanarPlanes, coplanar_partners, resolve_ties
 from omni.sdg_studio.backends.embedded.engines import Hits, RayEngine, TriangleSoup, WorldMesh
 from omni.sdg_studio.backends.embedded.engines.base import behind_start
 from omni.sdg_studio.backends.embedded.labels import LabelTables
@@ -147,33 +147,22 @@ class SceneState:
         return np.array(UsdGeom.XformCache(self.time).GetLocalToWorldTransform(prim), np.float64).reshape(4, 4)
 
 
-@dataclass(frozen=True)
-class FrameHits:
-    """First hits of every pixel, and the other geometries met in a tied pixel's plane."""
-
-    hits: Hits
-    tie_pixels: np.ndarray
-    tie_geometries: np.ndarray
-
-
-def cast_frame(camera: PinholeCamera, scene: SceneState, workers: Workers) -> FrameHits:
+def cast_frame(camera: PinholeCamera, scene: SceneState, workers: Workers) -> Hits:
     """Cast every pixel's ray and resolve coplanar ties, band by band on the worker threads."""
     count = camera.width * camera.height
     hits = Hits(np.empty(count, np.float32), np.empty(count, np.int32), np.empty(count, np.int32))
     shape = scene.shape
     planes = shape.coplanar  # built once, before the threads read it
 
-    def band(span: slice) -> tuple[np.ndarray, np.ndarray]:
+    def band(span: slice) -> None:
         found = scene.engine.cast(camera, span)
-        pixels = np.arange(span.start, span.stop)
-        tie_at, tie_geometry = resolve_ties(found, pixels, camera, shape.soup, planes)
+        resolve_ties(found, np.arange(span.start, span.stop), camera, shape.soup, planes)
         hits.distance[span] = found.distance
         hits.geometry[span] = found.geometry
         hits.triangle[span] = found.triangle
-        return pixels[tie_at], tie_geometry
 
-    parts = workers.map(band, workers.bands(camera.width, camera.height, scene.engine.concurrent))
-    return FrameHits(hits, np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]))
+    workers.map(band, workers.bands(camera.width, camera.height, scene.engine.concurrent))
+    return hits
 
 
 @dataclass
@@ -193,7 +182,7 @@ class FrameData:
     def __init__(
         self,
         camera: PinholeCamera,
-        cast: FrameHits,
+        hits: Hits,
         scene: SceneState,
         tables: LabelTables,
         lighting: Callable[[], Lighting],
@@ -201,8 +190,7 @@ class FrameData:
         workers: Workers,
     ) -> None:
         self.camera = camera
-        self.cast = cast
-        self.hits = cast.hits
+        self.hits = hits
         self.scene = scene
         self.tables = tables
         self._lighting = lighting
@@ -385,18 +373,20 @@ class FrameData:
         dirs = self.rays[0]  # computed once, before the threads gather from it
         pixel_count = self.hit.size
         membership = tables.membership_keys
+        wanted = np.zeros(len(tables.object_of_geometry), bool)
+        wanted[labeled] = True
+        planes = shape.coplanar
 
         def band(span: slice) -> np.ndarray:
-            distance = self.hits.distance[span]
+            hits = Hits(self.hits.distance[span], self.hits.geometry[span], self.hits.triangle[span])
             pixels = np.arange(span.start, span.stop)
             exit_distance = _box_exit(self.camera.position, dirs[span], extent)
-            candidates = np.flatnonzero((self.hits.geometry[span] >= 0) & (distance < exit_distance))
-            start = behind_start(self.camera, distance[candidates])
+            candidates = np.flatnonzero((hits.geometry >= 0) & (hits.distance < exit_distance))
+            start = behind_start(self.camera, hits.distance[candidates])
             ray, geometry = self.scene.engine.hits_behind(self.camera, pixels[candidates], start, labeled)
-            pixel = pixels[candidates][ray]
-            in_band = (self.cast.tie_pixels >= span.start) & (self.cast.tie_pixels < span.stop)
-            pixel = np.concatenate([pixel, self.cast.tie_pixels[in_band]])
-            geometry = np.concatenate([geometry, self.cast.tie_geometries[in_band]]).astype(np.int64)
+            tie_at, tie_geometry = coplanar_partners(hits, pixels, self.camera, shape.soup, planes, wanted)
+            pixel = np.concatenate([pixels[candidates][ray], pixels[tie_at]])
+            geometry = np.concatenate([geometry, tie_geometry]).astype(np.int64)
             obj, pixel = tables.objects_of(geometry, pixel)
             owned = _contains_sorted(membership, self.hits.geometry[pixel].astype(np.int64) * len(tables.objects) + obj)
             return np.unique(obj[~owned] * pixel_count + pixel[~owned])

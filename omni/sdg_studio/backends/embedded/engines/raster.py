@@ -80,15 +80,16 @@ def window_of(camera: PinholeCamera, pixels: Pixels) -> Window:
 
 
 def rasterize(
-    camera: PinholeCamera, corners: np.ndarray, window: Window, chunk: int = CHUNK
+    camera: PinholeCamera, corners: np.ndarray, window: Window | np.ndarray, chunk: int = CHUNK
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Every pixel of ``window`` whose center lies inside one of the world triangles ``corners`` (n, 3, 3).
 
-    Yields chunks of (flat pixel index in the image, triangle index, camera-space depth along -Z), with
-    depths within the camera's clipping range; at most about ``chunk`` candidates at a time.
+    ``window`` is one (x0, y0, x1, y1) for all triangles, or one per triangle (n, 4). Yields chunks of
+    (flat pixel index in the image, triangle index, camera-space depth along -Z), with depths within the
+    camera's clipping range; at most about ``chunk`` candidates at a time.
     """
-    x0, y0, x1, y1 = window
-    if x1 <= x0 or y1 <= y0 or not len(corners):
+    windows = np.asarray(window, np.int64).reshape(-1, 4)
+    if not len(corners) or not ((windows[:, 2] > windows[:, 0]) & (windows[:, 3] > windows[:, 1])).any():
         return
     k = camera.intrinsics
     view = camera.world_to_camera
@@ -96,6 +97,7 @@ def rasterize(
     tri, src = _clip_near(tri, np.arange(len(corners)), camera.near)
     if not len(tri):
         return
+    x0, y0, x1, y1 = (windows[src if len(windows) > 1 else np.zeros(len(src), np.int64), k] for k in range(4))
     depth = -tri[:, :, 2]
     sx = (k.focal_length * tri[:, :, 0] / depth - k.horizontal_offset) / k.horizontal_aperture + 0.5
     sy = 0.5 - (k.focal_length * tri[:, :, 1] / depth - k.vertical_offset) / k.vertical_aperture
@@ -111,39 +113,80 @@ def rasterize(
     live = np.flatnonzero((bw > 0) & (bh > 0) & (area != 0) & (depth.min(axis=1) <= camera.far))
     if not len(live):
         return
-    # Triangles whose pixel box holds more than a chunk are cut into strips of rows.
-    rows_per = np.maximum(1, chunk // bw[live])
-    strips = -(-bh[live] // rows_per)
-    entry = np.repeat(live, strips)
-    strip = np.arange(int(strips.sum())) - np.repeat(np.cumsum(strips) - strips, strips)
-    first_row = lo_y[entry] + strip * rows_per[np.repeat(np.arange(len(live)), strips)]
-    strip_rows = np.minimum(hi_y[entry] + 1 - first_row, rows_per[np.repeat(np.arange(len(live)), strips)])
-    sizes = bw[entry] * strip_rows.astype(np.int64)
     inv_depth = 1.0 / depth
-    ends = np.cumsum(sizes)
+    projected = (px, py, area, inv_depth)
+    # Triangles in groups of at most ``chunk`` pixel rows; each row only over its span of columns.
+    heights = bh[live]
+    ends = np.cumsum(heights)
     start = 0
-    while start < len(entry):
+    while start < len(live):
         base = ends[start - 1] if start else 0
         stop = max(start + 1, int(np.searchsorted(ends, base + chunk, side="right")))
-        counts = sizes[start:stop]
-        t = np.repeat(entry[start:stop], counts)
-        local = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-        cx = lo_x[t] + local % bw[t] + 0.5
-        cy = np.repeat(first_row[start:stop], counts) + local // bw[t] + 0.5
-        ax, ay, bx, by, ccx, ccy = px[t, 0], py[t, 0], px[t, 1], py[t, 1], px[t, 2], py[t, 2]
-        w0 = (bx - cx) * (ccy - cy) - (ccx - cx) * (by - cy)
-        w1 = (ccx - cx) * (ay - cy) - (ax - cx) * (ccy - cy)
-        w2 = (ax - cx) * (by - cy) - (bx - cx) * (ay - cy)
-        a = area[t]
-        sign = np.sign(a)
-        inside = (w0 * sign >= 0) & (w1 * sign >= 0) & (w2 * sign >= 0)
-        with np.errstate(divide="ignore"):
-            z = a / (w0 * inv_depth[t, 0] + w1 * inv_depth[t, 1] + w2 * inv_depth[t, 2])
-        inside &= (z >= camera.near) & (z <= camera.far)
-        t, cx, cy, z = t[inside], cx[inside], cy[inside], z[inside]
-        pixel = (cy - 0.5).astype(np.int64) * camera.width + (cx - 0.5).astype(np.int64)
-        yield pixel, src[t], z
+        t_row = np.repeat(live[start:stop], heights[start:stop])
+        local = np.arange(len(t_row)) - np.repeat(
+            np.cumsum(heights[start:stop]) - heights[start:stop], heights[start:stop]
+        )
+        y = lo_y[t_row] + local
+        first, last = _row_spans(px, py, t_row, y + 0.5)
+        first = np.maximum(first, x0[t_row])
+        last = np.minimum(last, x1[t_row] - 1)
+        widths = np.maximum(last - first + 1, 0).astype(np.int64)
+        row_ends = np.cumsum(widths)
+        row_start = 0
+        while row_start < len(t_row):
+            row_base = row_ends[row_start - 1] if row_start else 0
+            row_stop = max(row_start + 1, int(np.searchsorted(row_ends, row_base + chunk, side="right")))
+            part = slice(row_start, row_stop)
+            yield from _span_candidates(t_row[part], y[part], first[part], widths[part], projected, src, camera)
+            row_start = row_stop
         start = stop
+
+
+def _row_spans(px: np.ndarray, py: np.ndarray, t: np.ndarray, center_y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and last pixel column (widened by one for rounding) a triangle may cover on each row."""
+    left = np.full(len(t), np.inf)
+    right = np.full(len(t), -np.inf)
+    for a, b in ((0, 1), (1, 2), (2, 0)):
+        xa, ya, xb, yb = px[t, a], py[t, a], px[t, b], py[t, b]
+        crosses = (center_y >= np.minimum(ya, yb)) & (center_y <= np.maximum(ya, yb))
+        flat = ya == yb
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = np.where(flat, xa, xa + (center_y - ya) * (xb - xa) / (yb - ya))
+        left = np.where(crosses, np.minimum(left, np.where(flat, np.minimum(xa, xb), x)), left)
+        right = np.where(crosses, np.maximum(right, np.where(flat, np.maximum(xa, xb), x)), right)
+    found = np.isfinite(left) & np.isfinite(right)
+    first = np.where(found, np.ceil(np.where(found, left, 0.0) - 0.5) - 1, 1.0)
+    last = np.where(found, np.floor(np.where(found, right, 0.0) - 0.5) + 1, 0.0)
+    return first, last
+
+
+def _span_candidates(
+    t_row: np.ndarray,
+    y: np.ndarray,
+    first: np.ndarray,
+    widths: np.ndarray,
+    projected: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    src: np.ndarray,
+    camera: PinholeCamera,
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The pixels of row spans whose centers pass the edge tests, with their depths."""
+    px, py, area, inv_depth = projected
+    t = np.repeat(t_row, widths)
+    cx = np.repeat(first, widths) + (np.arange(len(t)) - np.repeat(np.cumsum(widths) - widths, widths)) + 0.5
+    cy = np.repeat(y, widths) + 0.5
+    ax, ay, bx, by, ccx, ccy = px[t, 0], py[t, 0], px[t, 1], py[t, 1], px[t, 2], py[t, 2]
+    w0 = (bx - cx) * (ccy - cy) - (ccx - cx) * (by - cy)
+    w1 = (ccx - cx) * (ay - cy) - (ax - cx) * (ccy - cy)
+    w2 = (ax - cx) * (by - cy) - (bx - cx) * (ay - cy)
+    a = area[t]
+    sign = np.sign(a)
+    inside = (w0 * sign >= 0) & (w1 * sign >= 0) & (w2 * sign >= 0)
+    with np.errstate(divide="ignore"):
+        z = a / (w0 * inv_depth[t, 0] + w1 * inv_depth[t, 1] + w2 * inv_depth[t, 2])
+    inside &= (z >= camera.near) & (z <= camera.far)
+    t, cx, cy, z = t[inside], cx[inside], cy[inside], z[inside]
+    pixel = (cy - 0.5).astype(np.int64) * camera.width + (cx - 0.5).astype(np.int64)
+    yield pixel, src[t], z
 
 
 class RasterEngine:
