@@ -247,7 +247,8 @@ class EmbeddedBackend:
         shape = self._state.shape if self._state is not None else None
         if shape is None or versions[0] != old[0] or versions[2] != old[2]:
             meshes = [self._world_mesh(g) for g in geometries]
-            self._world = {k: v for k, v in self._world.items() if k in {id(g) for g in geometries}}
+            alive = {id(g) for g in geometries}
+            self._world = {k: v for k, v in self._world.items() if k in alive}
             self.engine.load(meshes)
             shape = SceneShape.build(meshes)
             self._last = None

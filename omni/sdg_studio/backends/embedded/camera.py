@@ -127,9 +127,11 @@ class PinholeCamera:
     def world_rays(self, pixels: slice | np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Unit world-space ray directions (N, 3) float32 and cosines (N,) for ``pixels`` or all.
 
-        ``pixels`` is a flat slice (computed for its rows only) or flat indices.
+        ``pixels`` is a flat slice (computed for its rows only, unless all were) or flat indices.
         """
         x, y, cos = _film_axes(self.intrinsics)
+        if isinstance(pixels, slice) and self._world_dirs is not None:
+            return self._world_dirs[pixels], cos[pixels]
         if isinstance(pixels, slice):
             start, stop, _ = pixels.indices(self.width * self.height)
             first, last = start // self.width, -(-stop // self.width)

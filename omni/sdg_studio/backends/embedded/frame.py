@@ -53,13 +53,12 @@ class SceneShape:
 
     @cached_property
     def bounds(self) -> np.ndarray:
-        """World-space axis-aligned bounds of every geometry (G, 2, 3); (inf, -inf) for empty ones."""
+        """World-space axis-aligned bounds of every geometry's points (G, 2, 3); (inf, -inf) for empty ones."""
         out = np.empty((len(self.meshes), 2, 3))
         out[:, 0], out[:, 1] = np.inf, -np.inf
         for g, mesh in enumerate(self.meshes):
             if len(mesh.triangles):
-                used = mesh.vertices[mesh.triangles.ravel()]
-                out[g, 0], out[g, 1] = used.min(axis=0), used.max(axis=0)
+                out[g, 0], out[g, 1] = mesh.vertices.min(axis=0), mesh.vertices.max(axis=0)
         return out
 
     @cached_property
@@ -153,6 +152,7 @@ def cast_frame(camera: PinholeCamera, scene: SceneState, workers: Workers) -> Hi
     hits = Hits(np.empty(count, np.float32), np.empty(count, np.int32), np.empty(count, np.int32))
     shape = scene.shape
     planes = shape.coplanar  # built once, before the threads read it
+    camera.world_rays()  # every ray direction, once: the casts and the later stages take views of them
 
     def band(span: slice) -> None:
         found = scene.engine.cast(camera, span)
@@ -369,8 +369,9 @@ class FrameData:
         labeled = np.flatnonzero((tables.object_of_geometry >= 0) & np.isfinite(shape.bounds[:, 0, 0]))
         if not len(labeled):
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        extent = np.stack([shape.bounds[labeled, 0].min(axis=0), shape.bounds[labeled, 1].max(axis=0)])
-        dirs = self.rays[0]  # computed once, before the threads gather from it
+        self.rays  # noqa: B018 - every ray direction, computed once before the threads gather from it
+        far, owner = _farthest_per_tile(self.camera, shape.object_bounds(tables))
+        own_object = np.append(tables.object_of_geometry, -1)  # geometry -1 (a miss) reads the last entry
         pixel_count = self.hit.size
         membership = tables.membership_keys
         wanted = np.zeros(len(tables.object_of_geometry), bool)
@@ -380,10 +381,12 @@ class FrameData:
         def band(span: slice) -> np.ndarray:
             hits = Hits(self.hits.distance[span], self.hits.geometry[span], self.hits.triangle[span])
             pixels = np.arange(span.start, span.stop)
-            exit_distance = _box_exit(self.camera.position, dirs[span], extent)
-            candidates = np.flatnonzero((hits.geometry >= 0) & (hits.distance < exit_distance))
+            stop = _stop_distance(self.camera, span, hits.geometry, own_object, far, owner)
+            candidates = np.flatnonzero((hits.geometry >= 0) & (hits.distance < stop))
             start = behind_start(self.camera, hits.distance[candidates])
-            ray, geometry = self.scene.engine.hits_behind(self.camera, pixels[candidates], start, labeled)
+            ray, geometry = self.scene.engine.hits_behind(
+                self.camera, pixels[candidates], start, stop[candidates], labeled
+            )
             tie_at, tie_geometry = coplanar_partners(hits, pixels, self.camera, shape.soup, planes, wanted)
             pixel = np.concatenate([pixels[candidates][ray], pixels[tie_at]])
             geometry = np.concatenate([geometry, tie_geometry]).astype(np.int64)
@@ -432,19 +435,70 @@ def _contains_sorted(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
     return sorted_keys[at] == keys
 
 
-def _box_exit(origin: np.ndarray, dirs: np.ndarray, box: np.ndarray) -> np.ndarray:
-    """Distance at which each ray (unit ``dirs`` from ``origin``) leaves ``box`` (2, 3); -inf if it misses it."""
-    near = np.full(len(dirs), -np.inf, np.float32)
-    far = np.full(len(dirs), np.inf, np.float32)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for axis in range(3):
-            inverse = np.float32(1.0) / dirs[:, axis]
-            t0 = np.float32(box[0, axis] - origin[axis]) * inverse
-            t1 = np.float32(box[1, axis] - origin[axis]) * inverse
-            near = np.fmax(near, np.fmin(t0, t1))
-            far = np.fmin(far, np.fmax(t0, t1))
-    far += np.float32(1e-4) * np.maximum(np.abs(far), np.float32(1.0))  # float32 rounding slack
-    return np.where((near <= far) & (far >= 0), far, np.float32(-np.inf))
+#: Side in pixels of the screen tiles over which the farthest labeled objects are kept.
+_TILE = 16
+_CORNERS = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)], bool)
+
+
+def _farthest_per_tile(camera: PinholeCamera, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For every screen tile, the two labeled objects (O,) whose bounds (O, 2, 3) reach farthest among
+    those whose projection overlaps the tile: their farthest corner distances (tiles, 2) and indices."""
+    tiles_x, tiles_y = -(-camera.width // _TILE), -(-camera.height // _TILE)
+    far = np.full((tiles_x * tiles_y, 2), -np.inf)
+    owner = np.full((tiles_x * tiles_y, 2), -1, np.int64)
+    drawn = np.flatnonzero(np.isfinite(bounds[:, 0, 0]))
+    if not len(drawn):
+        return far, owner
+    corners = np.where(_CORNERS[None], bounds[drawn, 1][:, None, :], bounds[drawn, 0][:, None, :]).reshape(-1, 3)
+    xy, depth = camera.project(corners)
+    xy, depth = xy.reshape(len(drawn), 8, 2), depth.reshape(len(drawn), 8)
+    reach = np.linalg.norm(corners - camera.position, axis=1).reshape(len(drawn), 8).max(axis=1)
+    with np.errstate(invalid="ignore"):
+        low = np.clip(np.floor(xy.min(axis=1)), 0, [camera.width - 1, camera.height - 1])
+        high = np.clip(np.floor(xy.max(axis=1)), 0, [camera.width - 1, camera.height - 1])
+    behind = (depth < camera.near).any(axis=1) | ~np.isfinite(xy).all(axis=(1, 2))
+    low[behind], high[behind] = 0, [camera.width - 1, camera.height - 1]
+    outside = ~behind & (
+        (xy[:, :, 0].max(axis=1) < 0)
+        | (xy[:, :, 1].max(axis=1) < 0)
+        | (xy[:, :, 0].min(axis=1) > camera.width)
+        | (xy[:, :, 1].min(axis=1) > camera.height)
+    )
+    keep = ~outside
+    drawn, reach = drawn[keep], reach[keep] * (1 + 1e-5)
+    t0, t1 = (low[keep] // _TILE).astype(np.int64), (high[keep] // _TILE).astype(np.int64)
+    wide = t1[:, 0] - t0[:, 0] + 1
+    sizes = wide * (t1[:, 1] - t0[:, 1] + 1)
+    which = np.repeat(np.arange(len(drawn)), sizes)
+    local = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    tile = (t0[which, 1] + local // wide[which]) * tiles_x + t0[which, 0] + local % wide[which]
+    order = np.lexsort((-reach[which], tile))
+    tile, which = tile[order], which[order]
+    first = np.flatnonzero(np.r_[True, tile[1:] != tile[:-1]])
+    far[tile[first], 0], owner[tile[first], 0] = reach[which[first]], drawn[which[first]]
+    second = first + 1
+    second = second[(second < len(tile)) & (tile[np.minimum(second, len(tile) - 1)] == tile[first])]
+    far[tile[second], 1], owner[tile[second], 1] = reach[which[second]], drawn[which[second]]
+    return far, owner
+
+
+def _stop_distance(
+    camera: PinholeCamera,
+    span: slice,
+    geometry: np.ndarray,
+    object_of_geometry: np.ndarray,
+    far: np.ndarray,
+    owner: np.ndarray,
+) -> np.ndarray:
+    """How far behind its first hit each pixel's ray (of the band of rows ``span``) may meet a labeled
+    object it does not hit first: the farthest reach of another object whose bounds overlap its tile."""
+    width = camera.width
+    rows = np.arange(span.start // width, -(-span.stop // width))
+    tile = ((rows // _TILE) * -(-width // _TILE))[:, None] + (np.arange(width) // _TILE)[None, :]
+    tile = tile.ravel()[span.start - rows[0] * width : span.stop - rows[0] * width]
+    own = object_of_geometry[geometry]  # -1 for misses: the lookup table's last entry
+    first = owner[:, 0][tile]
+    return np.where(first != own, far[:, 0][tile], far[:, 1][tile])
 
 
 def _union_by(owner: np.ndarray, boxes: np.ndarray, valid: np.ndarray, count: int) -> np.ndarray:

@@ -19,9 +19,9 @@ BEHIND_GAP = 1e-5
 
 
 def behind_start(camera: PinholeCamera, distance: np.ndarray) -> np.ndarray:
-    """Distance from which a ray looks for surfaces behind a hit at ``distance`` (float64)."""
-    reach = float(np.abs(camera.position).max())
-    return distance.astype(np.float64) * (1.0 + BEHIND_GAP) + BEHIND_GAP * reach + 1e-30
+    """Distance (float32) from which a ray looks for surfaces behind a hit at ``distance``."""
+    reach = np.float32(BEHIND_GAP * float(np.abs(camera.position).max()) + 1e-30)
+    return distance.astype(np.float32) * np.float32(1.0 + BEHIND_GAP) + reach
 
 
 @dataclass(frozen=True)
@@ -66,9 +66,9 @@ class RayEngine(Protocol):
         ...
 
     def hits_behind(
-        self, camera: PinholeCamera, pixels: np.ndarray, start: np.ndarray, geometries: np.ndarray
+        self, camera: PinholeCamera, pixels: np.ndarray, start: np.ndarray, stop: np.ndarray, geometries: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Every surface of ``geometries`` that the ray of ``pixels[i]`` meets beyond ``start[i]``.
+        """Every surface of ``geometries`` the ray of ``pixels[i]`` meets between ``start[i]`` and ``stop[i]``.
 
         Returns (index into ``pixels``, geometry) pairs, a pair possibly several times (a closed mesh is
         met twice). ``geometries`` is a sorted index array, the same from frame to frame (engines may

@@ -24,6 +24,9 @@ from omni.sdg_studio.backends.embedded.engines.base import Hits, Pixels, WorldMe
 MAX_LAYERS = 256
 #: Sub-scenes (mesh subsets) kept per loaded scene.
 _MAX_SUBSCENES = 64
+#: Surfaces behind a hit are looked for in a scene of the wanted meshes alone when they hold less than
+#: this share of all triangles, else in the whole scene (skipping the others).
+_OWN_SCENE_SHARE = 0.5
 
 
 class _MergedScene:
@@ -66,6 +69,7 @@ class EmbreeEngine:
 
     def __init__(self) -> None:
         self._meshes: Sequence[WorldMesh] = ()
+        self._triangle_counts = np.zeros(0, np.int64)
         self._scenes: dict[bytes | None, _MergedScene] = {}
         self._lock = threading.Lock()
 
@@ -73,6 +77,7 @@ class EmbreeEngine:
         with self._lock:
             self._meshes = meshes
             self._scenes = {}
+            self._triangle_counts = np.array([len(m.triangles) for m in meshes], np.int64)
 
     def _scene(self, only: Sequence[int] | np.ndarray | None) -> _MergedScene:
         key = None if only is None else np.unique(np.asarray(only, np.int64)).tobytes()
@@ -87,6 +92,16 @@ class EmbreeEngine:
                         self._scenes = {k: v for k, v in self._scenes.items() if k is None}
                     self._scenes[key] = scene
         return scene
+
+    def _peel_scene(self, geometries: np.ndarray) -> tuple[_MergedScene, np.ndarray | None]:
+        """The scene to peel ``geometries`` in: their own, or the whole scene with a mask of them when they
+        hold most of its triangles (building a second BVH would cost more than skipping a few surfaces)."""
+        counts = self._triangle_counts
+        if counts[geometries].sum() < _OWN_SCENE_SHARE * counts.sum():
+            return self._scene(geometries), None
+        wanted = np.zeros(len(self._meshes), bool)
+        wanted[geometries] = True
+        return self._scene(None), wanted
 
     def cast(self, camera: PinholeCamera, pixels: Pixels = None, only: Sequence[int] | None = None) -> Hits:
         dirs, cos = camera.world_rays(pixels)
@@ -105,18 +120,20 @@ class EmbreeEngine:
         return hits
 
     def hits_behind(
-        self, camera: PinholeCamera, pixels: np.ndarray, start: np.ndarray, geometries: np.ndarray
+        self, camera: PinholeCamera, pixels: np.ndarray, start: np.ndarray, stop: np.ndarray, geometries: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
-        scene = self._scene(geometries)
+        if not len(pixels) or not len(geometries):
+            return np.zeros(0, np.int64), np.zeros(0, np.int32)
+        scene, wanted = self._peel_scene(geometries)
         found_ray: list[np.ndarray] = []
         found_geometry: list[np.ndarray] = []
-        if scene.empty or not len(pixels):
+        if scene.empty:
             return np.zeros(0, np.int64), np.zeros(0, np.int32)
         all_dirs, cos = camera.world_rays(pixel_indices(camera, pixels))
-        far = camera.far / cos.astype(np.float64)
-        position = camera.position
+        far = np.minimum(np.float32(camera.far) / cos, stop).astype(np.float32)
+        position = camera.position.astype(np.float32)
         ray = np.flatnonzero(start < far)
-        begin = start[ray].astype(np.float64)
+        begin = start[ray].astype(np.float32)
         for _ in range(MAX_LAYERS):
             if not len(ray):
                 break
@@ -124,8 +141,14 @@ class EmbreeEngine:
             prim, tfar = scene.run(position + dirs * begin[:, None], dirs, far[ray] - begin)
             hit = prim >= 0
             ray, begin, prim, tfar = ray[hit], begin[hit], prim[hit], tfar[hit]
-            found_ray.append(ray)
-            found_geometry.append(scene.geometry[prim])
+            geometry = scene.geometry[prim]
+            if wanted is not None:
+                counted = wanted[geometry]
+                found_ray.append(ray[counted])
+                found_geometry.append(geometry[counted])
+            else:
+                found_ray.append(ray)
+                found_geometry.append(geometry)
             begin = behind_start(camera, begin + tfar)
             keep = begin < far[ray]
             ray, begin = ray[keep], begin[keep]

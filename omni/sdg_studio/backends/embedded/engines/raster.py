@@ -235,7 +235,7 @@ class RasterEngine:
         return hits
 
     def hits_behind(
-        self, camera: PinholeCamera, pixels: np.ndarray, start: np.ndarray, geometries: np.ndarray
+        self, camera: PinholeCamera, pixels: np.ndarray, start: np.ndarray, stop: np.ndarray, geometries: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         if not len(pixels):
             return np.zeros(0, np.int64), np.zeros(0, np.int32)
@@ -252,7 +252,8 @@ class RasterEngine:
             ray = slot[(r - y0) * win_w + (c - x0)]
             keep = ray >= 0
             ray, tri = ray[keep], tri[keep]
-            keep = z[keep] / cosines[pixel[keep]] > start[ray]
+            distance = z[keep] / cosines[pixel[keep]]
+            keep = (distance > start[ray]) & (distance < stop[ray])  # float64 against float32 bounds
             found_ray.append(ray[keep])
             found_row.append(rows[tri[keep]])
         if not found_ray:
