@@ -122,34 +122,22 @@ class PinholeCamera:
 
     def cosines(self) -> np.ndarray:
         """Cosine of each pixel ray's angle to the view axis (H*W,) float32 (image-plane depth / distance)."""
-        return _film_axes(self.intrinsics)[2]
+        return _film(self.intrinsics).cosines
 
     def world_rays(self, pixels: slice | np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Unit world-space ray directions (N, 3) float32 and cosines (N,) for ``pixels`` or all.
 
-        ``pixels`` is a flat slice (computed for its rows only, unless all were) or flat indices.
+        ``pixels`` is a flat slice (computed for it alone, unless all were) or flat indices. Directions
+        are the camera-space ones of the intrinsics (computed once) turned by the camera's rotation.
         """
-        x, y, cos = _film_axes(self.intrinsics)
-        if isinstance(pixels, slice) and self._world_dirs is not None:
-            return self._world_dirs[pixels], cos[pixels]
-        if isinstance(pixels, slice):
-            start, stop, _ = pixels.indices(self.width * self.height)
-            first, last = start // self.width, -(-stop // self.width)
-            dirs = self._directions(x, y[first:last], cos[first * self.width : last * self.width])
-            offset = first * self.width
-            return dirs[start - offset : stop - offset], cos[pixels]
-        if self._world_dirs is None:
-            self._world_dirs = self._directions(x, y, cos)
-        if pixels is None:
-            return self._world_dirs, cos
-        return self._world_dirs[pixels], cos[pixels]
-
-    def _directions(self, x: np.ndarray, y: np.ndarray, cos: np.ndarray) -> np.ndarray:
-        """Unit directions (len(y) * len(x), 3) of the pixels at film slopes ``x`` (columns) and ``y`` (rows)."""
-        axes = self.rotation.astype(np.float32)
-        dirs = x[None, :, None] * axes[0] + (y[:, None, None] * axes[1] - axes[2])
-        dirs *= cos.reshape(len(y), len(x), 1)
-        return dirs.reshape(-1, 3)
+        film = _film(self.intrinsics)
+        if self._world_dirs is None and (pixels is None or not isinstance(pixels, slice)):
+            self._world_dirs = film.directions @ self.rotation.astype(np.float32)
+        if self._world_dirs is not None:
+            dirs = self._world_dirs if pixels is None else self._world_dirs[pixels]
+        else:
+            dirs = film.directions[pixels] @ self.rotation.astype(np.float32)
+        return dirs, (film.cosines if pixels is None else film.cosines[pixels])
 
     def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """World points (N, 3) to continuous pixel coordinates (N, 2) and camera-space depth along -Z (N,)."""
@@ -189,22 +177,36 @@ class PinholeCamera:
         }
 
 
-_AXES_CACHE: dict[Intrinsics, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+@dataclass(frozen=True)
+class _Film:
+    """Per-pixel rays of one set of intrinsics: camera-space unit directions (H*W, 3) and cosines (H*W,)."""
+
+    directions: np.ndarray
+    cosines: np.ndarray
 
 
-def _film_axes(k: Intrinsics) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Camera-space ray slopes per column (W,) and row (H,) and per-pixel cosines (H*W,), float32."""
-    cached = _AXES_CACHE.get(k)
+#: Films of the last few intrinsics (12 bytes a pixel each).
+_FILMS: dict[Intrinsics, _Film] = {}
+_MAX_FILMS = 4
+
+
+def _film(k: Intrinsics) -> _Film:
+    """The rays through every pixel center of intrinsics ``k`` in camera space (looking down -Z, +Y up)."""
+    cached = _FILMS.get(k)
     if cached is None:
         ndc_x = 2 * (np.arange(k.width) + 0.5) / k.width - 1
         ndc_y = 1 - 2 * (np.arange(k.height) + 0.5) / k.height
         x = (ndc_x * k.horizontal_aperture / 2 + k.horizontal_offset) / k.focal_length
         y = (ndc_y * k.vertical_aperture / 2 + k.vertical_offset) / k.focal_length
         cos = 1.0 / np.sqrt(x[None, :] ** 2 + y[:, None] ** 2 + 1.0)
-        cached = (x.astype(np.float32), y.astype(np.float32), cos.ravel().astype(np.float32))
-        if len(_AXES_CACHE) > 16:
-            _AXES_CACHE.clear()
-        _AXES_CACHE[k] = cached
+        directions = np.empty((k.height, k.width, 3), np.float32)
+        directions[..., 0] = x[None, :] * cos
+        directions[..., 1] = y[:, None] * cos
+        directions[..., 2] = -cos
+        cached = _Film(directions.reshape(-1, 3), cos.ravel().astype(np.float32))
+        if len(_FILMS) >= _MAX_FILMS:
+            _FILMS.clear()
+        _FILMS[k] = cached
     return cached
 
 

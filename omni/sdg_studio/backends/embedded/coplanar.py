@@ -43,11 +43,18 @@ class CoplanarPlanes:
     starts: np.ndarray
     #: The lowest geometry with a triangle in each plane.
     lowest: np.ndarray
+    #: Per geometry (G,): whether it has a triangle in a shared plane, and whether in one where it is
+    #: not the lowest geometry (only such pixels can change hands).
+    shares: np.ndarray
+    yields: np.ndarray
 
     @classmethod
     def build(cls, soup: TriangleSoup) -> CoplanarPlanes:
         count = soup.count
-        none = cls(np.full(count, -1, np.int32), np.zeros(0, np.int64), np.zeros(1, np.int64), np.zeros(0, np.int64))
+        geometries = len(soup.offsets) - 1
+        nothing = np.zeros(geometries, bool)
+        none = cls(np.full(count, -1, np.int32), np.zeros(0, np.int64), np.zeros(1, np.int64), np.zeros(0, np.int64),
+                   nothing, nothing)  # fmt: skip
         if count < 2:
             return none
         normal = soup.normals / np.maximum(np.linalg.norm(soup.normals, axis=1, keepdims=True), 1e-300)
@@ -71,14 +78,21 @@ class CoplanarPlanes:
         rows = order[plane_of_sorted >= 0]
         kept = sizes[shared]
         lowest = np.minimum.reduceat(geometry, starts)[shared].astype(np.int64)
-        return cls(plane_of_row, rows, np.concatenate([[0], np.cumsum(kept)]).astype(np.int64), lowest)
+        row_geometry = soup.row_geometry[rows]
+        row_plane = plane_of_row[rows]
+        shares = np.zeros(geometries, bool)
+        shares[row_geometry] = True
+        yields = np.zeros(geometries, bool)
+        yields[row_geometry[row_geometry > lowest[row_plane]]] = True
+        starts_of = np.concatenate([[0], np.cumsum(kept)]).astype(np.int64)
+        return cls(plane_of_row, rows, starts_of, lowest, shares, yields)
 
 
 def resolve_ties(
     hits: Hits, pixels: np.ndarray, camera: PinholeCamera, soup: TriangleSoup, planes: CoplanarPlanes
 ) -> None:
     """Give each z-fighting pixel of ``hits`` (for flat ``pixels``) to the lowest coplanar geometry."""
-    tied = _tied(hits, soup, planes)
+    tied = _tied(hits, soup, planes, planes.yields)
     if tied is None:
         return
     index, row, plane = tied
@@ -89,7 +103,7 @@ def resolve_ties(
         return
     highest = np.full(len(planes.lowest), -1, np.int64)
     np.maximum.at(highest, plane, geometry)
-    rows, row_plane = _plane_rows(planes, np.unique(plane))
+    rows, row_plane = _plane_rows(planes, np.flatnonzero(highest >= 0))
     keep = soup.row_geometry[rows] < highest[row_plane]
     best = row.astype(np.int64)
     for at, candidate in _containing(hits, pixels, camera, soup, (index, plane, geometry), rows[keep], row_plane[keep]):
@@ -112,11 +126,11 @@ def coplanar_partners(
     tied pixel's hit point: (index into ``pixels``, geometry) pairs. They cover that pixel when rendered alone.
     """
     none = (np.zeros(0, np.int64), np.zeros(0, np.int32))
-    tied = _tied(hits, soup, planes)
+    tied = _tied(hits, soup, planes, planes.shares)
     if tied is None:
         return none
     index, row, plane = tied
-    rows, row_plane = _plane_rows(planes, np.unique(plane))
+    rows, row_plane = _plane_rows(planes, np.flatnonzero(np.bincount(plane, minlength=len(planes.lowest))))
     keep = wanted[soup.row_geometry[rows]]
     found_at, found_geometry = [], []
     tied_pixels = (index, plane, soup.row_geometry[row])
@@ -128,11 +142,15 @@ def coplanar_partners(
     return np.concatenate(found_at), np.concatenate(found_geometry)
 
 
-def _tied(hits: Hits, soup: TriangleSoup, planes: CoplanarPlanes) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """(index, table row, plane) of the hits that lie in a shared plane, or None."""
+def _tied(
+    hits: Hits, soup: TriangleSoup, planes: CoplanarPlanes, geometries: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(index, table row, plane) of the hits on ``geometries`` (a mask) that lie in a shared plane, or None."""
     if not len(planes.rows):
         return None
-    hit = np.flatnonzero(hits.geometry >= 0)
+    hit = np.flatnonzero(np.append(geometries, False)[hits.geometry])  # a miss (-1) reads the False
+    if not len(hit):
+        return None
     row = soup.rows(hits.geometry[hit], hits.triangle[hit])
     plane = planes.plane_of_row[row]
     tied = plane >= 0
@@ -168,7 +186,8 @@ def _containing(
     slot = np.full((x1 - x0) * (y1 - y0), -1, np.int64)
     slot[(y - y0) * (x1 - x0) + x - x0] = np.arange(len(index))
     # Each plane's triangles only over the box of that plane's tied pixels.
-    planes_seen, dense = np.unique(plane, return_inverse=True)
+    planes_seen = np.flatnonzero(np.bincount(plane))
+    dense = np.searchsorted(planes_seen, plane)
     windows = np.empty((len(planes_seen), 4), np.int64)
     windows[:, :2], windows[:, 2:] = np.iinfo(np.int64).max, -1
     np.minimum.at(windows[:, 0], dense, x)

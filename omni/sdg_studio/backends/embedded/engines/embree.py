@@ -36,9 +36,10 @@ class _MergedScene:
         kept = [i for i in indices if len(meshes[i].triangles)]
         self.scene = rtcore_scene.EmbreeScene()
         counts = np.array([len(meshes[i].triangles) for i in kept], np.int64)
-        #: Mesh index and triangle index within it of every Embree primitive.
-        self.geometry = np.repeat(np.asarray(kept, np.int32), counts)
-        self.triangle = (np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)).astype(np.int32)
+        #: Mesh index and triangle index within it of every Embree primitive, and -1 last (for primID -1).
+        self.geometry = np.append(np.repeat(np.asarray(kept, np.int32), counts), np.int32(-1))
+        local = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        self.triangle = np.append(local, -1).astype(np.int32)
         self.empty = not kept
         if self.empty:
             return
@@ -109,15 +110,11 @@ class EmbreeEngine:
         scene = self._scene(only)
         if count == 0 or scene.empty:
             return Hits.misses(count)
-        start = (camera.near / cos).astype(np.float32)
+        start = np.float32(camera.near) / cos
         origins = camera.position.astype(np.float32) + dirs * start[:, None]
-        prim, tfar = scene.run(origins, dirs, camera.far / cos - start)
-        hit = prim >= 0
-        hits = Hits.misses(count)
-        hits.geometry[hit] = scene.geometry[prim[hit]]
-        hits.triangle[hit] = scene.triangle[prim[hit]]
-        hits.distance[hit] = tfar[hit] + start[hit]
-        return hits
+        prim, tfar = scene.run(origins, dirs, np.float32(camera.far) / cos - start)
+        distance = np.where(prim >= 0, tfar + start, np.float32(np.inf))
+        return Hits(distance, scene.geometry[prim], scene.triangle[prim])
 
     def hits_behind(
         self, camera: PinholeCamera, pixels: np.ndarray, start: np.ndarray, stop: np.ndarray, geometries: np.ndarray
