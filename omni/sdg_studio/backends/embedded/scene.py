@@ -150,7 +150,7 @@ class SceneCache:
     Versions tell what changed since a caller last looked: ``structure_version`` (occurrences
     added, removed or re-extracted), ``labels_version``, ``shape_version`` (any world-space triangle),
     ``appearance_version`` (colors, textures) and ``light_version`` (a light may have changed).
-    ``tessellations`` counts meshes actually tessellated.
+    ``extractions`` counts occurrences read from the stage anew, ``tessellations`` meshes tessellated.
     """
 
     def __init__(self, stage: Usd.Stage) -> None:
@@ -162,6 +162,7 @@ class SceneCache:
         self.appearance_version = 0
         self.light_version = 0
         self.tessellations = 0
+        self.extractions = 0
         self.appearances = AppearanceResolver(stage)
         self._meshes: dict[bytes, LocalMesh] = {}
         self._mesh_problems: dict[bytes, str] = {}
@@ -472,6 +473,7 @@ class SceneCache:
         if not any(prim.IsA(kind) for kind in _SUPPORTED):
             walk.unsupported[str(prim.GetTypeName())] += 1
             return None
+        self.extractions += 1
         geometry = SceneGeometry(
             path=str(prim.GetPath()),
             local_to_world=_matrix(walk.xforms.GetLocalToWorldTransform(prim)),
@@ -514,6 +516,7 @@ class SceneCache:
                 continue
             instance_world = _matrix(instance_xform) @ instancer_world
             for part, relative, chain, part_visible in parts_of[proto]:
+                self.extractions += 1
                 geometry = SceneGeometry(
                     path=str(part.GetPath()),
                     local_to_world=relative @ instance_world,
