@@ -91,7 +91,7 @@ def _instance_naming(tables: LabelTables, instance_id: int) -> tuple[str, dict[s
     if instance_id == UNLABELLED_ID:
         return "UNLABELLED", {"class": "UNLABELLED"}, UNLABELLED_COLOR
     obj = tables.objects[instance_id - FIRST_ID]
-    return obj.path, dict(obj.labels), stable_color(f"{obj.path}#{obj.key[1]}")
+    return obj.path, dict(obj.labels), obj.color
 
 
 def instance_segmentation(frame: FrameData) -> dict[str, Any]:
@@ -170,12 +170,13 @@ def bounding_box_3d(frame: FrameData) -> dict[str, Any]:
     stats = frame.object_stats
     rows = np.flatnonzero(stats.covered > 0)
     data = np.zeros(len(rows), BBOX3D_DTYPE)
-    for n, i in enumerate(rows):
-        low, high, transform = frame.object_frame(int(i))
-        data[n]["semanticId"] = frame.tables.objects[i].label_index
-        data[n]["x_min"], data[n]["y_min"], data[n]["z_min"] = low
-        data[n]["x_max"], data[n]["y_max"], data[n]["z_max"] = high
-        data[n]["transform"] = transform
+    frames = [frame.object_frame(int(i)) for i in rows]
+    if frames:
+        low, high, transform = (np.array(part) for part in zip(*frames, strict=True))
+        for axis, name in enumerate("xyz"):
+            data[f"{name}_min"], data[f"{name}_max"] = low[:, axis], high[:, axis]
+        data["transform"] = transform
+    data["semanticId"] = [frame.tables.objects[i].label_index for i in rows]
     data["occlusionRatio"] = stats.occlusion[rows]
     return {"data": data, "info": _bbox_info(frame, rows)}
 

@@ -131,12 +131,13 @@ class PinholeCamera:
         are the camera-space ones of the intrinsics (computed once) turned by the camera's rotation.
         """
         film = _film(self.intrinsics)
+        rotation = self.rotation.astype(np.float32)
         if self._world_dirs is None and (pixels is None or not isinstance(pixels, slice)):
-            self._world_dirs = film.directions @ self.rotation.astype(np.float32)
+            self._world_dirs = np.einsum("ij,jk->ik", film.directions, rotation)
         if self._world_dirs is not None:
             dirs = self._world_dirs if pixels is None else self._world_dirs[pixels]
         else:
-            dirs = film.directions[pixels] @ self.rotation.astype(np.float32)
+            dirs = np.einsum("ij,jk->ik", film.directions[pixels], rotation)
         return dirs, (film.cosines if pixels is None else film.cosines[pixels])
 
     def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

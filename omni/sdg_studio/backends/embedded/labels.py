@@ -22,7 +22,7 @@ from functools import cached_property
 import numpy as np
 
 from omni.sdg_studio.backends.embedded.scene import LabelNode, SceneGeometry
-from omni.sdg_studio.core.classes import BACKGROUND, UNLABELLED
+from omni.sdg_studio.core.classes import BACKGROUND, UNLABELLED, stable_color
 
 LabelKey = tuple[tuple[str, str], ...]
 ObjectKey = tuple[str, int]
@@ -46,6 +46,11 @@ class LabeledObject:
     label_index: int = 0
     #: instance_segmentation id.
     instance_id: int = 0
+
+    @cached_property
+    def color(self) -> tuple[int, int, int, int]:
+        """Stable display color of the instance (path and point-instance index)."""
+        return stable_color(f"{self.path}#{self.key[1]}")
 
 
 def _filtered(nodes: Sequence[LabelNode], taxonomies: Sequence[str]) -> dict[str, str]:

@@ -24,9 +24,6 @@ from omni.sdg_studio.backends.embedded.engines.base import Hits, Pixels, WorldMe
 MAX_LAYERS = 256
 #: Sub-scenes (mesh subsets) kept per loaded scene.
 _MAX_SUBSCENES = 64
-#: Surfaces behind a hit are looked for in a scene of the wanted meshes alone when they hold less than
-#: this share of all triangles, else in the whole scene (skipping the others).
-_OWN_SCENE_SHARE = 0.5
 
 
 class _MergedScene:
@@ -94,15 +91,11 @@ class EmbreeEngine:
                     self._scenes[key] = scene
         return scene
 
-    def _peel_scene(self, geometries: np.ndarray) -> tuple[_MergedScene, np.ndarray | None]:
-        """The scene to peel ``geometries`` in: their own, or the whole scene with a mask of them when they
-        hold most of its triangles (building a second BVH would cost more than skipping a few surfaces)."""
+    def _peel_scene(self, geometries: np.ndarray) -> _MergedScene:
+        """The scene to peel ``geometries`` in: the whole scene when they are all its triangles, else their own
+        (built once; unrelated surfaces such as floors and walls would otherwise each cost a layer)."""
         counts = self._triangle_counts
-        if counts[geometries].sum() < _OWN_SCENE_SHARE * counts.sum():
-            return self._scene(geometries), None
-        wanted = np.zeros(len(self._meshes), bool)
-        wanted[geometries] = True
-        return self._scene(None), wanted
+        return self._scene(None if counts[geometries].sum() == counts.sum() else geometries)
 
     def cast(self, camera: PinholeCamera, pixels: Pixels = None, only: Sequence[int] | None = None) -> Hits:
         dirs, cos = camera.world_rays(pixels)
@@ -121,7 +114,7 @@ class EmbreeEngine:
     ) -> tuple[np.ndarray, np.ndarray]:
         if not len(pixels) or not len(geometries):
             return np.zeros(0, np.int64), np.zeros(0, np.int32)
-        scene, wanted = self._peel_scene(geometries)
+        scene = self._peel_scene(geometries)
         found_ray: list[np.ndarray] = []
         found_geometry: list[np.ndarray] = []
         if scene.empty:
@@ -138,14 +131,8 @@ class EmbreeEngine:
             prim, tfar = scene.run(position + dirs * begin[:, None], dirs, far[ray] - begin)
             hit = prim >= 0
             ray, begin, prim, tfar = ray[hit], begin[hit], prim[hit], tfar[hit]
-            geometry = scene.geometry[prim]
-            if wanted is not None:
-                counted = wanted[geometry]
-                found_ray.append(ray[counted])
-                found_geometry.append(geometry[counted])
-            else:
-                found_ray.append(ray)
-                found_geometry.append(geometry)
+            found_ray.append(ray)
+            found_geometry.append(scene.geometry[prim])
             begin = behind_start(camera, begin + tfar)
             keep = begin < far[ray]
             ray, begin = ray[keep], begin[keep]
