@@ -17,6 +17,7 @@ import numpy as np
 from omni.sdg_studio.backends.embedded.frame import FrameData
 from omni.sdg_studio.backends.embedded.labels import BACKGROUND_ID, FIRST_ID, UNLABELLED_ID, LabelTables
 from omni.sdg_studio.backends.embedded.scene import SceneGeometry
+from omni.sdg_studio.backends.embedded.vectors import gather_rows
 from omni.sdg_studio.core.annotators.formats import BBOX2D_DTYPE, BBOX3D_DTYPE, OCCLUSION_DTYPE
 from omni.sdg_studio.core.classes import BACKGROUND_COLOR, UNLABELLED_COLOR, stable_color
 
@@ -57,7 +58,7 @@ def normals(frame: FrameData) -> np.ndarray:
     table = np.zeros((len(frame.present[0]) + 1, 4), np.float32)
     table[:-1, :3] = frame.facing_table
     table[:-1, 3] = 1.0
-    return table[frame.present[1]].reshape(*frame.shape, 4)
+    return gather_rows(table, frame.present[1]).reshape(*frame.shape, 4)
 
 
 def camera_params(frame: FrameData) -> dict[str, Any]:

@@ -19,6 +19,7 @@ import numpy as np
 from pxr import Usd, UsdGeom
 
 from omni.sdg_studio.backends.embedded.errors import EmbeddedRenderError
+from omni.sdg_studio.backends.embedded.vectors import gather_rows, transform3
 from omni.sdg_studio.core.render_backend import AUTO_CAMERA
 
 #: Largest image side and pixel count the embedded backend accepts.
@@ -133,17 +134,20 @@ class PinholeCamera:
         film = _film(self.intrinsics)
         rotation = self.rotation.astype(np.float32)
         if self._world_dirs is None and (pixels is None or not isinstance(pixels, slice)):
-            self._world_dirs = np.einsum("ij,jk->ik", film.directions, rotation)
+            self._world_dirs = transform3(film.directions, rotation)
         if self._world_dirs is not None:
-            dirs = self._world_dirs if pixels is None else self._world_dirs[pixels]
+            if pixels is None or isinstance(pixels, slice):
+                dirs = self._world_dirs if pixels is None else self._world_dirs[pixels]
+            else:
+                dirs = gather_rows(self._world_dirs, pixels)
         else:
-            dirs = np.einsum("ij,jk->ik", film.directions[pixels], rotation)
+            dirs = transform3(film.directions[pixels], rotation)
         return dirs, (film.cosines if pixels is None else film.cosines[pixels])
 
     def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """World points (N, 3) to continuous pixel coordinates (N, 2) and camera-space depth along -Z (N,)."""
         view = self.world_to_camera
-        cam = points @ view[:3, :3] + view[3, :3]
+        cam = transform3(np.asarray(points, np.float64), view[:3, :3], view[3, :3])
         depth = -cam[:, 2]
         k = self.intrinsics
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -29,6 +29,7 @@ from omni.sdg_studio.backends.embedded.labels import LabelTables
 from omni.sdg_studio.backends.embedded.lighting import Lighting, irradiance, to_srgb8
 from omni.sdg_studio.backends.embedded.scene import SceneGeometry
 from omni.sdg_studio.backends.embedded.textures import Texture
+from omni.sdg_studio.backends.embedded.vectors import dot3, gather_rows
 from omni.sdg_studio.backends.embedded.workers import Workers
 
 
@@ -242,7 +243,7 @@ class FrameData:
         """
         soup = self.scene.shape.soup
         rows = self.present[0]
-        away = soup.plane_offsets[rows] - soup.normals[rows] @ self.camera.position > 0
+        away = soup.plane_offsets[rows] - dot3(soup.normals[rows], self.camera.position) > 0
         return soup.unit_normals[rows] * np.where(away, np.float32(-1.0), np.float32(1.0))[:, None]
 
     @cached_property
@@ -250,7 +251,7 @@ class FrameData:
         """World-space unit normal of every pixel (H*W, 3) float32, facing the camera; zero on misses."""
         table = np.zeros((len(self.present[0]) + 1, 3), np.float32)
         table[:-1] = self.facing_table
-        return table[self.present[1]]
+        return gather_rows(table, self.present[1])
 
     @cached_property
     def normals(self) -> np.ndarray:
@@ -370,8 +371,10 @@ class FrameData:
         if not len(labeled):
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         self.rays  # noqa: B018 - every ray direction, computed once before the threads gather from it
-        far, owner = _farthest_per_tile(self.camera, shape.object_bounds(tables))
+        far, owner = (np.ascontiguousarray(a.T) for a in _farthest_per_tile(self.camera, shape.object_bounds(tables)))
+        tile = _tile_of_pixel(self.camera.width, self.camera.height)
         own_object = np.append(tables.object_of_geometry, -1)  # geometry -1 (a miss) reads the last entry
+        extent = np.stack([shape.bounds[labeled, 0].min(axis=0), shape.bounds[labeled, 1].max(axis=0)])
         pixel_count = self.hit.size
         membership = tables.membership_keys
         wanted = np.zeros(len(tables.object_of_geometry), bool)
@@ -381,12 +384,17 @@ class FrameData:
         def band(span: slice) -> np.ndarray:
             hits = Hits(self.hits.distance[span], self.hits.geometry[span], self.hits.triangle[span])
             pixels = np.arange(span.start, span.stop)
-            stop = _stop_distance(self.camera, span, hits.geometry, own_object, far, owner)
-            candidates = np.flatnonzero((hits.geometry >= 0) & (hits.distance < stop))
+            # Cheapest test first: the farthest reach of any labeled object over the pixel's tile.
+            band_tile = tile[span]
+            candidates = np.flatnonzero(hits.distance < far[0][band_tile])  # a miss is at +inf
+            band_tile = band_tile[candidates]
+            stop = _stop_distance(band_tile, own_object[hits.geometry[candidates]], far, owner)
+            dirs = gather_rows(self.rays[0], span.start + candidates)
+            np.minimum(stop, _box_exit(self.camera.position, dirs, extent), out=stop)
+            keep = hits.distance[candidates] < stop
+            candidates, stop = candidates[keep], stop[keep]
             start = behind_start(self.camera, hits.distance[candidates])
-            ray, geometry = self.scene.engine.hits_behind(
-                self.camera, pixels[candidates], start, stop[candidates], labeled
-            )
+            ray, geometry = self.scene.engine.hits_behind(self.camera, pixels[candidates], start, stop, labeled)
             tie_at, tie_geometry = coplanar_partners(hits, pixels, self.camera, shape.soup, planes, wanted)
             pixel = np.concatenate([pixels[candidates][ray], pixels[tie_at]])
             geometry = np.concatenate([geometry, tie_geometry]).astype(np.int64)
@@ -482,23 +490,32 @@ def _farthest_per_tile(camera: PinholeCamera, bounds: np.ndarray) -> tuple[np.nd
     return far, owner
 
 
-def _stop_distance(
-    camera: PinholeCamera,
-    span: slice,
-    geometry: np.ndarray,
-    object_of_geometry: np.ndarray,
-    far: np.ndarray,
-    owner: np.ndarray,
-) -> np.ndarray:
-    """How far behind its first hit each pixel's ray (of the band of rows ``span``) may meet a labeled
-    object it does not hit first: the farthest reach of another object whose bounds overlap its tile."""
-    width = camera.width
-    rows = np.arange(span.start // width, -(-span.stop // width))
-    tile = ((rows // _TILE) * -(-width // _TILE))[:, None] + (np.arange(width) // _TILE)[None, :]
-    tile = tile.ravel()[span.start - rows[0] * width : span.stop - rows[0] * width]
-    own = object_of_geometry[geometry]  # -1 for misses: the lookup table's last entry
-    first = owner[:, 0][tile]
-    return np.where(first != own, far[:, 0][tile], far[:, 1][tile])
+def _tile_of_pixel(width: int, height: int) -> np.ndarray:
+    """The screen tile of every pixel (H*W,) int32."""
+    rows = (np.arange(height, dtype=np.int32) // _TILE) * np.int32(-(-width // _TILE))
+    return (rows[:, None] + (np.arange(width, dtype=np.int32) // _TILE)[None, :]).ravel()
+
+
+def _stop_distance(tile: np.ndarray, own: np.ndarray, far: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """How far behind its first hit each pixel's ray may meet a labeled object it does not hit first: the
+    farthest reach of another object whose bounds overlap the pixel's ``tile`` (its own object is ``own``)."""
+    return np.where(owner[0][tile] != own, far[0][tile], far[1][tile])
+
+
+def _box_exit(origin: np.ndarray, dirs: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """Distance (float32) at which each ray (unit ``dirs`` from ``origin``) leaves ``box`` (2, 3), a little
+    beyond for rounding; -inf for a ray that misses the box."""
+    near = np.full(len(dirs), -np.inf, np.float32)
+    far = np.full(len(dirs), np.inf, np.float32)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for axis in range(3):
+            inverse = np.float32(1.0) / dirs[:, axis]
+            t0 = np.float32(box[0, axis] - origin[axis]) * inverse
+            t1 = np.float32(box[1, axis] - origin[axis]) * inverse
+            near = np.fmax(near, np.fmin(t0, t1))
+            far = np.fmin(far, np.fmax(t0, t1))
+    far += np.float32(1e-4) * np.maximum(np.abs(far), np.float32(1.0))
+    return np.where((near <= far) & (far >= 0), far, np.float32(-np.inf))
 
 
 def _union_by(owner: np.ndarray, boxes: np.ndarray, valid: np.ndarray, count: int) -> np.ndarray:

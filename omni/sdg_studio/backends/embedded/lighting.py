@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 from pxr import Usd, UsdGeom, UsdLux
 
+from omni.sdg_studio.backends.embedded.vectors import dot3
+
 _HEADLIGHT = 0.75
 _HEADLIGHT_AMBIENT = 0.25
 #: Smallest share of the exposure reference the ambient light gets.
@@ -158,7 +160,7 @@ def irradiance(lighting: Lighting, normals: np.ndarray, points: np.ndarray | Non
     result = np.empty(normals.shape, np.float32)
     result[:] = lighting.ambient.astype(np.float32)
     for direction, color in zip(lighting.distant_directions, lighting.distant_colors, strict=True):
-        cosine = np.maximum(normals @ direction.astype(np.float32), 0.0)
+        cosine = np.maximum(dot3(normals, direction), 0.0)
         result += cosine[:, None] * color.astype(np.float32)
     if points is not None:
         for position, color in zip(lighting.point_positions, lighting.point_colors, strict=True):

@@ -28,6 +28,7 @@ from pxr import Sdf, Tf, Usd, UsdGeom, UsdLux, UsdShade
 from omni.sdg_studio.backends.embedded import tessellate
 from omni.sdg_studio.backends.embedded.appearance import Appearance, AppearanceResolver, bound_material
 from omni.sdg_studio.backends.embedded.tessellate import LocalMesh
+from omni.sdg_studio.backends.embedded.vectors import transform3
 from omni.sdg_studio.core.semantics.schema import Labels, direct_labels
 
 logger = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ class SceneGeometry:
     def world_points(self) -> np.ndarray:
         """Points in world space, float64."""
         m = self.local_to_world
-        return self.points @ m[:3, :3] + m[3, :3]
+        return transform3(self.points, m[:3, :3], m[3, :3])
 
 
 def _matrix(gf_matrix) -> np.ndarray:

@@ -19,6 +19,7 @@ from embreex.mesh_construction import TriangleMesh
 
 from omni.sdg_studio.backends.embedded.camera import PinholeCamera
 from omni.sdg_studio.backends.embedded.engines.base import Hits, Pixels, WorldMesh, behind_start, pixel_indices
+from omni.sdg_studio.backends.embedded.vectors import gather_rows
 
 #: A ray meets at most this many surfaces behind its first hit (a bound on peeling work per ray).
 MAX_LAYERS = 256
@@ -127,7 +128,7 @@ class EmbreeEngine:
         for _ in range(MAX_LAYERS):
             if not len(ray):
                 break
-            dirs = all_dirs[ray]
+            dirs = gather_rows(all_dirs, ray)
             prim, tfar = scene.run(position + dirs * begin[:, None], dirs, far[ray] - begin)
             hit = prim >= 0
             ray, begin, prim, tfar = ray[hit], begin[hit], prim[hit], tfar[hit]

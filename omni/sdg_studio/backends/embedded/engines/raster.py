@@ -16,6 +16,7 @@ import numpy as np
 
 from omni.sdg_studio.backends.embedded.camera import PinholeCamera
 from omni.sdg_studio.backends.embedded.engines.base import Hits, Pixels, TriangleSoup, WorldMesh, pixel_indices
+from omni.sdg_studio.backends.embedded.vectors import transform3
 
 #: Candidate pixels processed per chunk (bounds peak memory to some tens of MB).
 CHUNK = 1 << 20
@@ -93,7 +94,7 @@ def rasterize(
         return
     k = camera.intrinsics
     view = camera.world_to_camera
-    tri = corners @ view[:3, :3] + view[3, :3]
+    tri = transform3(corners.reshape(-1, 3), view[:3, :3], view[3, :3]).reshape(-1, 3, 3)
     tri, src = _clip_near(tri, np.arange(len(corners)), camera.near)
     if not len(tri):
         return
