@@ -371,10 +371,9 @@ class FrameData:
         if not len(labeled):
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         self.rays  # noqa: B018 - every ray direction, computed once before the threads gather from it
-        far, owner = (np.ascontiguousarray(a.T) for a in _farthest_per_tile(self.camera, shape.object_bounds(tables)))
+        reach = _tile_reach(self.camera, shape.object_bounds(tables))
         tile = _tile_of_pixel(self.camera.width, self.camera.height)
         own_object = np.append(tables.object_of_geometry, -1)  # geometry -1 (a miss) reads the last entry
-        extent = np.stack([shape.bounds[labeled, 0].min(axis=0), shape.bounds[labeled, 1].max(axis=0)])
         pixel_count = self.hit.size
         membership = tables.membership_keys
         wanted = np.zeros(len(tables.object_of_geometry), bool)
@@ -386,11 +385,11 @@ class FrameData:
             pixels = np.arange(span.start, span.stop)
             # Cheapest test first: the farthest reach of any labeled object over the pixel's tile.
             band_tile = tile[span]
-            candidates = np.flatnonzero(hits.distance < far[0][band_tile])  # a miss is at +inf
+            candidates = np.flatnonzero(hits.distance < reach.far[0][band_tile])  # a miss is at +inf
             band_tile = band_tile[candidates]
-            stop = _stop_distance(band_tile, own_object[hits.geometry[candidates]], far, owner)
+            stop = _stop_distance(band_tile, own_object[hits.geometry[candidates]], reach.far, reach.owner)
             dirs = gather_rows(self.rays[0], span.start + candidates)
-            np.minimum(stop, _box_exit(self.camera.position, dirs, extent), out=stop)
+            np.minimum(stop, _box_exit(self.camera.position, dirs, reach.box[band_tile]), out=stop)
             keep = hits.distance[candidates] < stop
             candidates, stop = candidates[keep], stop[keep]
             start = behind_start(self.camera, hits.distance[candidates])
@@ -448,15 +447,27 @@ _TILE = 16
 _CORNERS = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)], bool)
 
 
-def _farthest_per_tile(camera: PinholeCamera, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For every screen tile, the two labeled objects (O,) whose bounds (O, 2, 3) reach farthest among
-    those whose projection overlaps the tile: their farthest corner distances (tiles, 2) and indices."""
+@dataclass(frozen=True)
+class TileReach:
+    """Per screen tile, what the labeled objects whose projected bounds overlap it can reach."""
+
+    #: The two objects whose bounds reach farthest from the camera (2, tiles): distances and indices.
+    far: np.ndarray
+    owner: np.ndarray
+    #: The union of their bounds (tiles, 2, 3); (inf, -inf) for tiles no object overlaps.
+    box: np.ndarray
+
+
+def _tile_reach(camera: PinholeCamera, bounds: np.ndarray) -> TileReach:
+    """:class:`TileReach` of labeled objects with world bounds (O, 2, 3)."""
     tiles_x, tiles_y = -(-camera.width // _TILE), -(-camera.height // _TILE)
     far = np.full((tiles_x * tiles_y, 2), -np.inf)
     owner = np.full((tiles_x * tiles_y, 2), -1, np.int64)
+    box = np.empty((tiles_x * tiles_y, 2, 3))
+    box[:, 0], box[:, 1] = np.inf, -np.inf
     drawn = np.flatnonzero(np.isfinite(bounds[:, 0, 0]))
     if not len(drawn):
-        return far, owner
+        return TileReach(far.T.copy(), owner.T.copy(), box)
     corners = np.where(_CORNERS[None], bounds[drawn, 1][:, None, :], bounds[drawn, 0][:, None, :]).reshape(-1, 3)
     xy, depth = camera.project(corners)
     xy, depth = xy.reshape(len(drawn), 8, 2), depth.reshape(len(drawn), 8)
@@ -487,7 +498,10 @@ def _farthest_per_tile(camera: PinholeCamera, bounds: np.ndarray) -> tuple[np.nd
     second = first + 1
     second = second[(second < len(tile)) & (tile[np.minimum(second, len(tile) - 1)] == tile[first])]
     far[tile[second], 1], owner[tile[second], 1] = reach[which[second]], drawn[which[second]]
-    return far, owner
+    for axis in range(3):
+        np.minimum.at(box[:, 0, axis], tile, bounds[drawn[which], 0, axis])
+        np.maximum.at(box[:, 1, axis], tile, bounds[drawn[which], 1, axis])
+    return TileReach(far.T.copy(), owner.T.copy(), box)
 
 
 def _tile_of_pixel(width: int, height: int) -> np.ndarray:
@@ -502,16 +516,18 @@ def _stop_distance(tile: np.ndarray, own: np.ndarray, far: np.ndarray, owner: np
     return np.where(owner[0][tile] != own, far[0][tile], far[1][tile])
 
 
-def _box_exit(origin: np.ndarray, dirs: np.ndarray, box: np.ndarray) -> np.ndarray:
-    """Distance (float32) at which each ray (unit ``dirs`` from ``origin``) leaves ``box`` (2, 3), a little
-    beyond for rounding; -inf for a ray that misses the box."""
+def _box_exit(origin: np.ndarray, dirs: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Distance (float32) at which each ray (unit ``dirs`` from ``origin``) leaves its box (n, 2, 3), a little
+    beyond for rounding; -inf for a ray that misses its box."""
     near = np.full(len(dirs), -np.inf, np.float32)
     far = np.full(len(dirs), np.inf, np.float32)
+    low = (boxes[:, 0] - origin).astype(np.float32)
+    high = (boxes[:, 1] - origin).astype(np.float32)
     with np.errstate(divide="ignore", invalid="ignore"):
         for axis in range(3):
             inverse = np.float32(1.0) / dirs[:, axis]
-            t0 = np.float32(box[0, axis] - origin[axis]) * inverse
-            t1 = np.float32(box[1, axis] - origin[axis]) * inverse
+            t0 = low[:, axis] * inverse
+            t1 = high[:, axis] * inverse
             near = np.fmax(near, np.fmin(t0, t1))
             far = np.fmin(far, np.fmax(t0, t1))
     far += np.float32(1e-4) * np.maximum(np.abs(far), np.float32(1.0))
