@@ -52,7 +52,7 @@ def _floor_timer(stage, camera: str, size: tuple[int, int], threads: int):
     """A function timing one bare Embree cast of the camera's primary rays over ``threads`` threads."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from embreex import rtcore_scene
+    import embreex.rtcore_scene as rtcore_scene
     from embreex.mesh_construction import TriangleMesh
     from pxr import Usd
 
@@ -146,7 +146,7 @@ def run_measure(package_root: Path, spec: dict, memory_gb: float) -> dict | str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--frames", type=int, default=7, help="timed frames per configuration")
     parser.add_argument("--sizes", default="512,1024", help="image sides, comma-separated")
     parser.add_argument("--scenes", default=",".join(SCENES), help=f"comma-separated: {', '.join(SCENES)}")

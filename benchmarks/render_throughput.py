@@ -80,7 +80,7 @@ def run(processes: int, args: tuple) -> tuple[int, float, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1, help="workers of the second run")
     parser.add_argument("--seconds", type=float, default=20.0, help="rendering time per run")
     parser.add_argument("--resolution", type=int, default=512, help="image side")

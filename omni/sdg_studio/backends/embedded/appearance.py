@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from pxr import Sdf, Usd, UsdGeom, UsdShade
@@ -150,7 +151,7 @@ class AppearanceResolver:
     def _texture_look(self, shader: UsdShade.Shader) -> _TextureLook | None:
         if shader.GetShaderId() != "UsdUVTexture":
             return None
-        asset = _input_value(shader, "file", None)
+        asset: Any = _input_value(shader, "file", None)
         if not isinstance(asset, Sdf.AssetPath) or not asset.path:
             return None
         wrap_s, wrap_t = (str(_input_value(shader, n, "useMetadata")) for n in ("wrapS", "wrapT"))

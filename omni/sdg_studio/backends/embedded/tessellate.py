@@ -120,7 +120,7 @@ def mesh(
 
 def clean_mask(points: np.ndarray, tris: np.ndarray, problems: MeshProblems) -> np.ndarray:
     """Which triangles to keep: not touching NaN/inf points, not of zero area (drops are counted)."""
-    finite = np.isfinite(points).all(axis=1)
+    finite = np.asarray(np.isfinite(points).all(axis=1))
     good = np.ones(len(tris), bool)
     if not finite.all():
         problems.non_finite_points += int((~finite).sum())

@@ -13,8 +13,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
+import embreex.rtcore_scene as rtcore_scene
 import numpy as np
-from embreex import rtcore_scene
 from embreex.mesh_construction import TriangleMesh
 
 from omni.sdg_studio.backends.embedded.camera import PinholeCamera
