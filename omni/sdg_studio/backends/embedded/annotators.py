@@ -58,7 +58,8 @@ def normals(frame: FrameData) -> np.ndarray:
     table = np.zeros((len(frame.present[0]) + 1, 4), np.float32)
     table[:-1, :3] = frame.facing_table
     table[:-1, 3] = 1.0
-    return gather_rows(table, frame.present[1]).reshape(*frame.shape, 4)
+    index = frame.present[1]
+    return frame.by_band(lambda span: gather_rows(table, index[span]), np.float32, 4).reshape(*frame.shape, 4)
 
 
 def camera_params(frame: FrameData) -> dict[str, Any]:

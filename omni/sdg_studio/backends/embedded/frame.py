@@ -207,16 +207,22 @@ class FrameData:
     @cached_property
     def slot(self) -> np.ndarray:
         """Geometry index + 1 per pixel, 0 on a miss (also the instance_id_segmentation id)."""
-        return (self.hits.geometry + 1).astype(np.uint32)
+        return self.by_band(lambda span: (self.hits.geometry[span] + 1).astype(np.uint32), np.uint32)
 
     @cached_property
     def rays(self) -> tuple[np.ndarray, np.ndarray]:
         return self.camera.world_rays()
 
-    @cached_property
-    def hit_rows(self) -> np.ndarray:
-        """Triangle-table row of every hit pixel (n_hit,)."""
-        return self.scene.shape.soup.rows(self.hits.geometry[self.hit], self.hits.triangle[self.hit])
+    def by_band(self, compute: Callable[[slice], np.ndarray], dtype: type, *trailing: int) -> np.ndarray:
+        """A per-pixel array (H*W, *trailing) computed band by band on the worker threads (``compute`` must
+        only read arrays that exist already: a lazy property first reached in a band would run there)."""
+        out = np.empty((self.hit.size, *trailing), dtype)
+
+        def band(span: slice) -> None:
+            out[span] = compute(span)
+
+        self.workers.map(band, self.workers.bands(self.camera.width, self.camera.height))
+        return out
 
     @cached_property
     def present(self) -> tuple[np.ndarray, np.ndarray]:
@@ -225,15 +231,18 @@ class FrameData:
         Per-triangle work (facing normals, shading) is then done once per seen triangle, and each
         pixel only gathers from the small tables.
         """
-        count = self.scene.shape.soup.count
+        soup = self.scene.shape.soup
+        count = soup.count
+        geometry, triangle = self.hits.geometry, self.hits.triangle
+        rows = self.by_band(
+            lambda s: np.where(geometry[s] >= 0, soup.offsets[geometry[s]] + triangle[s], count), np.int64
+        )
         seen = np.zeros(count + 1, bool)
-        seen[self.hit_rows] = True
+        seen[rows] = True
         present = np.flatnonzero(seen[:-1])
         remap = np.full(count + 1, len(present), np.int64)
         remap[present] = np.arange(len(present))
-        index = np.full(self.hit.size, len(present), np.int64)
-        index[self.hit] = remap[self.hit_rows]
-        return present, index
+        return present, self.by_band(lambda s: remap[rows[s]], np.int64)
 
     @cached_property
     def facing_table(self) -> np.ndarray:
@@ -251,7 +260,8 @@ class FrameData:
         """World-space unit normal of every pixel (H*W, 3) float32, facing the camera; zero on misses."""
         table = np.zeros((len(self.present[0]) + 1, 3), np.float32)
         table[:-1] = self.facing_table
-        return gather_rows(table, self.present[1])
+        index = self.present[1]
+        return self.by_band(lambda span: gather_rows(table, index[span]), np.float32, 3)
 
     @cached_property
     def normals(self) -> np.ndarray:
@@ -266,11 +276,13 @@ class FrameData:
 
     @cached_property
     def semantic_ids(self) -> np.ndarray:
-        return self.tables.semantic_lut[self.slot]
+        slot, lut = self.slot, self.tables.semantic_lut
+        return self.by_band(lambda span: lut[slot[span]], np.uint32)
 
     @cached_property
     def instance_ids(self) -> np.ndarray:
-        return self.tables.instance_lut[self.slot]
+        slot, lut = self.slot, self.tables.instance_lut
+        return self.by_band(lambda span: lut[slot[span]], np.uint32)
 
     @cached_property
     def rgba(self) -> np.ndarray:
@@ -286,7 +298,8 @@ class FrameData:
             table[-1, :3] = background
             table[:, 3] = 255
             # One 4-byte gather per pixel.
-            out = table.view(np.uint32)[index].view(np.uint8).reshape(-1, 4)
+            packed = table.view(np.uint32).ravel()
+            out = self.by_band(lambda span: packed[index[span]], np.uint32).view(np.uint8).reshape(-1, 4)
         else:  # positional lights: shade per pixel
             out = np.empty((self.hit.size, 4), np.uint8)
             out[:, 3] = 255

@@ -8,6 +8,7 @@ number of threads: each band's work is a function of its pixels only, and bands 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
@@ -20,6 +21,7 @@ _BANDS_PER_THREAD = 3
 _MIN_BAND_PIXELS = 16384
 
 _POOLS: dict[int, ThreadPoolExecutor] = {}
+_PREFIX = "sdg-render"
 
 
 def cpu_count() -> int:
@@ -36,7 +38,7 @@ class Workers:
     def __init__(self, threads: int) -> None:
         self.threads = threads
         if threads > 1 and threads not in _POOLS:
-            _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix="sdg-render")
+            _POOLS[threads] = ThreadPoolExecutor(threads, thread_name_prefix=_PREFIX)
         self._pool = _POOLS.get(threads)
 
     def bands(self, width: int, height: int, parallel: bool = True) -> list[slice]:
@@ -48,7 +50,8 @@ class Workers:
         return [slice(a * width, b * width) for a, b in pairwise(edges) if b > a]
 
     def map(self, function: Callable[[slice], T], bands: Sequence[slice]) -> list[T]:
-        """``function`` of every band, in band order."""
-        if self._pool is None or len(bands) < 2:
+        """``function`` of every band, in band order (on the calling thread when it is a worker already,
+        so that work started from a band cannot wait for the pool it occupies)."""
+        if self._pool is None or len(bands) < 2 or threading.current_thread().name.startswith(_PREFIX):
             return [function(band) for band in bands]
         return list(self._pool.map(function, bands))
