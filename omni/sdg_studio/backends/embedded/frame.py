@@ -385,6 +385,9 @@ class FrameData:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         self.rays  # noqa: B018 - every ray direction, computed once before the threads gather from it
         reach = _tile_reach(self.camera, shape.object_bounds(tables))
+        # Tile boxes relative to the camera, one contiguous float32 row per axis (rays gather from them).
+        box_low = np.ascontiguousarray((reach.box[:, 0] - self.camera.position).T, np.float32)
+        box_high = np.ascontiguousarray((reach.box[:, 1] - self.camera.position).T, np.float32)
         tile = _tile_of_pixel(self.camera.width, self.camera.height)
         own_object = np.append(tables.object_of_geometry, -1)  # geometry -1 (a miss) reads the last entry
         pixel_count = self.hit.size
@@ -402,7 +405,7 @@ class FrameData:
             band_tile = band_tile[candidates]
             stop = _stop_distance(band_tile, own_object[hits.geometry[candidates]], reach.far, reach.owner)
             dirs = gather_rows(self.rays[0], span.start + candidates)
-            np.minimum(stop, _box_exit(self.camera.position, dirs, reach.box[band_tile]), out=stop)
+            np.minimum(stop, _box_exit(dirs, box_low, box_high, band_tile), out=stop)
             keep = hits.distance[candidates] < stop
             candidates, stop = candidates[keep], stop[keep]
             start = behind_start(self.camera, hits.distance[candidates])
@@ -529,18 +532,17 @@ def _stop_distance(tile: np.ndarray, own: np.ndarray, far: np.ndarray, owner: np
     return np.where(owner[0][tile] != own, far[0][tile], far[1][tile])
 
 
-def _box_exit(origin: np.ndarray, dirs: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """Distance (float32) at which each ray (unit ``dirs`` from ``origin``) leaves its box (n, 2, 3), a little
-    beyond for rounding; -inf for a ray that misses its box."""
+def _box_exit(dirs: np.ndarray, low: np.ndarray, high: np.ndarray, tile: np.ndarray) -> np.ndarray:
+    """Distance (float32) at which each ray (unit ``dirs`` from the camera) leaves the box of its ``tile``
+    (corners ``low`` / ``high`` (3, tiles) relative to the camera), a little beyond for rounding; -inf for a
+    ray that misses its box."""
     near = np.full(len(dirs), -np.inf, np.float32)
     far = np.full(len(dirs), np.inf, np.float32)
-    low = (boxes[:, 0] - origin).astype(np.float32)
-    high = (boxes[:, 1] - origin).astype(np.float32)
     with np.errstate(divide="ignore", invalid="ignore"):
         for axis in range(3):
             inverse = np.float32(1.0) / dirs[:, axis]
-            t0 = low[:, axis] * inverse
-            t1 = high[:, axis] * inverse
+            t0 = low[axis][tile] * inverse
+            t1 = high[axis][tile] * inverse
             near = np.fmax(near, np.fmin(t0, t1))
             far = np.fmin(far, np.fmax(t0, t1))
     far += np.float32(1e-4) * np.maximum(np.abs(far), np.float32(1.0))
