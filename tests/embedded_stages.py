@@ -62,3 +62,29 @@ def project_x(x: float, depth: float, width: int, h_offset: float = 0.0) -> floa
 def project_y(y: float, depth: float, width: int, height: int) -> float:
     """Continuous pixel row of camera-space y (square pixels: vertical aperture = APERTURE * H / W)."""
     return (0.5 - (FOCAL * y / depth) / (APERTURE * height / width)) * height
+
+
+def coplanar_cover_stage(cells: int = 50):
+    """A flat ``cells`` x ``cells`` quad grid and, before it in prim order, one large quad in the same plane
+    covering it, both labeled, under a camera looking straight down at them (z = 0, camera at z = 10)."""
+    stage = new_stage()
+    camera = add_camera(stage)
+    UsdGeom.Xformable(camera).AddTranslateOp().Set(Gf.Vec3d(0.0, 0.0, 10.0))
+    cover = UsdGeom.Mesh.Define(stage, "/World/Cover")
+    cover.CreatePointsAttr([(-20, -20, 0), (20, -20, 0), (20, 20, 0), (-20, 20, 0)])
+    cover.CreateFaceVertexCountsAttr([4])
+    cover.CreateFaceVertexIndicesAttr([0, 1, 2, 3])
+    label_prim(cover.GetPrim(), "cover")
+    steps = [-10.0 + 20.0 * k / cells for k in range(cells + 1)]
+    points = [(x, y, 0.0) for y in steps for x in steps]
+    indices = []
+    for j in range(cells):
+        for i in range(cells):
+            a = j * (cells + 1) + i
+            indices += [a, a + 1, a + cells + 2, a + cells + 1]
+    grid = UsdGeom.Mesh.Define(stage, "/World/Grid")
+    grid.CreatePointsAttr(points)
+    grid.CreateFaceVertexCountsAttr([4] * cells * cells)
+    grid.CreateFaceVertexIndicesAttr(indices)
+    label_prim(grid.GetPrim(), "grid")
+    return stage

@@ -60,24 +60,28 @@ def test_labels_of_both_schemas_and_instance_proxies_are_found(frames):
     assert "/World/Forklift" in paths
 
 
+@pytest.mark.parametrize("engine", ["embree", "numpy"])
 @pytest.mark.parametrize("camera", CAMERAS)
-def test_occlusion_counts_match_brute_force_alone_renders(warehouse, camera):
-    """The pruned "rendered alone" coverage equals rendering every object alone over the whole image."""
+def test_occlusion_counts_match_brute_force_alone_renders(warehouse, camera, engine):
+    """Coverage "rendered alone" from peeling equals rendering every object alone over the whole image."""
     from pxr import Usd
 
-    from omni.sdg_studio.backends.embedded.annotators import FrameData
     from omni.sdg_studio.backends.embedded.camera import read_camera
+    from omni.sdg_studio.backends.embedded.frame import FrameData
 
-    backend = EmbeddedBackend(warehouse, engine="embree")
+    backend = EmbeddedBackend(warehouse, engine=engine)
     state = backend._sync(Usd.TimeCode.Default())
     tables = backend._label_tables(state, ("class",))
     cam = read_camera(warehouse, camera, RESOLUTION, Usd.TimeCode.Default())
-    frame = FrameData(cam, backend._cast(cam), state, tables, lambda: None, False)
+    frame = FrameData(cam, backend._cast(cam, state), state, tables, lambda: None, False, backend.workers)
     stats = frame.object_stats
+    checked = 0
     for index, obj in enumerate(tables.objects):
         alone = backend.engine.cast(cam, only=obj.geometries).geometry >= 0
         assert stats.covered[index] == alone.sum(), obj.path
         if alone.any():
             rows, cols = np.nonzero(alone.reshape(RESOLUTION[1], RESOLUTION[0]))
             assert list(stats.loose[index]) == [cols.min(), rows.min(), cols.max(), rows.max()], obj.path
+            checked += 1
+    assert checked >= 3
     backend.close()

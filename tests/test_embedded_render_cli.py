@@ -91,3 +91,32 @@ def test_demo_step_renders_every_camera(sample_scene, tmp_path):
         stems = {p.name.split(".")[0] for p in (tmp_path / name).iterdir()}
         assert stems == set(SUPPORTED_ANNOTATORS)  # every annotator, as the demo says
     assert len(written) == sum(len(list((tmp_path / n).iterdir())) for n in ("TopCam", "DriverCam", "PalletCam"))
+
+
+def test_a_stage_without_camera_renders_from_the_auto_camera(tmp_path, capsys):
+    from pxr import Usd, UsdGeom
+
+    stage = Usd.Stage.CreateNew(str(tmp_path / "nocam.usda"))
+    UsdGeom.Cube.Define(stage, "/Box")
+    stage.Save()
+    out = tmp_path / "out"
+    assert (
+        main(["render", str(tmp_path / "nocam.usda"), "-a", "instance_id_segmentation", "-r", "32x32", "-o", str(out)])
+        == 0
+    )
+    err = capsys.readouterr().err
+    assert err.count("the stage has no camera: rendering from --camera auto") == 1
+    assert "/Box" in (out / "instance_id_segmentation.json").read_text()
+    assert (
+        main(["render", str(tmp_path / "nocam.usda"), "--camera", "auto", "-r", "32x32", "-o", str(tmp_path / "o2")])
+        == 0
+    )
+
+
+def test_record_accepts_the_auto_camera(sample_scene, tmp_path):
+    out = tmp_path / "rec"
+    args = ["record", str(sample_scene), "--camera", "auto:32x24", "--frames", "1", "--annotators", "rgb"]
+    assert main([*args, "--out", str(out)]) == 0
+    manifest = json.loads((out / "sdg_manifest.json").read_text())
+    assert manifest["render_products"][0]["camera"] == "auto"
+    assert Image.open(next(out.rglob("rgb_*.png"))).size == (32, 24)

@@ -260,7 +260,7 @@ def test_offline_generation_configs_record(sample_scene: Path, tmp_path: Path, n
     assert manifest["config"]["writer_name"] == name.split("_")[1].capitalize() + "Writer"
 
 
-def test_strict_fails_before_writing_on_an_unlabeled_stage(tmp_path: Path, run):
+def test_strict_fails_before_writing_on_an_unlabeled_stage(tmp_path: Path, run, caplog):
     from pxr import Usd, UsdGeom
 
     stage = Usd.Stage.CreateNew(str(tmp_path / "bare.usda"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import tempfile
 from collections.abc import Sequence
@@ -33,6 +34,7 @@ from omni.sdg_studio.commands.output import console, echo
 from omni.sdg_studio.core.classes import ClassTable
 from omni.sdg_studio.core.colors import paint_ids, rgba_key
 from omni.sdg_studio.core.errors import SdgStudioError
+from omni.sdg_studio.core.render_backend import AUTO_CAMERA
 from omni.sdg_studio.core.stage_info import stage_info
 from omni.sdg_studio.core.stage_io import open_stage
 from omni.sdg_studio.core.visualize.normalize import boxes
@@ -59,10 +61,15 @@ def pick_camera(stage: Any, camera: str | None) -> tuple[str, tuple[int, int]]:
     """The camera to render (the only one when not given) and its default resolution."""
     cameras = {c.path: c for c in stage_info(stage).cameras}
     listed = ", ".join(cameras) or "none"
+    if camera is None and not cameras:
+        logging.getLogger(__name__).warning("the stage has no camera: rendering from --camera auto (framing it all)")
+        camera = AUTO_CAMERA
     if camera is None:
         if len(cameras) != 1:
             raise SdgStudioError(f"--camera: the stage has {len(cameras)} cameras ({listed}); choose one")
         camera = next(iter(cameras))
+    if camera == AUTO_CAMERA:
+        return camera, (1280, 720)
     if not Sdf.Path.IsValidPathString(camera) or not Sdf.Path(camera).IsAbsolutePath():
         raise SdgStudioError(f"--camera {camera}: not an absolute prim path; cameras on the stage: {listed}")
     hint = cameras[camera].resolution_hint if camera in cameras else (1280, 720)

@@ -15,6 +15,9 @@ from omni.sdg_studio.core.bounds import Bounded
 #: Annotator outputs keyed by Replicator annotator name, each in Replicator's ``get_data()`` layout.
 Frame = dict[str, Any]
 
+#: The camera name that asks a backend for a camera framing the whole stage (for stages without cameras).
+AUTO_CAMERA = "auto"
+
 
 @dataclass(frozen=True)
 class RenderProduct(Bounded):
@@ -46,5 +49,5 @@ class RenderBackend(Protocol):
         semantic_types: Sequence[str] = ("class",),
         colorize: bool = False,
     ) -> Frame:
-        """Return ``{annotator_name: data}`` for ``camera`` at ``resolution`` (width, height)."""
+        """Return ``{annotator_name: data}`` for ``camera`` (a prim path, or :data:`AUTO_CAMERA`) at ``resolution``."""
         ...

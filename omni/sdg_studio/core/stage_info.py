@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -58,7 +59,8 @@ def camera_info(camera: UsdGeom.Camera) -> CameraInfo:
     h_ap = float(camera.GetHorizontalApertureAttr().Get())
     v_ap = float(camera.GetVerticalApertureAttr().Get())
     near_far = camera.GetClippingRangeAttr().Get()
-    height = max(1, round(DEFAULT_RENDER_WIDTH * v_ap / h_ap)) if h_ap > 0 else DEFAULT_RENDER_WIDTH
+    aspect = v_ap / h_ap if h_ap > 0 else float("nan")
+    height = max(1, round(DEFAULT_RENDER_WIDTH * aspect)) if math.isfinite(aspect) else DEFAULT_RENDER_WIDTH
     return CameraInfo(
         path=str(camera.GetPath()),
         focal_length=float(camera.GetFocalLengthAttr().Get()),

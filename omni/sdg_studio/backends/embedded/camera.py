@@ -11,12 +11,16 @@ as Replicator's ``cameraViewTransform`` / ``cameraProjection`` do.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+from numbers import Integral
 from typing import Any
 
 import numpy as np
 from pxr import Usd, UsdGeom
 
 from omni.sdg_studio.backends.embedded.errors import EmbeddedRenderError
+from omni.sdg_studio.backends.embedded.vectors import gather_rows, transform3
+from omni.sdg_studio.core.render_backend import AUTO_CAMERA
 
 #: Largest image side and pixel count the embedded backend accepts.
 MAX_SIDE = 16384
@@ -26,9 +30,12 @@ MAX_PIXELS = 64 * 1024 * 1024
 def check_resolution(resolution: Any) -> tuple[int, int]:
     """``(width, height)`` as ints, or an error naming what is wrong with it."""
     try:
-        width, height = (int(v) for v in resolution)
-    except (TypeError, ValueError):
-        raise EmbeddedRenderError(f"resolution {resolution!r}: expected (width, height)") from None
+        values = list(resolution)
+    except TypeError:
+        values = []
+    if len(values) != 2 or any(isinstance(v, bool) or not isinstance(v, Integral) for v in values):
+        raise EmbeddedRenderError(f"resolution {resolution!r}: expected (width, height), two whole numbers")
+    width, height = (int(v) for v in values)
     if width <= 0 or height <= 0:
         raise EmbeddedRenderError(f"resolution {width}x{height}: width and height must be at least 1")
     if width > MAX_SIDE or height > MAX_SIDE or width * height > MAX_PIXELS:
@@ -89,6 +96,7 @@ class PinholeCamera:
         r = self.camera_to_world[:3, :3]
         return r / np.linalg.norm(r, axis=1, keepdims=True)
 
+    @cached_property
     def world_to_camera(self) -> np.ndarray:
         """Rigid world-to-camera transform (row-vector), scale removed."""
         rigid = np.eye(4)
@@ -115,24 +123,31 @@ class PinholeCamera:
 
     def cosines(self) -> np.ndarray:
         """Cosine of each pixel ray's angle to the view axis (H*W,) float32 (image-plane depth / distance)."""
-        return _film_axes(self.intrinsics)[2]
+        return _film(self.intrinsics).cosines
 
-    def world_rays(self, pixels: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Unit world-space ray directions (N, 3) float32 and cosines (N,) for ``pixels`` (flat indices) or all."""
-        x, y, cos = _film_axes(self.intrinsics)
-        world_dirs = self._world_dirs
-        if world_dirs is None:
-            axes = self.rotation.astype(np.float32)
-            dirs = x[None, :, None] * axes[0] + (y[:, None, None] * axes[1] - axes[2])
-            dirs *= cos.reshape(self.height, self.width, 1)
-            world_dirs = self._world_dirs = dirs.reshape(-1, 3)
-        if pixels is None:
-            return world_dirs, cos
-        return world_dirs[pixels], cos[pixels]
+    def world_rays(self, pixels: slice | np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Unit world-space ray directions (N, 3) float32 and cosines (N,) for ``pixels`` or all.
+
+        ``pixels`` is a flat slice (computed for it alone, unless all were) or flat indices. Directions
+        are the camera-space ones of the intrinsics (computed once) turned by the camera's rotation.
+        """
+        film = _film(self.intrinsics)
+        rotation = self.rotation.astype(np.float32)
+        if self._world_dirs is None and (pixels is None or not isinstance(pixels, slice)):
+            self._world_dirs = transform3(film.directions, rotation)
+        if self._world_dirs is not None:
+            if pixels is None or isinstance(pixels, slice):
+                dirs = self._world_dirs if pixels is None else self._world_dirs[pixels]
+            else:
+                dirs = gather_rows(self._world_dirs, pixels)
+        else:
+            dirs = transform3(film.directions[pixels], rotation)
+        return dirs, (film.cosines if pixels is None else film.cosines[pixels])
 
     def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """World points (N, 3) to continuous pixel coordinates (N, 2) and camera-space depth along -Z (N,)."""
-        cam = points @ self.world_to_camera()[:3, :3] + self.world_to_camera()[3, :3]
+        view = self.world_to_camera
+        cam = transform3(np.asarray(points, np.float64), view[:3, :3], view[3, :3])
         depth = -cam[:, 2]
         k = self.intrinsics
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -167,29 +182,46 @@ class PinholeCamera:
         }
 
 
-_AXES_CACHE: dict[Intrinsics, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+@dataclass(frozen=True)
+class _Film:
+    """Per-pixel rays of one set of intrinsics: camera-space unit directions (H*W, 3) and cosines (H*W,)."""
+
+    directions: np.ndarray
+    cosines: np.ndarray
 
 
-def _film_axes(k: Intrinsics) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Camera-space ray slopes per column (W,) and row (H,) and per-pixel cosines (H*W,), float32."""
-    cached = _AXES_CACHE.get(k)
+#: Films of the last few intrinsics (12 bytes a pixel each).
+_FILMS: dict[Intrinsics, _Film] = {}
+_MAX_FILMS = 4
+
+
+def _film(k: Intrinsics) -> _Film:
+    """The rays through every pixel center of intrinsics ``k`` in camera space (looking down -Z, +Y up)."""
+    cached = _FILMS.get(k)
     if cached is None:
         ndc_x = 2 * (np.arange(k.width) + 0.5) / k.width - 1
         ndc_y = 1 - 2 * (np.arange(k.height) + 0.5) / k.height
         x = (ndc_x * k.horizontal_aperture / 2 + k.horizontal_offset) / k.focal_length
         y = (ndc_y * k.vertical_aperture / 2 + k.vertical_offset) / k.focal_length
         cos = 1.0 / np.sqrt(x[None, :] ** 2 + y[:, None] ** 2 + 1.0)
-        cached = (x.astype(np.float32), y.astype(np.float32), cos.ravel().astype(np.float32))
-        if len(_AXES_CACHE) > 16:
-            _AXES_CACHE.clear()
-        _AXES_CACHE[k] = cached
+        directions = np.empty((k.height, k.width, 3), np.float32)
+        directions[..., 0] = x[None, :] * cos
+        directions[..., 1] = y[:, None] * cos
+        directions[..., 2] = -cos
+        cached = _Film(directions.reshape(-1, 3), cos.ravel().astype(np.float32))
+        if len(_FILMS) >= _MAX_FILMS:
+            _FILMS.clear()
+        _FILMS[k] = cached
     return cached
 
 
 def _positive(value: Any, name: str, path: str) -> float:
-    number = float(value)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
     if not np.isfinite(number) or number <= 0:
-        raise EmbeddedRenderError(f"{path}: {name} is {value}, must be a positive number")
+        raise EmbeddedRenderError(f"camera {path!r}: {name} is {value}, must be a positive number")
     return number
 
 
@@ -209,9 +241,9 @@ def read_camera(stage: Usd.Stage, path: str, resolution: tuple[int, int], time: 
     width, height = resolution
     focal = _positive(camera.GetFocalLengthAttr().Get(time), "focalLength", path)
     h_ap = _positive(camera.GetHorizontalApertureAttr().Get(time), "horizontalAperture", path)
-    v_ap = float(camera.GetVerticalApertureAttr().Get(time))
+    v_ap = _positive(camera.GetVerticalApertureAttr().Get(time), "verticalAperture", path)
     near, far = (float(v) for v in camera.GetClippingRangeAttr().Get(time))
-    if not (0 < near < far):
+    if not (0 < near < far) or not np.isfinite(far):
         raise EmbeddedRenderError(f"camera {path!r}: clippingRange ({near}, {far}) must satisfy 0 < near < far")
     matrix = np.array(UsdGeom.XformCache(time).GetLocalToWorldTransform(prim), np.float64).reshape(4, 4)
     if not np.isfinite(matrix).all() or abs(np.linalg.det(matrix[:3, :3])) < 1e-12:
@@ -233,4 +265,60 @@ def read_camera(stage: Usd.Stage, path: str, resolution: tuple[int, int], time: 
         f_stop=float(camera.GetFStopAttr().Get(time)),
         camera_to_world=matrix,
         meters_per_unit=float(UsdGeom.GetStageMetersPerUnit(stage)),
+    )
+
+
+#: The three-quarter view of :func:`auto_camera`: 45 degrees around the up axis, 30 degrees above the horizon.
+_AUTO_AZIMUTH = np.radians(45.0)
+_AUTO_ELEVATION = np.radians(30.0)
+_AUTO_FOCAL_LENGTH = 24.0
+_AUTO_APERTURE = 20.955
+
+
+def auto_camera(
+    bounds: np.ndarray | None, up_axis: str, meters_per_unit: float, resolution: tuple[int, int]
+) -> PinholeCamera:
+    """A camera framing world ``bounds`` (2, 3) from a three-quarter view above them.
+
+    It looks at the bounds' center from 45 degrees around the stage's up axis (Y or Z) and 30 degrees
+    above the horizon, far enough for the bounding sphere to fit the narrower field of view. Without
+    bounds (nothing visible) it frames a 1 m sphere around the origin (in the stage's units).
+    """
+    unit = 1.0 / meters_per_unit if meters_per_unit > 0 and np.isfinite(meters_per_unit) else 1.0
+    if bounds is None or not np.isfinite(bounds).all():
+        center, radius = np.zeros(3), unit
+    else:
+        center = (bounds[0] + bounds[1]) / 2.0
+        radius = max(float(np.linalg.norm(bounds[1] - bounds[0])) / 2.0, 1e-3 * unit)
+    width, height = resolution
+    half_fov = np.arctan(_AUTO_APERTURE * min(1.0, height / width) / (2 * _AUTO_FOCAL_LENGTH))
+    distance = 1.05 * radius / np.sin(half_fov)
+    horizontal = np.cos(_AUTO_ELEVATION)
+    if up_axis == "Y":
+        up = np.array([0.0, 1.0, 0.0])
+        toward = np.array(
+            [horizontal * np.sin(_AUTO_AZIMUTH), np.sin(_AUTO_ELEVATION), horizontal * np.cos(_AUTO_AZIMUTH)]
+        )
+    else:
+        up = np.array([0.0, 0.0, 1.0])
+        toward = np.array(
+            [horizontal * np.cos(_AUTO_AZIMUTH), -horizontal * np.sin(_AUTO_AZIMUTH), np.sin(_AUTO_ELEVATION)]
+        )
+    eye = center + distance * toward
+    z_axis = toward  # the camera looks down its -Z, toward the center
+    x_axis = np.cross(up, z_axis)
+    x_axis /= np.linalg.norm(x_axis)
+    matrix = np.eye(4)
+    matrix[0, :3], matrix[1, :3], matrix[2, :3], matrix[3, :3] = x_axis, np.cross(z_axis, x_axis), z_axis, eye
+    near = max((distance - radius) * 0.5, distance * 1e-4)
+    return PinholeCamera(
+        path=AUTO_CAMERA,
+        intrinsics=Intrinsics(width, height, _AUTO_FOCAL_LENGTH, _AUTO_APERTURE, 0.0, 0.0),
+        authored_vertical_aperture=_AUTO_APERTURE * height / width,
+        near=near,
+        far=(distance + radius) * 1.5,
+        focus_distance=distance,
+        f_stop=0.0,
+        camera_to_world=matrix,
+        meters_per_unit=meters_per_unit,
     )

@@ -2,50 +2,59 @@
 
 Touching boxes (a crossbar flush with an upright, a seat on a body) share face planes; every engine
 then picks one of the coincident surfaces arbitrarily, and Embree's pick can change whenever its BVH
-is rebuilt. After the cast, each pixel that hit a triangle lying in a plane shared with another prim's
+is rebuilt. After the cast, each pixel whose hit triangle lies in a plane shared with other prims'
 triangles is given to the lowest geometry index whose coplanar triangle contains the hit point, so both
 engines, and every frame, agree.
+
+The shared planes are found once per scene (triangles hashed by their quantized plane). Per frame,
+the triangles of the planes that tied pixels hit are rasterized over those pixels (work grows with
+their screen area, memory is bounded by the rasterizer's chunks); triangles of a geometry are skipped
+in a plane where every tied pixel already hit that geometry. The other geometries found at a tied
+pixel are returned too: they cover that pixel when rendered alone (for occlusion statistics).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from omni.sdg_studio.backends.embedded.camera import PinholeCamera
-from omni.sdg_studio.backends.embedded.engines import Hits, TriangleSoup, WorldMesh
+from omni.sdg_studio.backends.embedded.engines import Hits, TriangleSoup
+from omni.sdg_studio.backends.embedded.engines.raster import rasterize
 
 #: Normals equal to ~1e-6 rad and plane offsets to ~1e-7 of the scene size count as one plane.
 _NORMAL_STEPS = 1e6
 _OFFSET_STEPS = 1e7
-
-
-#: Plane groups larger than this are not resolved (pairwise overlap tests would be too slow).
-MAX_GROUP = 6000
+#: A candidate's depth must match the hit's to this fraction (guards against plane-hash collisions).
+_DEPTH_TOLERANCE = 1e-4
+_HASH = np.array([0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F], np.int64)
 
 
 @dataclass(frozen=True)
-class CoplanarGroups:
-    """For every triangle (table row) that overlaps coplanar triangles of lower geometries: those triangles."""
+class CoplanarPlanes:
+    """Planes holding triangles of more than one geometry."""
 
-    #: Index into ``starts`` of every table row, -1 for rows without such partners (T,).
-    slot_of_row: np.ndarray
-    #: Partner rows of slot ``k``: ``partners[starts[k]:starts[k + 1]]``.
+    #: Plane of every triangle-table row (T,), -1 where no other geometry has a triangle in its plane.
+    plane_of_row: np.ndarray
+    #: Rows in shared planes, sorted by plane: plane k holds ``rows[starts[k]:starts[k + 1]]``.
+    rows: np.ndarray
     starts: np.ndarray
-    partners: np.ndarray
-    #: Corners (T_p, 3, 3), unit normal (T_p, 3) and plane offset (T_p,) of each partner entry.
-    corners: np.ndarray
-    normals: np.ndarray
-    offsets: np.ndarray
-    tolerance: float
+    #: The lowest geometry with a triangle in each plane.
+    lowest: np.ndarray
+    #: Per geometry (G,): whether it has a triangle in a shared plane, and whether in one where it is
+    #: not the lowest geometry (only such pixels can change hands).
+    shares: np.ndarray
+    yields: np.ndarray
 
     @classmethod
-    def build(cls, meshes: Sequence[WorldMesh], soup: TriangleSoup) -> CoplanarGroups:
+    def build(cls, soup: TriangleSoup) -> CoplanarPlanes:
         count = soup.count
-        none = cls(np.full(count, -1, np.int64), np.zeros(1, np.int64), np.zeros(0, np.int64),
-                   np.zeros((0, 3, 3)), np.zeros((0, 3)), np.zeros(0), 0.0)  # fmt: skip
+        geometries = len(soup.offsets) - 1
+        nothing = np.zeros(geometries, bool)
+        none = cls(np.full(count, -1, np.int32), np.zeros(0, np.int64), np.zeros(1, np.int64), np.zeros(0, np.int64),
+                   nothing, nothing)  # fmt: skip
         if count < 2:
             return none
         normal = soup.normals / np.maximum(np.linalg.norm(soup.normals, axis=1, keepdims=True), 1e-300)
@@ -54,94 +63,146 @@ class CoplanarGroups:
         normal *= np.sign(normal[np.arange(count), biggest])[:, None]
         offset = np.einsum("ij,ij->i", normal, soup.first_vertex)
         scale = max(float(np.abs(soup.first_vertex).max()), 1.0)
-        tolerance = 1e-6 * scale
         key = np.column_stack([np.round(normal * _NORMAL_STEPS), np.round(offset / scale * _OFFSET_STEPS)])
-        mixed = np.ascontiguousarray(key.astype(np.int64)) @ np.array(
-            [0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F], np.int64
-        )  # wrapping hash of the 4 integers; collisions are caught by the plane test at render time
+        mixed = np.ascontiguousarray(key.astype(np.int64)) @ _HASH  # wrapping hash of the 4 integers
         order = np.argsort(mixed, kind="stable")
         starts = np.concatenate([[0], np.flatnonzero(np.diff(mixed[order])) + 1])
-        ends = np.append(starts[1:], count)
-        geometry = soup.row_geometry
-        sorted_geometry = geometry[order]
-        mixed_prims = np.minimum.reduceat(sorted_geometry, starts) != np.maximum.reduceat(sorted_geometry, starts)
-        candidates = np.flatnonzero(mixed_prims & (ends - starts <= MAX_GROUP))
-        if not len(candidates):
+        geometry = soup.row_geometry[order]
+        shared = np.minimum.reduceat(geometry, starts) != np.maximum.reduceat(geometry, starts)
+        if not shared.any():
             return none
-        corners = _corners(meshes, soup)
-        low, high = corners.min(axis=1) - tolerance, corners.max(axis=1) + tolerance
-        pairs_row, pairs_partner = [], []
-        for group in candidates:
-            rows = order[starts[group] : ends[group]]
-            g = geometry[rows]
-            keep = g[None, :] < g[:, None]  # [i, j]: partner j belongs to a lower geometry than row i
-            lo, hi = low[rows], high[rows]
-            for axis in range(3):  # and the two triangles' boxes overlap
-                keep &= lo[:, axis, None] <= hi[None, :, axis]
-                keep &= lo[None, :, axis] <= hi[:, axis, None]
-            i, j = np.nonzero(keep)
-            pairs_row.append(rows[i])
-            pairs_partner.append(rows[j])
-        if not pairs_row or not sum(len(p) for p in pairs_row):
-            return none
-        row_of_pair = np.concatenate(pairs_row)
-        partner = np.concatenate(pairs_partner)
-        by_row = np.argsort(row_of_pair, kind="stable")
-        row_of_pair, partner = row_of_pair[by_row], partner[by_row]
-        tied_rows, first = np.unique(row_of_pair, return_index=True)
-        slot_of_row = np.full(count, -1, np.int64)
-        slot_of_row[tied_rows] = np.arange(len(tied_rows))
-        starts = np.append(first, len(partner))
-        return cls(slot_of_row, starts, partner, corners[partner], normal[partner], offset[partner], tolerance)
+        sizes = np.diff(np.append(starts, count))
+        plane_of_sorted = np.repeat(np.where(shared, np.cumsum(shared) - 1, -1), sizes)
+        plane_of_row = np.empty(count, np.int32)
+        plane_of_row[order] = plane_of_sorted
+        rows = order[plane_of_sorted >= 0]
+        kept = sizes[shared]
+        lowest = np.minimum.reduceat(geometry, starts)[shared].astype(np.int64)
+        row_geometry = soup.row_geometry[rows]
+        row_plane = plane_of_row[rows]
+        shares = np.zeros(geometries, bool)
+        shares[row_geometry] = True
+        yields = np.zeros(geometries, bool)
+        yields[row_geometry[row_geometry > lowest[row_plane]]] = True
+        starts_of = np.concatenate([[0], np.cumsum(kept)]).astype(np.int64)
+        return cls(plane_of_row, rows, starts_of, lowest, shares, yields)
 
 
-def _corners(meshes: Sequence[WorldMesh], soup: TriangleSoup) -> np.ndarray:
-    """Corners (T, 3, 3) of every table row, float64."""
-    if not soup.count:
-        return np.zeros((0, 3, 3))
-    return np.concatenate([m.vertices[m.triangles].astype(np.float64) for m in meshes if len(m.triangles)])
-
-
-def prefer_lowest_geometry(
-    hits: Hits, camera: PinholeCamera, soup: TriangleSoup, groups: CoplanarGroups, pixels: np.ndarray | None = None
+def resolve_ties(
+    hits: Hits, pixels: np.ndarray, camera: PinholeCamera, soup: TriangleSoup, planes: CoplanarPlanes
 ) -> None:
-    """Give each z-fighting pixel of ``hits`` (for ``pixels``, or all) to the lowest coplanar geometry."""
-    hit = np.flatnonzero(hits.geometry >= 0)
-    if not len(groups.partners) or not len(hit):
+    """Give each z-fighting pixel of ``hits`` (for flat ``pixels``) to the lowest coplanar geometry."""
+    tied = _tied(hits, soup, planes, planes.yields)
+    if tied is None:
         return
-    slot = groups.slot_of_row[soup.rows(hits.geometry[hit], hits.triangle[hit])]
-    tied = slot >= 0
+    index, row, plane = tied
+    geometry = soup.row_geometry[row]
+    above = geometry > planes.lowest[plane]  # a pixel of its plane's lowest geometry stays
+    index, row, plane, geometry = index[above], row[above], plane[above], geometry[above]
+    if not len(index):
+        return
+    highest = np.full(len(planes.lowest), -1, np.int64)
+    np.maximum.at(highest, plane, geometry)
+    rows, row_plane = _plane_rows(planes, np.flatnonzero(highest >= 0))
+    keep = soup.row_geometry[rows] < highest[row_plane]
+    best = row.astype(np.int64)
+    for at, candidate in _containing(hits, pixels, camera, soup, (index, plane, geometry), rows[keep], row_plane[keep]):
+        np.minimum.at(best, at, candidate)  # rows are ordered by geometry
+    changed = np.flatnonzero(best != row)
+    new_geometry = soup.row_geometry[best[changed]]
+    hits.geometry[index[changed]] = new_geometry
+    hits.triangle[index[changed]] = best[changed] - soup.offsets[new_geometry]
+
+
+def coplanar_partners(
+    hits: Hits,
+    pixels: np.ndarray,
+    camera: PinholeCamera,
+    soup: TriangleSoup,
+    planes: CoplanarPlanes,
+    wanted: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``wanted`` geometries (a mask over geometries) other than the hit one whose triangles contain a
+    tied pixel's hit point: (index into ``pixels``, geometry) pairs. They cover that pixel when rendered alone.
+    """
+    none = (np.zeros(0, np.int64), np.zeros(0, np.int32))
+    tied = _tied(hits, soup, planes, planes.shares)
+    if tied is None:
+        return none
+    index, row, plane = tied
+    rows, row_plane = _plane_rows(planes, np.flatnonzero(np.bincount(plane, minlength=len(planes.lowest))))
+    keep = wanted[soup.row_geometry[rows]]
+    found_at, found_geometry = [], []
+    tied_pixels = (index, plane, soup.row_geometry[row])
+    for at, candidate in _containing(hits, pixels, camera, soup, tied_pixels, rows[keep], row_plane[keep]):
+        found_at.append(index[at])
+        found_geometry.append(soup.row_geometry[candidate])
+    if not found_at:
+        return none
+    return np.concatenate(found_at), np.concatenate(found_geometry)
+
+
+def _tied(
+    hits: Hits, soup: TriangleSoup, planes: CoplanarPlanes, geometries: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(index, table row, plane) of the hits on ``geometries`` (a mask) that lie in a shared plane, or None."""
+    if not len(planes.rows):
+        return None
+    hit = np.flatnonzero(np.append(geometries, False)[hits.geometry])  # a miss (-1) reads the False
+    if not len(hit):
+        return None
+    row = soup.rows(hits.geometry[hit], hits.triangle[hit])
+    plane = planes.plane_of_row[row]
+    tied = plane >= 0
     if not tied.any():
-        return
-    hit, slot = hit[tied], slot[tied]
-    dirs, _ = camera.world_rays(hit if pixels is None else pixels[hit])
-    point = camera.position + dirs.astype(np.float64) * hits.distance[hit, None].astype(np.float64)
-    # Every (pixel, partner) pair.
-    sizes = groups.starts[slot + 1] - groups.starts[slot]
-    pixel_of_pair = np.repeat(np.arange(len(hit)), sizes)
-    entry = np.repeat(groups.starts[slot], sizes) + (
-        np.arange(sizes.sum()) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    )
-    p = point[pixel_of_pair]
-    on_plane = np.abs(np.einsum("ij,ij->i", groups.normals[entry], p) - groups.offsets[entry]) <= groups.tolerance
-    inside = on_plane & _contains(groups.corners[entry], groups.normals[entry], p)
-    if not inside.any():
-        return
-    partner_rows = groups.partners[entry[inside]]
-    best = np.full(len(hit), np.iinfo(np.int64).max)
-    np.minimum.at(best, pixel_of_pair[inside], partner_rows)  # rows are ordered by geometry
-    changed = best != np.iinfo(np.int64).max
-    new_rows = best[changed]
-    new_geometry = soup.row_geometry[new_rows]
-    target = hit[changed]
-    hits.geometry[target] = new_geometry
-    hits.triangle[target] = new_rows - soup.offsets[new_geometry]
+        return None
+    return hit[tied], row[tied], plane[tied]
 
 
-def _contains(corners: np.ndarray, normal: np.ndarray, point: np.ndarray) -> np.ndarray:
-    """Whether ``point`` (projected on each triangle's plane) lies inside it, edges included."""
-    a, b, c = corners[:, 0], corners[:, 1], corners[:, 2]
-    signs = [np.einsum("ij,ij->i", np.cross(q - p, point - p), normal) for p, q in ((a, b), (b, c), (c, a))]
-    positive = (signs[0] >= 0) & (signs[1] >= 0) & (signs[2] >= 0)
-    negative = (signs[0] <= 0) & (signs[1] <= 0) & (signs[2] <= 0)
-    return positive | negative
+def _plane_rows(planes: CoplanarPlanes, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every row of the planes ``present``, and its plane."""
+    sizes = planes.starts[present + 1] - planes.starts[present]
+    entries = np.repeat(planes.starts[present] - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()))
+    return planes.rows[entries], np.repeat(present, sizes)
+
+
+def _containing(
+    hits: Hits,
+    pixels: np.ndarray,
+    camera: PinholeCamera,
+    soup: TriangleSoup,
+    tied: tuple[np.ndarray, np.ndarray, np.ndarray],
+    rows: np.ndarray,
+    row_plane: np.ndarray,
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(position in ``tied``, row) of every candidate row whose triangle holds a tied pixel's hit point:
+    same plane, same depth, another geometry."""
+    index, plane, geometry = tied
+    if not len(rows) or not len(index):
+        return
+    tied_pixels = pixels[index]
+    y, x = np.divmod(tied_pixels, camera.width)
+    x0, y0, x1, y1 = int(x.min()), int(y.min()), int(x.max()) + 1, int(y.max()) + 1
+    slot = np.full((x1 - x0) * (y1 - y0), -1, np.int64)
+    slot[(y - y0) * (x1 - x0) + x - x0] = np.arange(len(index))
+    # Each plane's triangles only over the box of that plane's tied pixels.
+    planes_seen = np.flatnonzero(np.bincount(plane))
+    dense = np.searchsorted(planes_seen, plane)
+    windows = np.empty((len(planes_seen), 4), np.int64)
+    windows[:, :2], windows[:, 2:] = np.iinfo(np.int64).max, -1
+    np.minimum.at(windows[:, 0], dense, x)
+    np.minimum.at(windows[:, 1], dense, y)
+    np.maximum.at(windows[:, 2], dense, x + 1)
+    np.maximum.at(windows[:, 3], dense, y + 1)
+    row_window = windows[np.searchsorted(planes_seen, row_plane)]
+    cosines = camera.cosines()
+    for pixel, entry, z in rasterize(camera, soup.corners[rows], row_window):
+        r, c = np.divmod(pixel, camera.width)
+        at = slot[(r - y0) * (x1 - x0) + c - x0]
+        keep = at >= 0
+        at, entry, z, pixel = at[keep], entry[keep], z[keep], pixel[keep]
+        distance = hits.distance[index[at]]
+        keep = row_plane[entry] == plane[at]
+        keep &= np.abs(z / cosines[pixel] - distance) <= _DEPTH_TOLERANCE * distance
+        keep &= soup.row_geometry[rows[entry]] != geometry[at]
+        yield at[keep], rows[entry[keep]]

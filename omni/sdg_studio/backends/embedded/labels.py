@@ -22,11 +22,17 @@ from functools import cached_property
 import numpy as np
 
 from omni.sdg_studio.backends.embedded.scene import LabelNode, SceneGeometry
-from omni.sdg_studio.core.colors import BACKGROUND, BACKGROUND_ID, FIRST_LABELED_ID, UNLABELLED, UNLABELLED_ID
+from omni.sdg_studio.core.colors import (
+    BACKGROUND,
+    BACKGROUND_ID,
+    FIRST_LABELED_ID,
+    UNLABELLED,
+    UNLABELLED_ID,
+    stable_color,
+)
 
 LabelKey = tuple[tuple[str, str], ...]
 ObjectKey = tuple[str, int]
-
 
 @dataclass
 class LabeledObject:
@@ -42,6 +48,11 @@ class LabeledObject:
     label_index: int = 0
     #: instance_segmentation id.
     instance_id: int = 0
+
+    @cached_property
+    def color(self) -> tuple[int, int, int, int]:
+        """Stable display color of the instance (path and point-instance index)."""
+        return stable_color(f"{self.path}#{self.key[1]}")
 
 
 def _filtered(nodes: Sequence[LabelNode], taxonomies: Sequence[str]) -> dict[str, str]:
@@ -122,6 +133,27 @@ class LabelTables:
         owner = [i for i, o in enumerate(self.objects) for _ in o.geometries]
         member = [g for o in self.objects for g in o.geometries]
         return np.asarray(owner, np.int64), np.asarray(member, np.int64)
+
+    @cached_property
+    def membership_keys(self) -> np.ndarray:
+        """Sorted ``geometry * len(objects) + object`` of every membership (for "does it own this geometry")."""
+        owner, member = self.memberships
+        return np.sort(member * max(len(self.objects), 1) + owner)
+
+    @cached_property
+    def _objects_by_geometry(self) -> tuple[np.ndarray, np.ndarray]:
+        """Objects holding each geometry: ``objects[starts[g]:starts[g + 1]]``."""
+        owner, member = self.memberships
+        order = np.argsort(member, kind="stable")
+        starts = np.searchsorted(member[order], np.arange(len(self.object_of_geometry) + 1))
+        return starts, owner[order]
+
+    def objects_of(self, geometry: np.ndarray, item: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every (object, item) where the object holds ``geometry[i]`` (items repeated per object)."""
+        starts, objects = self._objects_by_geometry
+        sizes = starts[geometry + 1] - starts[geometry]
+        first = np.repeat(starts[geometry] - np.cumsum(sizes) + sizes, sizes)
+        return objects[first + np.arange(int(sizes.sum()))], np.repeat(item, sizes)
 
     @property
     def has_labels(self) -> bool:

@@ -1,9 +1,12 @@
 """Triangles for every renderable gprim type, in the prim's local space.
 
-Each function returns ``(points float64 (n, 3), triangles int32 (m, 3))``. Implicit prims
-(``Cube``, ``Sphere``, ``Cylinder``, ``Cone``, ``Capsule``, ``Plane``) are tessellated from their
-attributes and ``axis``; polygon meshes are fan-triangulated with their ``orientation`` honoured.
-RTX tessellates implicit prims itself, so silhouettes differ from Isaac Sim's by a fraction of a pixel.
+Implicit prims (``Cube``, ``Sphere``, ``Cylinder``, ``Cone``, ``Capsule``, ``Plane``) are tessellated
+from their attributes and ``axis`` (``(points float64 (n, 3), triangles int32 (m, 3))``); polygon meshes
+are fan-triangulated with their ``orientation`` honoured, keeping where each triangle corner came from
+(for face-varying primvars such as texture coordinates). Subdivision surfaces (``catmullClark``,
+``loop``, ``bilinear``) are rendered by their control cage: usd-core has no subdivision (OpenSubdiv's
+Python bindings are not part of it). RTX tessellates implicit prims itself, so silhouettes differ
+from Isaac Sim's by a fraction of a pixel.
 """
 
 from __future__ import annotations
@@ -14,6 +17,19 @@ from itertools import pairwise
 import numpy as np
 
 Triangles = tuple[np.ndarray, np.ndarray]
+
+
+@dataclass(frozen=True)
+class LocalMesh:
+    """Triangles of one gprim in its local space."""
+
+    points: np.ndarray
+    triangles: np.ndarray
+    #: Polygon meshes: each triangle corner's position in ``faceVertexIndices`` (m, 3) and each
+    #: triangle's face (m,), for face-varying and uniform primvars.
+    face_vertices: np.ndarray | None = None
+    faces: np.ndarray | None = None
+
 
 #: Segments around the axis of round prims and rings from pole to pole of spheres.
 ROUND_SEGMENTS = 64
@@ -52,24 +68,30 @@ def _axis_frame(points: np.ndarray, axis: str) -> np.ndarray:
     return points
 
 
-def fan_triangulate(counts: np.ndarray, indices: np.ndarray, left_handed: bool = False) -> np.ndarray:
-    """Fan-triangulate polygons given as (faceVertexCounts, faceVertexIndices); convex faces assumed."""
+def fan_corners(counts: np.ndarray, left_handed: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Fan triangles of polygons with ``counts`` vertices: corners as positions in the face-vertex list
+    (m, 3) and the face of each triangle (m,); convex faces assumed."""
     counts = np.asarray(counts, np.int64)
-    indices = np.asarray(indices, np.int64)
     n_tris = np.maximum(counts - 2, 0)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     face_of_tri = np.repeat(np.arange(len(counts)), n_tris)
     k = np.arange(n_tris.sum()) - np.repeat(np.cumsum(n_tris) - n_tris, n_tris)
     base = starts[face_of_tri]
-    tris = np.stack([indices[base], indices[base + k + 1], indices[base + k + 2]], axis=1)
+    corners = np.stack([base, base + k + 1, base + k + 2], axis=1)
     if left_handed:
-        tris = tris[:, [0, 2, 1]]
-    return tris.astype(np.int32)
+        corners = corners[:, [0, 2, 1]]
+    return corners, face_of_tri
+
+
+def fan_triangulate(counts: np.ndarray, indices: np.ndarray, left_handed: bool = False) -> np.ndarray:
+    """Fan-triangulate polygons given as (faceVertexCounts, faceVertexIndices); convex faces assumed."""
+    corners, _ = fan_corners(counts, left_handed)
+    return np.asarray(indices, np.int64)[corners].astype(np.int32)
 
 
 def mesh(
     points: np.ndarray, counts: np.ndarray, indices: np.ndarray, left_handed: bool, problems: MeshProblems
-) -> Triangles:
+) -> LocalMesh:
     """Validate and triangulate a polygon mesh, dropping (and counting) what cannot be rendered."""
     points = np.asarray(points, np.float64).reshape(-1, 3)
     counts = np.asarray(counts, np.int64).ravel()
@@ -78,7 +100,7 @@ def mesh(
         problems.notes.append(
             f"faceVertexCounts sum to {int(counts.sum())} but there are {len(indices)} faceVertexIndices"
         )
-        return _EMPTY
+        return LocalMesh(*_EMPTY, np.zeros((0, 3), np.int64), np.zeros(0, np.int64))
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     keep = counts >= 3
     problems.bad_face_counts += int((~keep).sum())
@@ -88,27 +110,35 @@ def mesh(
         face_bad &= counts > 0
         problems.out_of_range_faces += int((face_bad & keep).sum())
         keep &= ~face_bad
-    if not keep.all():
-        vertex_keep = np.repeat(keep, counts)
-        counts, indices = counts[keep], indices[vertex_keep]
-    tris = fan_triangulate(counts, indices, left_handed)
-    return clean(points, tris, problems)
+    corners, faces = fan_corners(counts, left_handed)
+    kept = keep[faces]
+    corners, faces = corners[kept], faces[kept]
+    tris = indices[corners]
+    good = clean_mask(points, tris, problems)
+    return LocalMesh(points, tris[good].astype(np.int32), corners[good], faces[good])
+
+
+def clean_mask(points: np.ndarray, tris: np.ndarray, problems: MeshProblems) -> np.ndarray:
+    """Which triangles to keep: not touching NaN/inf points, not of zero area (drops are counted)."""
+    finite = np.asarray(np.isfinite(points).all(axis=1))
+    good = np.ones(len(tris), bool)
+    if not finite.all():
+        problems.non_finite_points += int((~finite).sum())
+        good &= finite[tris].all(axis=1)
+    if good.any():
+        safe = np.where(finite[:, None], points, 0.0)
+        a, b, c = safe[tris[:, 0]], safe[tris[:, 1]], safe[tris[:, 2]]
+        area2 = np.linalg.norm(np.cross(b - a, c - a), axis=1)
+        scale = max(float(np.abs(safe).max(initial=0.0)), 1e-30)
+        flat = good & ~(area2 > (scale * 1e-12) ** 2)
+        problems.degenerate_triangles += int(flat.sum())
+        good &= ~flat
+    return good
 
 
 def clean(points: np.ndarray, tris: np.ndarray, problems: MeshProblems) -> Triangles:
     """Drop triangles touching NaN/inf points and triangles of zero area."""
-    finite = np.asarray(np.isfinite(points).all(axis=1))
-    if not finite.all():
-        problems.non_finite_points += int((~finite).sum())
-        tris = tris[finite[tris].all(axis=1)]
-    if len(tris):
-        a, b, c = points[tris[:, 0]], points[tris[:, 1]], points[tris[:, 2]]
-        area2 = np.linalg.norm(np.cross(b - a, c - a), axis=1)
-        scale = max(float(np.abs(points[finite]).max(initial=0.0)), 1e-30)
-        good = area2 > (scale * 1e-12) ** 2
-        problems.degenerate_triangles += int((~good).sum())
-        tris = tris[good]
-    return points, tris.astype(np.int32)
+    return points, tris[clean_mask(points, tris, problems)].astype(np.int32)
 
 
 def cube(size: float) -> Triangles:

@@ -12,7 +12,7 @@ from omni.sdg_studio.core.errors import InvalidValue, SdgStudioError
 from omni.sdg_studio.core.recorder.config import BASIC_WRITER, BASIC_WRITER_FLAGS, OutputPolicy, RecorderConfig
 from omni.sdg_studio.core.render_backend import RenderProduct
 
-_CAMERA = re.compile(r"^(?P<path>/[^:]*)(?::(?P<w>\d+)[xX](?P<h>\d+))?(?::(?P<name>[A-Za-z0-9_.-]+))?$")
+_CAMERA = re.compile(r"^(?P<path>/[^:]*|auto)(?::(?P<w>\d+)[xX](?P<h>\d+))?(?::(?P<name>[A-Za-z0-9_.-]+))?$")
 
 
 class OptionError(SdgStudioError):

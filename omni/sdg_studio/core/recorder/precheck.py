@@ -15,7 +15,7 @@ from pxr import Usd, UsdGeom, UsdSkel
 
 from omni.sdg_studio.core.annotators.formats import LABEL_ANNOTATORS
 from omni.sdg_studio.core.errors import SdgStudioError
-from omni.sdg_studio.core.render_backend import RenderProduct
+from omni.sdg_studio.core.render_backend import AUTO_CAMERA, RenderProduct
 from omni.sdg_studio.core.semantics.schema import direct_labels
 from omni.sdg_studio.core.writers.base import AnnotatorRequest
 
@@ -84,6 +84,8 @@ def stage_taxonomies(stage: Usd.Stage) -> set[str]:
 
 
 def _camera_issue(stage: Usd.Stage, product: RenderProduct) -> PrecheckIssue | None:
+    if product.camera == AUTO_CAMERA:
+        return None
     prim = stage.GetPrimAtPath(product.camera) if product.camera.startswith("/") else Usd.Prim()
     if prim and prim.IsA(UsdGeom.Camera):
         return None

@@ -11,6 +11,8 @@ Nothing is created on disk before the config, the output policy and the pre-reco
 
 from __future__ import annotations
 
+import logging
+import math
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,17 +25,19 @@ from omni.sdg_studio.core.config_document import ConfigDocument
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.recorder.backend_session import BackendCaptureSession, FrameTimeline
 from omni.sdg_studio.core.recorder.camera_jitter import CameraJitterRandomizer
-from omni.sdg_studio.core.recorder.config import S3_BACKEND, RecorderConfig
+from omni.sdg_studio.core.recorder.config import DEFAULT_RESOLUTION, S3_BACKEND, RecorderConfig
 from omni.sdg_studio.core.recorder.job import RecorderJob
 from omni.sdg_studio.core.recorder.loading import parse_recorder_config
 from omni.sdg_studio.core.recorder.manifest import Manifest
 from omni.sdg_studio.core.recorder.output_policy import choose_output_folder, prepare_output_folder
 from omni.sdg_studio.core.recorder.precheck import PrecheckReport, precheck
-from omni.sdg_studio.core.render_backend import RenderBackend, RenderProduct
+from omni.sdg_studio.core.render_backend import AUTO_CAMERA, RenderBackend, RenderProduct
 from omni.sdg_studio.core.semantics.rules_file import load_class_table
 from omni.sdg_studio.core.stage_io import open_stage
 from omni.sdg_studio.core.writers.base import Writer
 from omni.sdg_studio.core.writers.registry import get_writer
+
+logger = logging.getLogger(__name__)
 
 
 class RecordingSetupError(SdgStudioError):
@@ -87,13 +91,27 @@ def stage_cameras(stage: Usd.Stage) -> list[str]:
 
 
 def resolved_render_products(stage: Usd.Stage, config: RecorderConfig) -> list[RenderProduct]:
-    """The config's render products, or every camera of the stage at ``config.resolution``."""
+    """The config's render products, else every camera of the stage, else the auto camera (with a notice).
+
+    A stage camera gets ``config.resolution``; left at its default, the height follows the camera's
+    aperture aspect ratio (a square camera gives a square image).
+    """
     if config.render_products:
         return list(config.render_products)
     cameras = stage_cameras(stage)
     if not cameras:
-        raise RecordingSetupError("the config names no camera and the stage has none; add a camera")
-    return [RenderProduct(path, *config.resolution) for path in cameras]
+        logger.warning("the stage has no camera: recording from camera '%s', framing the whole stage", AUTO_CAMERA)
+        return [RenderProduct(AUTO_CAMERA, *config.resolution)]
+    if config.resolution != DEFAULT_RESOLUTION:
+        return [RenderProduct(path, *config.resolution) for path in cameras]
+    return [RenderProduct(path, *_aperture_resolution(stage, path, config.resolution[0])) for path in cameras]
+
+
+def _aperture_resolution(stage: Usd.Stage, camera: str, width: int) -> tuple[int, int]:
+    """``width`` and the height that keeps the camera's aperture aspect (the default resolution if unusable)."""
+    prim = UsdGeom.Camera(stage.GetPrimAtPath(camera))
+    aspect = float(prim.GetVerticalApertureAttr().Get()) / float(prim.GetHorizontalApertureAttr().Get() or "nan")
+    return (width, max(1, round(width * aspect))) if math.isfinite(aspect) and aspect > 0 else DEFAULT_RESOLUTION
 
 
 def manifest_config(manifest: Manifest) -> RecorderConfig:
@@ -156,7 +174,7 @@ def capture_session(
     """The session that renders ``config``'s render products with ``backend`` (jittered from ``seed``)."""
     randomizers = []
     if config.camera_jitter.enabled:
-        cameras = [p.camera for p in config.render_products]
+        cameras = [p.camera for p in config.render_products if p.camera != AUTO_CAMERA]
         randomizers.append(CameraJitterRandomizer(stage, cameras, config.camera_jitter, seed))
     return BackendCaptureSession(
         backend.create(stage),

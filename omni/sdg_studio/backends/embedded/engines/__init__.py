@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from omni.sdg_studio.backends.embedded.engines.base import Hits, RayEngine, TriangleSoup, WorldMesh
+import logging
+
+from omni.sdg_studio.backends.embedded.engines.base import Hits, Pixels, RayEngine, TriangleSoup, WorldMesh
 from omni.sdg_studio.backends.embedded.engines.raster import RasterEngine
-from omni.sdg_studio.backends.embedded.errors import EmbeddedRenderError, warn
+from omni.sdg_studio.backends.embedded.errors import EmbeddedRenderError
 
 ENGINES = ("auto", "embree", "numpy")
+logger = logging.getLogger(__name__)
 
 
-def make_engine(name: str = "auto", threads: int | None = None) -> RayEngine:
+def make_engine(name: str = "auto") -> RayEngine:
     """The engine called ``name``; ``auto`` is Embree, or the rasterizer with a one-line notice."""
-    if name not in ENGINES:
+    if not isinstance(name, str) or name not in ENGINES:
         raise EmbeddedRenderError(f"engine {name!r}: unknown, expected one of {', '.join(ENGINES)}")
     if name == "numpy":
         return RasterEngine()
@@ -20,9 +23,9 @@ def make_engine(name: str = "auto", threads: int | None = None) -> RayEngine:
     except ImportError as exc:
         if name == "embree":
             raise EmbeddedRenderError(f"engine 'embree': embreex cannot be loaded ({exc})") from None
-        warn(f"embreex cannot be loaded ({exc}); using the numpy rasterizer (slower)")
+        logger.warning("embreex cannot be loaded (%s); using the numpy rasterizer (slower)", exc)
         return RasterEngine()
-    return EmbreeEngine(threads)
+    return EmbreeEngine()
 
 
-__all__ = ["ENGINES", "Hits", "RasterEngine", "RayEngine", "TriangleSoup", "WorldMesh", "make_engine"]
+__all__ = ["ENGINES", "Hits", "Pixels", "RasterEngine", "RayEngine", "TriangleSoup", "WorldMesh", "make_engine"]

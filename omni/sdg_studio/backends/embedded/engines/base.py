@@ -1,4 +1,4 @@
-"""What every ray engine offers: load world-space meshes, return the first hit per pixel."""
+"""What every ray engine offers: load world-space meshes, first hits per pixel, and every hit behind them."""
 
 from __future__ import annotations
 
@@ -9,6 +9,19 @@ from typing import Protocol
 import numpy as np
 
 from omni.sdg_studio.backends.embedded.camera import PinholeCamera
+
+#: Pixels of a frame: a flat slice (a band of whole rows), flat indices, or None for all.
+Pixels = slice | np.ndarray | None
+
+#: Hits closer than this fraction of (distance + camera distance from the origin) behind a surface are
+#: taken as that surface (float32 hit distances carry about 1e-7 of it), so "behind" starts this far on.
+BEHIND_GAP = 1e-5
+
+
+def behind_start(camera: PinholeCamera, distance: np.ndarray) -> np.ndarray:
+    """Distance (float32) from which a ray looks for surfaces behind a hit at ``distance``."""
+    reach = np.float32(BEHIND_GAP * float(np.abs(camera.position).max()) + 1e-30)
+    return distance.astype(np.float32) * np.float32(1.0 + BEHIND_GAP) + reach
 
 
 @dataclass(frozen=True)
@@ -38,41 +51,39 @@ class Hits:
 
 
 class RayEngine(Protocol):
-    """A first-hit ray caster."""
+    """A ray caster over one scene of meshes."""
 
     name: str
+    #: Whether ``cast`` and ``hits_behind`` may run on several threads at once (on different pixels).
+    concurrent: bool
 
     def load(self, meshes: Sequence[WorldMesh]) -> None:
         """Replace the scene; geometry ``k`` of later hits is ``meshes[k]``."""
         ...
 
-    def cast(self, camera: PinholeCamera, pixels: np.ndarray | None = None, only: Sequence[int] | None = None) -> Hits:
-        """Hits for ``pixels`` (flat indices into the H*W image, all when None) against ``only`` (or all) meshes."""
+    def cast(self, camera: PinholeCamera, pixels: Pixels = None, only: Sequence[int] | None = None) -> Hits:
+        """First hits for ``pixels`` against ``only`` (or all) meshes."""
         ...
 
-    def covers(
-        self, camera: PinholeCamera, groups: Sequence[Sequence[int]], group_of_ray: np.ndarray, pixels: np.ndarray
-    ) -> np.ndarray:
-        """Whether the ray of each pixel hits the meshes of its group (``groups[group_of_ray[i]]``), alone.
+    def hits_behind(
+        self, camera: PinholeCamera, pixels: np.ndarray, start: np.ndarray, stop: np.ndarray, geometries: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Every surface of ``geometries`` the ray of ``pixels[i]`` meets between ``start[i]`` and ``stop[i]``.
 
-        ``groups`` is the same list from frame to frame (the labeled objects), so engines may prepare it once.
+        Returns (index into ``pixels``, geometry) pairs, a pair possibly several times (a closed mesh is
+        met twice). ``geometries`` is a sorted index array, the same from frame to frame (engines may
+        prepare it once per scene).
         """
         ...
 
 
-def covers_group_by_group(
-    engine: RayEngine,
-    camera: PinholeCamera,
-    groups: Sequence[Sequence[int]],
-    group_of_ray: np.ndarray,
-    pixels: np.ndarray,
-) -> np.ndarray:
-    """:meth:`RayEngine.covers` as one cast per group."""
-    hit = np.zeros(len(pixels), bool)
-    for group in np.unique(group_of_ray):
-        rays = np.flatnonzero(group_of_ray == group)
-        hit[rays] = engine.cast(camera, pixels[rays], only=groups[group]).geometry >= 0
-    return hit
+def pixel_indices(camera: PinholeCamera, pixels: Pixels) -> np.ndarray:
+    """Flat pixel indices of ``pixels``."""
+    if pixels is None:
+        return np.arange(camera.width * camera.height)
+    if isinstance(pixels, slice):
+        return np.arange(*pixels.indices(camera.width * camera.height))
+    return np.asarray(pixels)
 
 
 @dataclass(frozen=True)
@@ -82,12 +93,17 @@ class TriangleSoup:
     offsets: np.ndarray
     #: Geometry index of every row (T,).
     row_geometry: np.ndarray
-    first_vertex: np.ndarray
+    #: World corners of every row (T, 3, 3) float64.
+    corners: np.ndarray
     normals: np.ndarray
     #: Unit normals (T + 1, 3) float32; the last row is zero (for pixels that hit nothing).
     padded_normals: np.ndarray
     #: ``normals . first_vertex`` (T,): with the camera position it tells which side a triangle faces.
     plane_offsets: np.ndarray
+
+    @property
+    def first_vertex(self) -> np.ndarray:
+        return self.corners[:, 0]
 
     @property
     def unit_normals(self) -> np.ndarray:
@@ -101,21 +117,30 @@ class TriangleSoup:
     def build(cls, meshes: Sequence[WorldMesh]) -> TriangleSoup:
         counts = [len(m.triangles) for m in meshes]
         offsets = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        row_geometry = np.repeat(np.arange(len(meshes), dtype=np.int64), counts)
+        row_geometry = np.repeat(np.arange(len(meshes), dtype=np.int32), counts)
         if not meshes or offsets[-1] == 0:
-            empty = np.zeros((0, 3))
-            return cls(offsets, row_geometry, empty, empty, np.zeros((1, 3), np.float32), np.zeros(0))
-        corners = [np.concatenate([m.vertices[m.triangles[:, k]] for m in meshes]).astype(np.float64) for k in range(3)]
-        normals = np.cross(corners[1] - corners[0], corners[2] - corners[0])
+            return cls(offsets, row_geometry, np.zeros((0, 3, 3)), np.zeros((0, 3)), np.zeros((1, 3), np.float32),
+                       np.zeros(0))  # fmt: skip
+        corners = np.concatenate([m.vertices[m.triangles] for m in meshes if len(m.triangles)]).astype(np.float64)
+        normals = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
         length = np.linalg.norm(normals, axis=1, keepdims=True)
         padded = np.zeros((len(normals) + 1, 3), np.float32)
         padded[:-1] = normals / np.maximum(length, 1e-300)
-        plane_offsets = np.einsum("ij,ij->i", normals, corners[0])
-        return cls(offsets, row_geometry, corners[0], normals, padded, plane_offsets)
+        plane_offsets = np.einsum("ij,ij->i", normals, corners[:, 0])
+        return cls(offsets, row_geometry, corners, normals, padded, plane_offsets)
 
     def rows(self, geometry: np.ndarray, triangle: np.ndarray) -> np.ndarray:
         """Table rows of (geometry, triangle) pairs (both >= 0)."""
         return self.offsets[geometry] + triangle
+
+    def geometry_rows(self, geometries: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Table rows of every triangle of ``geometries``, in geometry order."""
+        chosen = np.unique(np.asarray(geometries, np.int64))
+        if not len(chosen):
+            return np.zeros(0, np.int64)
+        starts, ends = self.offsets[chosen], self.offsets[chosen + 1]
+        sizes = ends - starts
+        return np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(int(sizes.sum()))
 
     def exact_distance(self, origin: np.ndarray, dirs: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Float64 distance along unit ``dirs`` from ``origin`` to the planes of triangle ``rows``."""

@@ -1,23 +1,29 @@
 """A numpy z-buffer rasterizer: no dependency beyond numpy; the fallback engine and the test oracle.
 
-Triangles are clipped against the near plane in camera space, projected, and every pixel center
-inside a triangle (edges included) is a candidate; the nearest candidate per pixel wins (packed
-depth bits and triangle number, resolved with ``np.minimum.at``). The winner's distance is then
-recomputed exactly as a ray / plane intersection in float64, like a ray caster's.
+:func:`rasterize` lists, chunk by chunk, every pixel center inside each triangle (edges included) with
+its depth: triangles are clipped against the near plane in camera space and projected. The engine keeps
+the nearest candidate per pixel (packed depth bits and triangle number, resolved with
+``np.minimum.at``) and recomputes the winner's distance exactly as a ray / plane intersection in
+float64, like a ray caster's. The same candidates give the surfaces behind a hit, and the coplanar
+tie resolution uses them for every engine.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
 from omni.sdg_studio.backends.embedded.camera import PinholeCamera
-from omni.sdg_studio.backends.embedded.engines.base import Hits, TriangleSoup, WorldMesh, covers_group_by_group
+from omni.sdg_studio.backends.embedded.engines.base import Hits, Pixels, TriangleSoup, WorldMesh, pixel_indices
+from omni.sdg_studio.backends.embedded.vectors import transform3
 
-#: Candidate pixels processed per chunk (bounds peak memory to a few hundred MB).
-CHUNK = 1 << 21
+#: Candidate pixels processed per chunk (bounds peak memory to some tens of MB).
+CHUNK = 1 << 20
 _NO_HIT = np.iinfo(np.int64).max
+
+#: A pixel window (x0, y0, x1, y1), ends exclusive.
+Window = tuple[int, int, int, int]
 
 
 def _clip_near(tri: np.ndarray, source: np.ndarray, near: float) -> tuple[np.ndarray, np.ndarray]:
@@ -52,128 +58,205 @@ def _clip_near(tri: np.ndarray, source: np.ndarray, near: float) -> tuple[np.nda
     return np.concatenate(keep), np.concatenate(keep_src)
 
 
+def window_of(camera: PinholeCamera, pixels: Pixels) -> Window:
+    """The smallest pixel window holding ``pixels``."""
+    width = camera.width
+    if pixels is None:
+        return 0, 0, width, camera.height
+    if isinstance(pixels, slice):
+        start, stop, _ = pixels.indices(width * camera.height)
+        if stop <= start:
+            return 0, 0, 0, 0
+        first, last = start // width, (stop - 1) // width + 1
+        return (
+            (0 if last - first > 1 else start % width),
+            first,
+            (width if last - first > 1 else (stop - 1) % width + 1),
+            last,
+        )
+    if not len(pixels):
+        return 0, 0, 0, 0
+    rows, cols = np.divmod(pixels, width)
+    return int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1
+
+
+def rasterize(
+    camera: PinholeCamera, corners: np.ndarray, window: Window | np.ndarray, chunk: int = CHUNK
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Every pixel of ``window`` whose center lies inside one of the world triangles ``corners`` (n, 3, 3).
+
+    ``window`` is one (x0, y0, x1, y1) for all triangles, or one per triangle (n, 4). Yields chunks of
+    (flat pixel index in the image, triangle index, camera-space depth along -Z), with depths within the
+    camera's clipping range; at most about ``chunk`` candidates at a time.
+    """
+    windows = np.asarray(window, np.int64).reshape(-1, 4)
+    if not len(corners) or not ((windows[:, 2] > windows[:, 0]) & (windows[:, 3] > windows[:, 1])).any():
+        return
+    k = camera.intrinsics
+    view = camera.world_to_camera
+    tri = transform3(corners.reshape(-1, 3), view[:3, :3], view[3, :3]).reshape(-1, 3, 3)
+    tri, src = _clip_near(tri, np.arange(len(corners)), camera.near)
+    if not len(tri):
+        return
+    x0, y0, x1, y1 = (windows[src if len(windows) > 1 else np.zeros(len(src), np.int64), k] for k in range(4))
+    depth = -tri[:, :, 2]
+    sx = (k.focal_length * tri[:, :, 0] / depth - k.horizontal_offset) / k.horizontal_aperture + 0.5
+    sy = 0.5 - (k.focal_length * tri[:, :, 1] / depth - k.vertical_offset) / k.vertical_aperture
+    px, py = sx * k.width, sy * k.height
+    # Pixel (i, j) has its center at (i + 0.5, j + 0.5); candidate ranges are inclusive of edges.
+    lo_x = np.maximum(np.ceil(px.min(axis=1) - 0.5), x0)
+    hi_x = np.minimum(np.floor(px.max(axis=1) - 0.5), x1 - 1)
+    lo_y = np.maximum(np.ceil(py.min(axis=1) - 0.5), y0)
+    hi_y = np.minimum(np.floor(py.max(axis=1) - 0.5), y1 - 1)
+    bw = np.maximum(hi_x - lo_x + 1, 0).astype(np.int64)
+    bh = np.maximum(hi_y - lo_y + 1, 0).astype(np.int64)
+    area = (px[:, 1] - px[:, 0]) * (py[:, 2] - py[:, 0]) - (px[:, 2] - px[:, 0]) * (py[:, 1] - py[:, 0])
+    live = np.flatnonzero((bw > 0) & (bh > 0) & (area != 0) & (depth.min(axis=1) <= camera.far))
+    if not len(live):
+        return
+    inv_depth = 1.0 / depth
+    projected = (px, py, area, inv_depth)
+    # Triangles in groups of at most ``chunk`` pixel rows; each row only over its span of columns.
+    heights = bh[live]
+    ends = np.cumsum(heights)
+    start = 0
+    while start < len(live):
+        base = ends[start - 1] if start else 0
+        stop = max(start + 1, int(np.searchsorted(ends, base + chunk, side="right")))
+        t_row = np.repeat(live[start:stop], heights[start:stop])
+        local = np.arange(len(t_row)) - np.repeat(
+            np.cumsum(heights[start:stop]) - heights[start:stop], heights[start:stop]
+        )
+        y = lo_y[t_row] + local
+        first, last = _row_spans(px, py, t_row, y + 0.5)
+        first = np.maximum(first, x0[t_row])
+        last = np.minimum(last, x1[t_row] - 1)
+        widths = np.maximum(last - first + 1, 0).astype(np.int64)
+        row_ends = np.cumsum(widths)
+        row_start = 0
+        while row_start < len(t_row):
+            row_base = row_ends[row_start - 1] if row_start else 0
+            row_stop = max(row_start + 1, int(np.searchsorted(row_ends, row_base + chunk, side="right")))
+            part = slice(row_start, row_stop)
+            yield from _span_candidates(t_row[part], y[part], first[part], widths[part], projected, src, camera)
+            row_start = row_stop
+        start = stop
+
+
+def _row_spans(px: np.ndarray, py: np.ndarray, t: np.ndarray, center_y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First and last pixel column (widened by one for rounding) a triangle may cover on each row."""
+    left = np.full(len(t), np.inf)
+    right = np.full(len(t), -np.inf)
+    for a, b in ((0, 1), (1, 2), (2, 0)):
+        xa, ya, xb, yb = px[t, a], py[t, a], px[t, b], py[t, b]
+        crosses = (center_y >= np.minimum(ya, yb)) & (center_y <= np.maximum(ya, yb))
+        flat = ya == yb
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = np.where(flat, xa, xa + (center_y - ya) * (xb - xa) / (yb - ya))
+        left = np.where(crosses, np.minimum(left, np.where(flat, np.minimum(xa, xb), x)), left)
+        right = np.where(crosses, np.maximum(right, np.where(flat, np.maximum(xa, xb), x)), right)
+    found = np.isfinite(left) & np.isfinite(right)
+    first = np.where(found, np.ceil(np.where(found, left, 0.0) - 0.5) - 1, 1.0)
+    last = np.where(found, np.floor(np.where(found, right, 0.0) - 0.5) + 1, 0.0)
+    return first, last
+
+
+def _span_candidates(
+    t_row: np.ndarray,
+    y: np.ndarray,
+    first: np.ndarray,
+    widths: np.ndarray,
+    projected: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    src: np.ndarray,
+    camera: PinholeCamera,
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The pixels of row spans whose centers pass the edge tests, with their depths."""
+    px, py, area, inv_depth = projected
+    t = np.repeat(t_row, widths)
+    cx = np.repeat(first, widths) + (np.arange(len(t)) - np.repeat(np.cumsum(widths) - widths, widths)) + 0.5
+    cy = np.repeat(y, widths) + 0.5
+    ax, ay, bx, by, ccx, ccy = px[t, 0], py[t, 0], px[t, 1], py[t, 1], px[t, 2], py[t, 2]
+    w0 = (bx - cx) * (ccy - cy) - (ccx - cx) * (by - cy)
+    w1 = (ccx - cx) * (ay - cy) - (ax - cx) * (ccy - cy)
+    w2 = (ax - cx) * (by - cy) - (bx - cx) * (ay - cy)
+    a = area[t]
+    sign = np.sign(a)
+    inside = (w0 * sign >= 0) & (w1 * sign >= 0) & (w2 * sign >= 0)
+    with np.errstate(divide="ignore"):
+        z = a / (w0 * inv_depth[t, 0] + w1 * inv_depth[t, 1] + w2 * inv_depth[t, 2])
+    inside &= (z >= camera.near) & (z <= camera.far)
+    t, cx, cy, z = t[inside], cx[inside], cy[inside], z[inside]
+    pixel = (cy - 0.5).astype(np.int64) * camera.width + (cx - 0.5).astype(np.int64)
+    yield pixel, src[t], z
+
+
 class RasterEngine:
     """First hit per pixel by z-buffer rasterization."""
 
     name = "numpy"
+    concurrent = False
 
     def __init__(self) -> None:
-        self._vertices = np.zeros((0, 3))
-        self._triangles = np.zeros((0, 3), np.int64)
-        self._geometry = np.zeros(0, np.int32)
-        self._local = np.zeros(0, np.int32)
         self._soup = TriangleSoup.build(())
+        self._local = np.zeros(0, np.int32)
 
     def load(self, meshes: Sequence[WorldMesh]) -> None:
-        offsets = np.concatenate([[0], np.cumsum([len(m.vertices) for m in meshes])]).astype(np.int64)
-        if meshes:
-            self._vertices = np.concatenate([m.vertices for m in meshes]).astype(np.float64)
-            self._triangles = np.concatenate([m.triangles + offsets[i] for i, m in enumerate(meshes)])
-        counts = [len(m.triangles) for m in meshes]
-        self._geometry = np.repeat(np.arange(len(meshes), dtype=np.int32), counts)
-        self._local = np.concatenate([np.arange(c, dtype=np.int32) for c in counts]) if meshes else self._geometry
         self._soup = TriangleSoup.build(meshes)
+        counts = [len(m.triangles) for m in meshes]
+        self._local = (
+            np.concatenate([np.arange(c, dtype=np.int32) for c in counts]) if meshes else np.zeros(0, np.int32)
+        )
 
-    def cast(self, camera: PinholeCamera, pixels: np.ndarray | None = None, only: Sequence[int] | None = None) -> Hits:
-        width, height = camera.width, camera.height
-        if pixels is None:
-            x0, y0, x1, y1 = 0, 0, width, height
-        else:
-            if len(pixels) == 0:
-                return Hits.misses(0)
-            rows, cols = np.divmod(pixels, width)
-            x0, y0, x1, y1 = int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1
-        win_w, win_h = x1 - x0, y1 - y0
-        if only is None:
-            rows_sel = np.arange(len(self._triangles))
-        else:
-            offsets = self._soup.offsets
-            chosen = sorted(set(int(g) for g in only))
-            rows_sel = np.concatenate(
-                [np.arange(offsets[g], offsets[g + 1]) for g in chosen] or [np.zeros(0, np.int64)]
-            )
-        zbuf = np.full(win_w * win_h, _NO_HIT, np.int64)
-        if len(rows_sel):
-            self._rasterize(camera, rows_sel, (x0, y0, x1, y1), zbuf)
-        found = zbuf != _NO_HIT
-        winner = np.where(found, zbuf & 0xFFFFFFFF, 0)
-        tri_rows = rows_sel[winner] if len(rows_sel) else np.zeros_like(winner)
-        # Results for the window, then the requested pixels out of it.
-        win_pixels = (np.arange(y0, y1)[:, None] * width + np.arange(x0, x1)[None, :]).ravel()
-        if pixels is not None:
-            pick = (rows - y0) * win_w + (cols - x0)  # pyright: ignore[reportPossiblyUnboundVariable]  (set when pixels is given)
-            found, tri_rows, win_pixels = found[pick], tri_rows[pick], pixels
-        count = len(win_pixels)
-        hits = Hits.misses(count)
+    def _rows(self, only: Sequence[int] | np.ndarray | None) -> np.ndarray:
+        return np.arange(self._soup.count) if only is None else self._soup.geometry_rows(only)
+
+    def cast(self, camera: PinholeCamera, pixels: Pixels = None, only: Sequence[int] | None = None) -> Hits:
+        flat = pixel_indices(camera, pixels)
+        if not len(flat):
+            return Hits.misses(0)
+        x0, y0, x1, y1 = window_of(camera, pixels)
+        win_w = x1 - x0
+        rows = self._rows(only)
+        zbuf = np.full(win_w * (y1 - y0), _NO_HIT, np.int64)
+        for pixel, tri, z in rasterize(camera, self._soup.corners[rows], (x0, y0, x1, y1)):
+            r, c = np.divmod(pixel, camera.width)
+            key = (z.astype(np.float32).view(np.uint32).astype(np.int64) << 32) | tri.astype(np.int64)
+            np.minimum.at(zbuf, (r - y0) * win_w + (c - x0), key)
+        r, c = np.divmod(flat, camera.width)
+        winner = zbuf[(r - y0) * win_w + (c - x0)]
+        found = winner != _NO_HIT
+        hits = Hits.misses(len(flat))
         if found.any():
-            dirs, _ = camera.world_rays(win_pixels[found])
-            global_rows = tri_rows[found]
-            geometry = self._geometry[global_rows]
-            local = self._local[global_rows]
-            distance = self._soup.exact_distance(
-                camera.position, dirs.astype(np.float64), self._soup.rows(geometry, local)
-            )
+            table_rows = rows[winner[found] & 0xFFFFFFFF]
+            dirs, _ = camera.world_rays(flat[found])
+            distance = self._soup.exact_distance(camera.position, dirs.astype(np.float64), table_rows)
             hits.distance[found] = distance.astype(np.float32)
-            hits.geometry[found] = geometry
-            hits.triangle[found] = local
+            hits.geometry[found] = self._soup.row_geometry[table_rows]
+            hits.triangle[found] = self._local[table_rows]
         return hits
 
-    def covers(
-        self, camera: PinholeCamera, groups: Sequence[Sequence[int]], group_of_ray: np.ndarray, pixels: np.ndarray
-    ) -> np.ndarray:
-        return covers_group_by_group(self, camera, groups, group_of_ray, pixels)
-
-    def _rasterize(
-        self, camera: PinholeCamera, rows_sel: np.ndarray, window: tuple[int, int, int, int], zbuf: np.ndarray
-    ) -> None:
-        x0, y0, x1, y1 = window
-        k = camera.intrinsics
-        view = camera.world_to_camera()
-        tri = self._vertices[self._triangles[rows_sel]] @ view[:3, :3] + view[3, :3]
-        tri, src = _clip_near(tri, np.arange(len(rows_sel)), camera.near)
-        if not len(tri):
-            return
-        depth = -tri[:, :, 2]
-        sx = (k.focal_length * tri[:, :, 0] / depth - k.horizontal_offset) / k.horizontal_aperture + 0.5
-        sy = 0.5 - (k.focal_length * tri[:, :, 1] / depth - k.vertical_offset) / k.vertical_aperture
-        px, py = sx * k.width, sy * k.height
-        # Pixel (i, j) has its center at (i + 0.5, j + 0.5); candidate ranges are inclusive of edges.
-        lo_x = np.maximum(np.ceil(px.min(axis=1) - 0.5), x0)
-        hi_x = np.minimum(np.floor(px.max(axis=1) - 0.5), x1 - 1)
-        lo_y = np.maximum(np.ceil(py.min(axis=1) - 0.5), y0)
-        hi_y = np.minimum(np.floor(py.max(axis=1) - 0.5), y1 - 1)
-        bw = np.maximum(hi_x - lo_x + 1, 0).astype(np.int64)
-        bh = np.maximum(hi_y - lo_y + 1, 0).astype(np.int64)
-        area = (px[:, 1] - px[:, 0]) * (py[:, 2] - py[:, 0]) - (px[:, 2] - px[:, 0]) * (py[:, 1] - py[:, 0])
-        live = np.flatnonzero((bw > 0) & (bh > 0) & (area != 0) & (depth.min(axis=1) <= camera.far))
-        if not len(live):
-            return
-        sizes = bw[live] * bh[live]
-        inv_depth = 1.0 / depth
+    def hits_behind(
+        self, camera: PinholeCamera, pixels: np.ndarray, start: np.ndarray, stop: np.ndarray, geometries: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if not len(pixels):
+            return np.zeros(0, np.int64), np.zeros(0, np.int32)
+        x0, y0, x1, y1 = window_of(camera, pixels)
         win_w = x1 - x0
-        start = 0
-        ends = np.cumsum(sizes)
-        while start < len(live):
-            base = ends[start - 1] if start else 0
-            stop = max(start + 1, int(np.searchsorted(ends, base + CHUNK, side="right")))
-            chunk = live[start:stop]
-            counts = sizes[start:stop]
-            t = np.repeat(chunk, counts)
-            local = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-            cx = lo_x[t] + local % bw[t] + 0.5
-            cy = lo_y[t] + local // bw[t] + 0.5
-            ax, ay, bx, by, ccx, ccy = px[t, 0], py[t, 0], px[t, 1], py[t, 1], px[t, 2], py[t, 2]
-            w0 = (bx - cx) * (ccy - cy) - (ccx - cx) * (by - cy)
-            w1 = (ccx - cx) * (ay - cy) - (ax - cx) * (ccy - cy)
-            w2 = (ax - cx) * (by - cy) - (bx - cx) * (ay - cy)
-            sign = np.sign(area[t])
-            inside = (w0 * sign >= 0) & (w1 * sign >= 0) & (w2 * sign >= 0)
-            a = area[t]
-            inv_z = (w0 * inv_depth[t, 0] + w1 * inv_depth[t, 1] + w2 * inv_depth[t, 2]) / a
-            z = 1.0 / inv_z
-            inside &= (z >= camera.near) & (z <= camera.far)
-            t, cx, cy, z = t[inside], cx[inside], cy[inside], z[inside]
-            pix = (cy - 0.5 - y0).astype(np.int64) * win_w + (cx - 0.5 - x0).astype(np.int64)
-            key = (z.astype(np.float32).view(np.uint32).astype(np.int64) << 32) | src[t].astype(np.int64)
-            np.minimum.at(zbuf, pix, key)
-            start = stop
+        slot = np.full(win_w * (y1 - y0), -1, np.int64)
+        r, c = np.divmod(pixels, camera.width)
+        slot[(r - y0) * win_w + (c - x0)] = np.arange(len(pixels))
+        cosines = camera.cosines()
+        rows = self._rows(geometries)
+        found_ray, found_row = [], []
+        for pixel, tri, z in rasterize(camera, self._soup.corners[rows], (x0, y0, x1, y1)):
+            r, c = np.divmod(pixel, camera.width)
+            ray = slot[(r - y0) * win_w + (c - x0)]
+            keep = ray >= 0
+            ray, tri = ray[keep], tri[keep]
+            distance = z[keep] / cosines[pixel[keep]]
+            keep = (distance > start[ray]) & (distance < stop[ray])  # float64 against float32 bounds
+            found_ray.append(ray[keep])
+            found_row.append(rows[tri[keep]])
+        if not found_ray:
+            return np.zeros(0, np.int64), np.zeros(0, np.int32)
+        return np.concatenate(found_ray), self._soup.row_geometry[np.concatenate(found_row)]
