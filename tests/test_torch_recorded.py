@@ -7,8 +7,9 @@ import pytest
 import torch
 from online_scene import PALLET, TOP, label_warehouse, record
 
-from omni.sdg_studio.core.recorder.camera_jitter import CameraJitterRandomizer
+from omni.sdg_studio.core.randomize import RandomizationEngine
 from omni.sdg_studio.core.recorder.config import CameraJitter
+from omni.sdg_studio.core.recorder.randomization import camera_jitter_scenario
 from omni.sdg_studio.torch import RecordedDataset, RecordedDatasetError, SyntheticStream, detection_collate
 
 JITTER = {"position": 0.3, "rotation": 3.0}
@@ -17,7 +18,7 @@ SEED = 11
 
 def jitter(stage, seed, cameras=(TOP, PALLET)):
     """The recorder's camera jitter as a stream scenario: the same offsets for the same seed, frame and cameras."""
-    return CameraJitterRandomizer(stage, list(cameras), CameraJitter(**JITTER), seed)
+    return RandomizationEngine(stage, camera_jitter_scenario(CameraJitter(**JITTER), cameras), seed=seed)
 
 
 def jitter_top(stage, seed):
