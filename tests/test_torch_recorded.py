@@ -74,6 +74,22 @@ def test_basic_writer_recording_gives_the_streams_samples(scene, tmp_path):
     assert len(images) == len(batch) == 2 and int(batch[1]["image_id"]) == 1
 
 
+def test_a_recording_with_a_scenario_gives_the_streams_samples(scene, tmp_path, repo_root):
+    scenario = repo_root / "config" / "scenarios" / "warehouse_offline.yaml"
+    size, frames = (96, 72), 3
+    flags = {"rgb": True, "instance_segmentation": True, "bounding_box_2d_tight": True}
+    settings = config("BasicWriter", size, frames, basic_writer_params=flags)
+    settings["sdg_studio"] = {"seed": SEED, "randomization": str(scenario)}
+    out = record(scene, tmp_path / "scenario", settings, tmp_path)
+    stream = SyntheticStream(scene, scenario=scenario, cameras=[TOP, PALLET], resolution=size, seed=SEED, frames=frames)
+    samples = {int(t["image_id"]): (image, t) for image, t in stream}
+    dataset = RecordedDataset(out, classes=stream.classes)
+    assert dataset.image_ids == list(range(6)) == sorted(samples)
+    for index in range(len(dataset)):
+        assert_same_sample(dataset[index], samples[dataset.image_ids[index]])
+    assert not torch.equal(samples[0][0], samples[2][0])  # frames 0 and 1 of the top camera differ
+
+
 def test_isaac_sims_leaf_instances_and_boxes_give_the_same_masks(scene, tmp_path):
     """Masks from instance_id_segmentation (leaf prims) grouped under the box prims, as Isaac Sim writes it."""
     size, frames = (120, 90), 2

@@ -109,6 +109,21 @@ def test_a_frame_is_a_function_of_seed_and_index_only(scene):
     assert not torch.equal(other_seed[0], in_order[2][0])
 
 
+def test_a_scenario_file_is_bound_by_each_worker_to_its_own_stage(scene, repo_root):
+    scenario = repo_root / "config" / "scenarios" / "warehouse_offline.yaml"
+    stream = SyntheticStream(scene, scenario=scenario, cameras=[TOP], resolution=(48, 36), seed=5, frames=4)
+    assert len(pickle.dumps(stream)) < 20_000  # the file's path travels, not the parsed scenario
+    loaded = list(DataLoader(stream, batch_size=None, num_workers=2))
+    alone = [stream.frame(index)[0] for index in range(4)]
+    for (image_a, target_a), (image_b, target_b) in zip(loaded, alone, strict=True):
+        assert torch.equal(image_a, image_b) and torch.equal(target_a["boxes"], target_b["boxes"])
+    assert all(not torch.equal(alone[i][0], alone[i + 1][0]) for i in range(3))  # every frame differs
+    stream.close()
+    scenario_seed = SyntheticStream(scene, scenario=scenario, cameras=[TOP], resolution=(48, 36)).frame(1)[0]
+    seed_42 = SyntheticStream(scene, scenario=scenario, cameras=[TOP], resolution=(48, 36), seed=42).frame(1)[0]
+    assert torch.equal(scenario_seed[0], seed_42[0])  # without a seed, the file's (42)
+
+
 def test_only_settings_are_pickled_for_workers(scene):
     stream = SyntheticStream(scene, scenario=jitter, cameras=[TOP], resolution=RESOLUTION, frames=2)
     list(stream)  # this process now holds a stage, a renderer and a scenario
@@ -151,8 +166,8 @@ def test_bad_arguments_get_one_clear_error(scene, tmp_path):
     with pytest.raises(StreamError, match="targets: unknown target 'keypoints'"):
         SyntheticStream(scene, targets=("keypoints",))
     scenario_file = tmp_path / "scenario.yaml"
-    scenario_file.write_text("randomizers:\n  - {type: pose, select: /World/Forklift, position: {relative_to: /Nope}}\n")
-    with pytest.raises(ConfigError, match=r"scenario\.yaml:2:.*randomizers\[0\]\.position\.relative_to: .*/Nope is not"):
+    scenario_file.write_text("randomizers:\n  - {type: pose, select: /World/Forklift, position: {relative_to: /No}}\n")
+    with pytest.raises(ConfigError, match=r"scenario\.yaml:2:.*randomizers\[0\]\.position\.relative_to: .*/No is not"):
         SyntheticStream(scene, scenario=scenario_file, cameras=[TOP])  # checked on the stage before any worker starts
     with pytest.raises(StreamError, match="no such file"):
         SyntheticStream(scene, scenario=tmp_path / "missing.yaml")

@@ -89,9 +89,10 @@ class RecordOptions:
         if self.scenario is not None:
             if not self.scenario.is_file():
                 raise OptionError(f"--scenario {self.scenario}: no such file")
-            if config.randomization is not None:
+            source = load_scenario_source(self.scenario)
+            if config.randomization is not None and config.randomization != source:
                 notes.append(f"--scenario {self.scenario}: replaces the config's {config.randomization.describe()}")
-            config.randomization = load_scenario_source(self.scenario)
+            config.randomization = source
         if self.seed is not None:
             with _option(f"--seed {self.seed}"):
                 config.seed = self.seed

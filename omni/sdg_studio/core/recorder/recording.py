@@ -105,8 +105,12 @@ def resolved_render_products(stage: Usd.Stage, config: RecorderConfig) -> list[R
 
 
 def manifest_config(manifest: Manifest) -> RecorderConfig:
-    """The config a manifest recorded (the config as run)."""
-    return parse_recorder_config(ConfigDocument(data=manifest.config, path=manifest.path)).config
+    """The config a manifest recorded (the config as run; its scenario named by the file it was read from)."""
+    config = parse_recorder_config(ConfigDocument(data=manifest.config, path=manifest.path)).config
+    info = manifest.randomization
+    if config.randomization is not None and info is not None and info.scenario:
+        config.randomization = replace(config.randomization, path=Path(info.scenario))
+    return config
 
 
 #: Fields a resumed recording must share with the recording it continues.
