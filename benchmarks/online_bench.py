@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 import train_maskrcnn_online as example  # pyright: ignore[reportMissingImports]
 
 from omni.sdg_studio.backends.embedded import EmbeddedBackend
+from omni.sdg_studio.core.randomize import RandomizationEngine
 from omni.sdg_studio.core.stage_io import open_stage
 from omni.sdg_studio.core.targets import frame_targets, target_annotators
 from omni.sdg_studio.torch import SyntheticStream, detection_collate, to_tensors
@@ -45,7 +46,7 @@ TARGETS = ("boxes", "masks")
 def make_stream(stage: Path, args: argparse.Namespace, seed: int) -> SyntheticStream:
     return SyntheticStream(
         stage,
-        scenario=example.camera_jitter,
+        scenario=example.JITTER_SCENARIO,
         cameras=example.CAMERAS,
         resolution=args.size,
         targets=TARGETS,
@@ -91,7 +92,7 @@ def per_sample_costs(stage_path: Path, args: argparse.Namespace, device: torch.d
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     stage = open_stage(stage_path)
-    scenario = example.camera_jitter(stage, 0)
+    scenario = RandomizationEngine(stage, example.JITTER_SCENARIO, seed=0)
     backend = EmbeddedBackend(stage)
     classes = example.TargetClasses.of_rules(example.RULES)
     annotators = target_annotators(TARGETS)

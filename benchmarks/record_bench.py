@@ -26,10 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from omni.sdg_studio.commands.record import EMBEDDED
+from omni.sdg_studio.core.randomize import RandomizationEngine
 from omni.sdg_studio.core.recorder.backend_session import BackendCaptureSession
-from omni.sdg_studio.core.recorder.camera_jitter import CameraJitterRandomizer
 from omni.sdg_studio.core.recorder.config import BASIC_WRITER_FLAGS, CameraJitter, OutputPolicy, RecorderConfig
 from omni.sdg_studio.core.recorder.job import FrameProgress
+from omni.sdg_studio.core.recorder.randomization import RecordingRandomization, camera_jitter_scenario
 from omni.sdg_studio.core.recorder.recording import prepare_recording
 from omni.sdg_studio.core.render_backend import RenderProduct
 from omni.sdg_studio.core.stage_io import open_stage
@@ -102,7 +103,9 @@ def render_only(frames: int, start: int, annotators: tuple[AnnotatorRequest, ...
         EMBEDDED.create(stage),
         DroppingWriter(annotators, Path(".")),
         products,
-        randomizers=[CameraJitterRandomizer(stage, CAMERAS, JITTER, 1)],
+        randomization=RecordingRandomization(
+            RandomizationEngine(stage, camera_jitter_scenario(JITTER, CAMERAS), seed=1)
+        ),
     )
     session.capture(start)  # warm-up: scene extraction and ray-engine build
     began, cpu = time.perf_counter(), time.process_time()

@@ -1,10 +1,11 @@
 """Train torchvision's Mask R-CNN on frames rendered while it trains, then measure it on a recorded held-out set.
 
 The training data is ``SyntheticStream`` over the sample warehouse (labeled by ``config/rules/warehouse.yaml``),
-every camera, each frame varied by a scenario: ``--scenario FILE`` (a scenario file; needs the randomization
-engine) or, by default, the recorder's camera jitter. The held-out set is recorded first with
-``sdg-studio record`` under another seed and read back with ``RecordedDataset``; pycocotools gives box and mask
-AP of the untrained and of the trained model. Writes ``loss_curve.png`` and ``results.json`` into ``--out``.
+every camera, each frame varied by a scenario: ``--scenario FILE`` (e.g. config/scenarios/warehouse_offline.yaml)
+or, by default, the recorder's camera jitter (one camera randomizer of the randomization engine). The held-out
+set is recorded first with ``sdg-studio record`` under another seed and read back with ``RecordedDataset``;
+pycocotools gives box and mask AP of the untrained and of the trained model. Writes ``loss_curve.png`` and
+``results.json`` into ``--out``.
 
     python3 examples/train_maskrcnn_online.py --minutes 5 --batch-size 8 --workers 14 --out runs/maskrcnn
 
@@ -27,8 +28,8 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from omni.sdg_studio.cli import main as sdg_studio
-from omni.sdg_studio.core.recorder.camera_jitter import CameraJitterRandomizer
 from omni.sdg_studio.core.recorder.config import CameraJitter
+from omni.sdg_studio.core.recorder.randomization import camera_jitter_scenario
 from omni.sdg_studio.core.targets import TargetClasses
 from omni.sdg_studio.resources import CONFIG_DIR, SAMPLE_SCENE
 from omni.sdg_studio.torch import RecordedDataset, SyntheticStream, detection_collate
@@ -37,11 +38,8 @@ from omni.sdg_studio.torch.evaluate import CocoEvaluator, CocoScores
 RULES = CONFIG_DIR / "rules" / "warehouse.yaml"
 CAMERAS = ("/World/Cameras/TopCam", "/World/Cameras/DriverCam", "/World/Cameras/PalletCam")
 JITTER = CameraJitter(position=0.5, rotation=5.0)
-
-
-def camera_jitter(stage, seed: int) -> CameraJitterRandomizer:
-    """The default scenario, built in each DataLoader worker on its own stage: per-frame camera offsets."""
-    return CameraJitterRandomizer(stage, list(CAMERAS), JITTER, seed)
+#: The default scenario: per-frame camera offsets, bound by each DataLoader worker to its own stage.
+JITTER_SCENARIO = camera_jitter_scenario(JITTER, CAMERAS)
 
 
 def labeled_warehouse(folder: Path) -> Path:
@@ -67,8 +65,10 @@ def record_heldout(
         "writer_name": "BasicWriter",
         "rp_data": [[camera, width, height, camera.rsplit("/", 1)[-1]] for camera in CAMERAS],
         "basic_writer_params": flags,
-        "sdg_studio": {"seed": seed, "camera_jitter": {"position": JITTER.position, "rotation": JITTER.rotation}},
+        "sdg_studio": {"seed": seed},
     }
+    if not scenario:  # the stream's default scenario
+        config["sdg_studio"]["camera_jitter"] = {"position": JITTER.position, "rotation": JITTER.rotation}
     folder.parent.mkdir(parents=True, exist_ok=True)
     config_path = folder.parent / "heldout_config.json"
     config_path.write_text(json.dumps(config, indent=2))
@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> None:
 
     stream = SyntheticStream(
         stage,
-        scenario=args.scenario or camera_jitter,
+        scenario=args.scenario or JITTER_SCENARIO,
         cameras=CAMERAS,
         resolution=args.size,
         seed=args.seed,

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from pxr import Gf, Sdf, Usd, UsdGeom, UsdLux, UsdSemantics, UsdShade
 
-from omni.sdg_studio.core.randomize import RandomizationEngine, camera_jitter_scenario, load_scenario
+from omni.sdg_studio.core.randomize import RandomizationEngine, load_scenario
 from omni.sdg_studio.core.randomize.geometry import homogeneous, prim_box
-from omni.sdg_studio.core.recorder.camera_jitter import jittered
 from omni.sdg_studio.core.recorder.config import CameraJitter
+from omni.sdg_studio.core.recorder.randomization import camera_jitter_scenario
 from omni.sdg_studio.core.stage_io import open_stage
 from tests.randomize_stages import engine, world, yard
 
@@ -209,7 +209,17 @@ def test_camera_looks_at_its_target_from_its_orbit():
         assert focal in (18.0, 24.0, 35.0) and focal == values["focal_length"][0]
 
 
-def test_camera_jitter_converter_matches_the_recorder_jitter():
+def gf_jittered(base: Gf.Matrix4d, offset) -> Gf.Matrix4d:
+    """The camera jitter computed independently with Gf: ``base`` turned about its own origin by (rx, ry, rz)
+    degrees (X, then Y, then Z) and moved by (dx, dy, dz) parent units."""
+    dx, dy, dz, rx, ry, rz = (float(v) for v in offset)
+    turn = Gf.Rotation(Gf.Vec3d(1, 0, 0), rx) * Gf.Rotation(Gf.Vec3d(0, 1, 0), ry) * Gf.Rotation(Gf.Vec3d(0, 0, 1), rz)
+    out = Gf.Matrix4d().SetRotate(turn) * base
+    out.SetTranslateOnly(base.ExtractTranslation() + Gf.Vec3d(dx, dy, dz))
+    return out
+
+
+def test_the_recorders_camera_jitter_is_a_camera_randomizer():
     stage = yard()
     cameras = ["/World/Cameras/Top", "/World/Cameras/Side"]
     base = {p: UsdGeom.Xformable(stage.GetPrimAtPath(p)).GetLocalTransformation() for p in cameras}
@@ -220,7 +230,7 @@ def test_camera_jitter_converter_matches_the_recorder_jitter():
         assert np.abs(offsets[:, :3]).max() <= 0.15 and np.abs(offsets[:, 3:]).max() <= 2.0
         for path, offset in zip(record.prims, offsets, strict=True):
             got = UsdGeom.Xformable(stage.GetPrimAtPath(path)).GetLocalTransformation()
-            assert np.allclose(np.array(got), np.array(jittered(base[path], offset)), atol=1e-12)
+            assert np.allclose(np.array(got), np.array(gf_jittered(base[path], offset)), atol=1e-12)
     assert camera_jitter_scenario(CameraJitter(0.0, 0.0), cameras).randomizers == ()
 
 

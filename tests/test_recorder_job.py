@@ -13,11 +13,12 @@ import pytest
 from pxr import Usd, UsdGeom
 from recorder_doubles import DiskFullWriter, NpyWriter, PoseBackend
 
+from omni.sdg_studio.core.randomize import RandomizationEngine
 from omni.sdg_studio.core.recorder.backend_session import BackendCaptureSession, FrameTimeline, render_product_names
-from omni.sdg_studio.core.recorder.camera_jitter import CameraJitterRandomizer
 from omni.sdg_studio.core.recorder.config import CameraJitter
 from omni.sdg_studio.core.recorder.job import FrameProgress, JobState, JobStateError, RecorderJob
 from omni.sdg_studio.core.recorder.manifest import Manifest
+from omni.sdg_studio.core.recorder.randomization import RecordingRandomization, camera_jitter_scenario
 from omni.sdg_studio.core.render_backend import RenderProduct
 
 PRODUCTS = [RenderProduct("/World/CamA", 8, 6, "front"), RenderProduct("/World/CamB", 4, 4)]
@@ -43,10 +44,9 @@ def make_job(
 ) -> tuple[RecorderJob, NpyWriter]:
     stage = stage or make_stage()
     writer = writer or NpyWriter(out)
-    randomizers = (
-        [CameraJitterRandomizer(stage, [p.camera for p in PRODUCTS], CameraJitter(0.2, 3.0), 7)] if jitter else []
-    )
-    session = BackendCaptureSession(PoseBackend(stage), writer, PRODUCTS, randomizers=randomizers)
+    scenario = camera_jitter_scenario(CameraJitter(0.2, 3.0), [p.camera for p in PRODUCTS])
+    randomization = RecordingRandomization(RandomizationEngine(stage, scenario, seed=7)) if jitter else None
+    session = BackendCaptureSession(PoseBackend(stage), writer, PRODUCTS, randomization=randomization)
     manifest = manifest if manifest is not None else make_manifest(out, frames)
     return RecorderJob(session, frames, manifest, manifest_interval=0.0), writer
 

@@ -19,6 +19,7 @@ from omni.sdg_studio.core.recorder.config import BASIC_WRITER_FLAGS, OutputPolic
 from omni.sdg_studio.core.recorder.job import JobState
 from omni.sdg_studio.core.recorder.model import RecorderModel
 from omni.sdg_studio.core.recorder.output_policy import OutputFolderError
+from omni.sdg_studio.core.recorder.randomization import RecordingRandomization
 from omni.sdg_studio.core.render_backend import RenderProduct
 from omni.sdg_studio.core.writers.registry import WRITERS
 
@@ -39,12 +40,17 @@ class Factory:
     def __init__(self) -> None:
         self.writers: list[NpyWriter] = []
         self.configs: list[RecorderConfig] = []
+        self.randomizations: list[RecordingRandomization | None] = []
 
-    def __call__(self, config: RecorderConfig, output_dir: Path, stage: Usd.Stage) -> AsyncBackendSession:
+    def __call__(
+        self, config: RecorderConfig, output_dir: Path, stage: Usd.Stage, randomization: RecordingRandomization | None
+    ) -> AsyncBackendSession:
         self.configs.append(config)
+        self.randomizations.append(randomization)
         writer = NpyWriter(output_dir, ("rgb",))
         self.writers.append(writer)
-        return AsyncBackendSession(BackendCaptureSession(PoseBackend(stage), writer, config.render_products))
+        session = BackendCaptureSession(PoseBackend(stage), writer, config.render_products, randomization=randomization)
+        return AsyncBackendSession(session)
 
 
 def make_model(tmp_path: Path, stage: Usd.Stage | None = None, **kw) -> tuple[RecorderModel, Factory]:

@@ -52,7 +52,7 @@ def test_heldout_recording_stream_training_loop_and_plot(tmp_path):
     assert len(heldout) == 6 and heldout.cameras == ("TopCam", "DriverCam", "PalletCam")  # 2 frames x 3 cameras
     assert heldout.image_ids == list(range(6))
 
-    stream = SyntheticStream(stage, scenario=example.camera_jitter, cameras=example.CAMERAS, resolution=args.size,
+    stream = SyntheticStream(stage, scenario=example.JITTER_SCENARIO, cameras=example.CAMERAS, resolution=args.size,
                              classes=classes)
     loader = DataLoader(stream, batch_size=2, num_workers=2, collate_fn=detection_collate)
     model = ObjectCounter()

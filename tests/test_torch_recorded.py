@@ -7,8 +7,9 @@ import pytest
 import torch
 from online_scene import PALLET, TOP, label_warehouse, record
 
-from omni.sdg_studio.core.recorder.camera_jitter import CameraJitterRandomizer
+from omni.sdg_studio.core.randomize import RandomizationEngine
 from omni.sdg_studio.core.recorder.config import CameraJitter
+from omni.sdg_studio.core.recorder.randomization import camera_jitter_scenario
 from omni.sdg_studio.torch import RecordedDataset, RecordedDatasetError, SyntheticStream, detection_collate
 
 JITTER = {"position": 0.3, "rotation": 3.0}
@@ -17,7 +18,7 @@ SEED = 11
 
 def jitter(stage, seed, cameras=(TOP, PALLET)):
     """The recorder's camera jitter as a stream scenario: the same offsets for the same seed, frame and cameras."""
-    return CameraJitterRandomizer(stage, list(cameras), CameraJitter(**JITTER), seed)
+    return RandomizationEngine(stage, camera_jitter_scenario(CameraJitter(**JITTER), cameras), seed=seed)
 
 
 def jitter_top(stage, seed):
@@ -71,6 +72,22 @@ def test_basic_writer_recording_gives_the_streams_samples(scene, tmp_path):
     assert normals.shape == (3, 90, 120) and float(normals.abs().max()) <= 1.0  # from the colorized PNG
     images, batch = detection_collate([dataset[0], dataset[1]])
     assert len(images) == len(batch) == 2 and int(batch[1]["image_id"]) == 1
+
+
+def test_a_recording_with_a_scenario_gives_the_streams_samples(scene, tmp_path, repo_root):
+    scenario = repo_root / "config" / "scenarios" / "warehouse_offline.yaml"
+    size, frames = (96, 72), 3
+    flags = {"rgb": True, "instance_segmentation": True, "bounding_box_2d_tight": True}
+    settings = config("BasicWriter", size, frames, basic_writer_params=flags)
+    settings["sdg_studio"] = {"seed": SEED, "randomization": str(scenario)}
+    out = record(scene, tmp_path / "scenario", settings, tmp_path)
+    stream = SyntheticStream(scene, scenario=scenario, cameras=[TOP, PALLET], resolution=size, seed=SEED, frames=frames)
+    samples = {int(t["image_id"]): (image, t) for image, t in stream}
+    dataset = RecordedDataset(out, classes=stream.classes)
+    assert dataset.image_ids == list(range(6)) == sorted(samples)
+    for index in range(len(dataset)):
+        assert_same_sample(dataset[index], samples[dataset.image_ids[index]])
+    assert not torch.equal(samples[0][0], samples[2][0])  # frames 0 and 1 of the top camera differ
 
 
 def test_isaac_sims_leaf_instances_and_boxes_give_the_same_masks(scene, tmp_path):

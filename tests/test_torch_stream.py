@@ -13,8 +13,10 @@ from pxr import Gf, UsdGeom
 from torch.utils.data import DataLoader
 
 from omni.sdg_studio.backends.embedded import EmbeddedBackend
-from omni.sdg_studio.core.recorder.camera_jitter import CameraJitterRandomizer
+from omni.sdg_studio.core.config_document import ConfigError
+from omni.sdg_studio.core.randomize import RandomizationEngine
 from omni.sdg_studio.core.recorder.config import CameraJitter
+from omni.sdg_studio.core.recorder.randomization import camera_jitter_scenario
 from omni.sdg_studio.core.stage_io import open_stage
 from omni.sdg_studio.core.targets import TargetClasses, frame_targets, target_annotators
 from omni.sdg_studio.torch import StreamError, SyntheticStream, detection_collate
@@ -27,9 +29,12 @@ def scene(tmp_path_factory):
     return label_warehouse(tmp_path_factory.mktemp("scene"))
 
 
+JITTER = camera_jitter_scenario(CameraJitter(position=0.3, rotation=3.0), [TOP, PALLET])
+
+
 def jitter(stage, seed):
-    """A scenario factory: the recorder's camera jitter on this process's stage."""
-    return CameraJitterRandomizer(stage, [TOP, PALLET], CameraJitter(position=0.3, rotation=3.0), seed)
+    """A scenario factory: the recorder's camera jitter, bound to this process's stage."""
+    return RandomizationEngine(stage, JITTER, seed=seed)
 
 
 def test_samples_follow_torchvisions_detection_layout(scene):
@@ -104,6 +109,21 @@ def test_a_frame_is_a_function_of_seed_and_index_only(scene):
     assert not torch.equal(other_seed[0], in_order[2][0])
 
 
+def test_a_scenario_file_is_bound_by_each_worker_to_its_own_stage(scene, repo_root):
+    scenario = repo_root / "config" / "scenarios" / "warehouse_offline.yaml"
+    stream = SyntheticStream(scene, scenario=scenario, cameras=[TOP], resolution=(48, 36), seed=5, frames=4)
+    assert len(pickle.dumps(stream)) < 20_000  # the file's path travels, not the parsed scenario
+    loaded = list(DataLoader(stream, batch_size=None, num_workers=2))
+    alone = [stream.frame(index)[0] for index in range(4)]
+    for (image_a, target_a), (image_b, target_b) in zip(loaded, alone, strict=True):
+        assert torch.equal(image_a, image_b) and torch.equal(target_a["boxes"], target_b["boxes"])
+    assert all(not torch.equal(alone[i][0], alone[i + 1][0]) for i in range(3))  # every frame differs
+    stream.close()
+    scenario_seed = SyntheticStream(scene, scenario=scenario, cameras=[TOP], resolution=(48, 36)).frame(1)[0]
+    seed_42 = SyntheticStream(scene, scenario=scenario, cameras=[TOP], resolution=(48, 36), seed=42).frame(1)[0]
+    assert torch.equal(scenario_seed[0], seed_42[0])  # without a seed, the file's (42)
+
+
 def test_only_settings_are_pickled_for_workers(scene):
     stream = SyntheticStream(scene, scenario=jitter, cameras=[TOP], resolution=RESOLUTION, frames=2)
     list(stream)  # this process now holds a stage, a renderer and a scenario
@@ -122,7 +142,7 @@ def test_an_endless_stream_keeps_going(scene):
 
 def test_a_scenario_object_edits_the_open_stage_it_was_made_for(scene):
     stage = open_stage(scene)
-    scenario = CameraJitterRandomizer(stage, [TOP], CameraJitter(position=0.5), seed=1)
+    scenario = RandomizationEngine(stage, camera_jitter_scenario(CameraJitter(position=0.5), [TOP]), seed=1)
     stream = SyntheticStream(stage, scenario=scenario, cameras=[TOP], resolution=RESOLUTION, frames=2)
     moved = [image for image, _ in stream]
     assert not torch.equal(moved[0], moved[1])
@@ -146,14 +166,14 @@ def test_bad_arguments_get_one_clear_error(scene, tmp_path):
     with pytest.raises(StreamError, match="targets: unknown target 'keypoints'"):
         SyntheticStream(scene, targets=("keypoints",))
     scenario_file = tmp_path / "scenario.yaml"
-    scenario_file.write_text("randomizers: []\n")
-    with pytest.raises(StreamError, match="scenario files need the randomization engine"):
-        SyntheticStream(scene, scenario=scenario_file)
+    scenario_file.write_text("randomizers:\n  - {type: pose, select: /World/Forklift, position: {relative_to: /No}}\n")
+    with pytest.raises(ConfigError, match=r"scenario\.yaml:2:.*randomizers\[0\]\.position\.relative_to: .*/No is not"):
+        SyntheticStream(scene, scenario=scenario_file, cameras=[TOP])  # checked on the stage before any worker starts
     with pytest.raises(StreamError, match="no such file"):
         SyntheticStream(scene, scenario=tmp_path / "missing.yaml")
     stage = open_stage(scene)
     with pytest.raises(StreamError, match="a scenario object edits the stage it was made for"):
-        SyntheticStream(scene, scenario=CameraJitterRandomizer(stage, [TOP], CameraJitter(0.1), 0))
+        SyntheticStream(scene, scenario=RandomizationEngine(stage, camera_jitter_scenario(CameraJitter(0.1), [TOP])))
     with pytest.raises(StreamError, match="not an object with apply/restore"):
         SyntheticStream(scene, scenario=lambda stage, seed: None, cameras=[TOP], resolution=(8, 8)).frame(0)
 

@@ -13,8 +13,9 @@ from frames import make_batch, make_frame
 from online_scene import PALLET, TOP, label_warehouse, record
 
 from omni.sdg_studio.backends.embedded import EmbeddedBackend
-from omni.sdg_studio.core.recorder.camera_jitter import CameraJitterRandomizer
+from omni.sdg_studio.core.randomize import RandomizationEngine
 from omni.sdg_studio.core.recorder.config import CameraJitter
+from omni.sdg_studio.core.recorder.randomization import camera_jitter_scenario
 from omni.sdg_studio.core.stage_io import open_stage
 from omni.sdg_studio.core.targets import TargetClasses, frame_targets
 from omni.sdg_studio.core.writers.webdataset_writer import INDEX_NAME, WebDatasetWriter
@@ -55,7 +56,7 @@ def test_recorded_shards_read_back_as_the_frames_targets(scene, tmp_path):
 
     stage = open_stage(scene)
     classes = TargetClasses.of_stage(stage)
-    jitter = CameraJitterRandomizer(stage, [TOP, PALLET], CameraJitter(**JITTER), 4)
+    jitter = RandomizationEngine(stage, camera_jitter_scenario(CameraJitter(**JITTER), [TOP, PALLET]), seed=4)
     backend = EmbeddedBackend(stage)
     names = {int(k): v for k, v in index["classes"].items()}
     for sample in samples:

@@ -13,8 +13,9 @@ from test_targets_polygons import fill, without_holes
 
 from omni.sdg_studio.backends.embedded import EmbeddedBackend
 from omni.sdg_studio.core.classes import ClassTable, LabelClass
-from omni.sdg_studio.core.recorder.camera_jitter import CameraJitterRandomizer
+from omni.sdg_studio.core.randomize import RandomizationEngine
 from omni.sdg_studio.core.recorder.config import CameraJitter
+from omni.sdg_studio.core.recorder.randomization import camera_jitter_scenario
 from omni.sdg_studio.core.render_backend import RenderProduct
 from omni.sdg_studio.core.stage_io import open_stage
 from omni.sdg_studio.core.targets import TargetClasses, frame_targets, mask_outlines
@@ -49,7 +50,7 @@ def recorded_targets(scene: Path, frames: int, size: tuple[int, int]):
     """The targets of what the recorder rendered (same seed, same jitter) per (render product, frame)."""
     stage = open_stage(scene)
     classes = TargetClasses.of_stage(stage)
-    jitter = CameraJitterRandomizer(stage, [TOP, PALLET], CameraJitter(**JITTER), 2)
+    jitter = RandomizationEngine(stage, camera_jitter_scenario(CameraJitter(**JITTER), [TOP, PALLET]), seed=2)
     backend = EmbeddedBackend(stage)
     out = {}
     for frame in range(frames):

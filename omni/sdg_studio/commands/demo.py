@@ -56,7 +56,7 @@ def step(title: str) -> None:
 
 def demo(
     out: Annotated[Path, options.out_option("Folder for everything the demo writes.")] = DEFAULT_OUT,
-    seed: Annotated[int, typer.Option("--seed", metavar="N", help="Seed of the recording's camera jitter.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", metavar="N", help="Seed of the recording's randomization.")] = 0,
 ) -> None:
     """Run SDG Studio end to end on the sample warehouse scene."""
     scene = shipped_file(SAMPLE_SCENE)
@@ -68,7 +68,7 @@ def demo(
     labeled = label_sample_scene(scene, out)
     step("3. One frame of each camera, every annotator (embedded renderer)")
     render_every_camera(labeled, out / "render", classes=classes)
-    step("4. Record 10 frames from the three cameras (jittered per frame, BasicWriter)")
+    step("4. Record 10 frames from the three cameras, randomized by config/scenarios/warehouse_offline.yaml")
     record_demo(labeled, out / "recording", seed, classes=rules)
     step("5. A contact sheet of what the demo recorded")
     contact_sheet_step(out, out / "recording", classes=classes)

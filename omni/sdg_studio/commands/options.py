@@ -6,6 +6,7 @@
 | image size | ``--resolution/-r WxH`` | render, preview, record |
 | taxonomy (semantic type) | ``--taxonomy/-t`` | render, preview, view, labels |
 | label ids and colors | ``--classes RULES`` | render, preview, record, view |
+| scenario | ``--scenario FILE`` | randomize, record |
 | annotators | ``--annotators/-a`` | render, preview, record, view |
 | output | ``--out/-o`` | every command that writes |
 | replace existing output | ``--overwrite`` | render, preview, view, label, upgrade-semantics |
@@ -52,6 +53,10 @@ def taxonomy_option(help: str) -> Any:
 
 def classes_option(help: str = CLASSES_HELP) -> Any:
     return typer.Option("--classes", metavar="RULES", help=help)
+
+
+def scenario_option(help: str = "Scenario file (YAML or JSON) varying every frame; see docs/randomization.md.") -> Any:
+    return typer.Option("--scenario", metavar="FILE", help=help)
 
 
 def annotators_option(help: str) -> Any:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from omni.sdg_studio.commands import options
 from omni.sdg_studio.commands.output import console, print_json
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.randomize import RandomizationEngine, export_frame, load_scenario
@@ -15,7 +16,7 @@ from omni.sdg_studio.core.stage_io import USD_SUFFIXES, open_stage
 
 def randomize(
     stage: Annotated[Path, typer.Argument(metavar="STAGE", help="USD stage to randomize (it is not modified).")],
-    scenario: Annotated[Path, typer.Option("--scenario", metavar="FILE", help="Scenario file (YAML or JSON).")],
+    scenario: Annotated[Path, options.scenario_option("Scenario file (YAML or JSON).")],
     out: Annotated[Path, typer.Option("--out", "-o", metavar="FILE", help="USD layer to write (.usda, .usd, .usdc).")],
     frame: Annotated[int, typer.Option("--frame", metavar="N", min=0, help="Frame whose variation to write.")] = 0,
     seed: Annotated[

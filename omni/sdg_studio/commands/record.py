@@ -2,6 +2,8 @@
 
 Ctrl+C (or SIGTERM) lets the frame in flight complete, flushes the writer and stops cleanly; a second
 Ctrl+C aborts at once. ``--resume`` continues a stopped recording without rewriting finished frames.
+``--scenario FILE`` randomizes every frame (docs/randomization.md); each frame's drawn values go to
+``sdg_randomization.jsonl`` beside the manifest.
 """
 
 from __future__ import annotations
@@ -133,8 +135,8 @@ def print_output_folders(recording: Recording) -> None:
 
 
 def record_demo(stage: Path, out: Path, seed: int, classes: Path | None = None) -> Recording:
-    """The demo's recording: the demo preset (three cameras, per-frame jitter, BasicWriter) into ``out``,
-    label colors from the ``classes`` of the rules file ``classes``."""
+    """The demo's recording: the demo preset (three cameras randomized per frame by the warehouse scenario,
+    BasicWriter) into ``out``, label colors from the ``classes`` of the rules file ``classes``."""
     config = load_recorder_config(DEMO_PRESET).config
     config.output.folder = str(out)
     config.seed = seed
@@ -219,17 +221,33 @@ def record(
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue the stopped recording in --out; finished frames are kept.")
     ] = False,
+    scenario: Annotated[
+        Path | None,
+        options.scenario_option("Scenario file varying every frame (replaces the config's sdg_studio.randomization)."),
+    ] = None,
     seed: Annotated[
-        int | None, typer.Option("--seed", metavar="N", help="Randomization seed (default: drawn).")
+        int | None,
+        typer.Option(
+            "--seed",
+            metavar="N",
+            help="Randomization seed; wins over the config's and the scenario's seed (default: drawn).",
+        ),
     ] = None,
     strict: Annotated[
-        bool, typer.Option("--strict", help="Fail when the pre-record check finds anything that would be empty.")
+        bool,
+        typer.Option(
+            "--strict",
+            help="Fail when the pre-record check finds anything that would be empty, a scenario's select matches "
+            "nothing or prims do not fit.",
+        ),
     ] = False,
 ) -> None:
     """Record annotated frames of STAGE with the embedded renderer, in Replicator writers' formats."""
     loaded = base_config(config, out, resume)
     size = options.parse_resolution(resolution) if resolution else None
-    choices = RecordOptions(camera or [], frames, writer, annotators, out, policy, seed, classes, resolution=size)
+    choices = RecordOptions(
+        camera or [], frames, writer, annotators, out, policy, seed, classes, resolution=size, scenario=scenario
+    )
     for text in choices.apply(loaded.config):
         note(text)
     recording = prepare(stage, loaded, resume, strict, writer)
@@ -237,6 +255,8 @@ def record(
         log.warning("%s", issue)
     if recording.missing_frames:
         note(f"frames {recording.missing_frames} lost files since the last run; recording again")
+    if recording.remade_records:
+        note(f"randomization records of frames {recording.remade_records} were lost; remade them")
     with stop_on_interrupt(recording.job) as interrupted:
         state = run_with_progress(recording)
     print_summary(recording, state, stage)

@@ -24,6 +24,7 @@ from omni.sdg_studio.backends.replicator.writer_output import IsaacSimLine
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.recorder.config import RecorderConfig
 from omni.sdg_studio.core.recorder.model import BUILTIN_WRITERS, RecorderModel
+from omni.sdg_studio.core.recorder.randomization import RecordingRandomization
 from omni.sdg_studio.core.task_keeper import TaskKeeper
 from omni.sdg_studio.core.user_state import user_state_dir
 from omni.sdg_studio.core.writers.params import WriterParam, declared_params
@@ -72,8 +73,12 @@ class RecorderHost:
             observe(omni.kit.app.GLOBAL_EVENT_POST_QUIT, self.close, "omni.sdg_studio.recorder.post_quit"),
         ]
 
-    def _open_session(self, config: RecorderConfig, output_dir: Path, stage: Any) -> ReplicatorCaptureSession:
-        self.session = ReplicatorCaptureSession.for_stage(config, output_dir, stage, self.line)
+    def _open_session(
+        self, config: RecorderConfig, output_dir: Path, stage: Any, randomization: RecordingRandomization | None
+    ) -> ReplicatorCaptureSession:
+        """The Replicator session of one run (``stage`` is Kit's ``Usd.Stage``, which the randomization is bound
+        to; pxr ships no type information pyright can read)."""
+        self.session = ReplicatorCaptureSession(config, output_dir, self.line, randomization)
         return self.session
 
     def param_specs(self, writer_name: str) -> tuple[WriterParam, ...]:
@@ -122,7 +127,9 @@ class RecorderHost:
         logger.info("[SDG Studio] Record N Frames: %s; %s", state.value, self.model.message)
 
     def abort(self) -> None:
-        """The stage is closing: stop at once, the frame in flight not awaited (Isaac's ``clear_recorder``)."""
+        """The stage is closing: take a preview off it and stop at once, the frame in flight not awaited (Isaac's
+        ``clear_recorder``)."""
+        self.model.clear_preview()
         if self.model.running:
             self.model.stop()
             if self.session is not None:

@@ -1,8 +1,9 @@
 """The "SDG Studio Synthetic Data Recorder" window: a thin omni.ui view of the extension's :class:`RecorderModel`.
 
 Laid out like Isaac Sim's recorder (Render Products, Writer, Output, Config, Control) plus what SDG Studio adds:
-any registered writer with typed parameter fields, the output-folder policy, a progress bar with fps and ETA, and
-a question before recording when the pre-record check finds something that would come out empty. The model and
+any registered writer with typed parameter fields, the output-folder policy, a Randomization section (load / save
+a scenario file, preview frame N on the open stage, cleared when the window closes), a progress bar with fps and
+ETA, and a question before recording when the pre-record check finds something that would come out empty. The model and
 its recording belong to :class:`RecorderHost` (the extension), so closing this window stops nothing and loses
 nothing; every decision is the model's, this module builds widgets and forwards edits.
 """
@@ -46,9 +47,10 @@ class RecorderWindow(MenuHelperWindow):
         self._show_state()
 
     def destroy(self) -> None:
-        """Stop showing the model; a recording goes on (the extension owns it)."""
+        """Stop showing the model and take a preview off the stage; a recording goes on (the extension owns it)."""
         self._alive = False
         self._unsubscribe()
+        self.model.clear_preview()
         if self._issues_window is not None:
             self._issues_window.destroy()
             self._issues_window = None
@@ -67,10 +69,13 @@ class RecorderWindow(MenuHelperWindow):
                 self._config_frame = ui.Frame(build_fn=self._build_config)
             with ui.CollapsableFrame("Control", height=0):
                 self._control_frame = ui.Frame(build_fn=self._build_control)
+            with ui.CollapsableFrame("Randomization", height=0):
+                self._randomization_frame = ui.Frame(build_fn=self._build_randomization)
             self._build_run_controls()
 
     def _rebuild_all(self) -> None:
-        for frame in (self._rp_frame, self._writer_frame, self._output_frame, self._config_frame, self._control_frame):
+        frames = (self._rp_frame, self._writer_frame, self._output_frame, self._config_frame, self._control_frame)
+        for frame in (*frames, self._randomization_frame):
             frame.rebuild()
 
     def _guard(self, action: Callable[[], object]) -> None:
@@ -250,6 +255,43 @@ class RecorderWindow(MenuHelperWindow):
                 timeline = ui.CheckBox(width=16)
                 timeline.model.set_value(config.control_timeline)
                 timeline.model.add_value_changed_fn(lambda m: self.model.set_control(control_timeline=m.as_bool))
+
+    def _build_randomization(self) -> None:
+        scenario = self.model.scenario
+        with ui.VStack(spacing=4):
+            with ui.HStack(height=ROW, spacing=4):
+                ui.Label("Scenario File", width=LABEL_WIDTH, tooltip="YAML / JSON scenario (docs/randomization.md)")
+                path = ui.StringField(tooltip="Path of the scenario file to load, or to save the scenario to")
+                path.model.set_value(str(scenario.path) if scenario is not None and scenario.path is not None else "")
+                ui.Button("Load", width=60, clicked_fn=lambda: self._scenario_action(self.model.load_scenario, path))
+                ui.Button("Save", width=60, clicked_fn=lambda: self._scenario_action(self.model.save_scenario, path))
+                ui.Button(
+                    "Clear", width=60, clicked_fn=lambda: self._and_rebuild_randomization(self.model.clear_scenario)
+                )
+            ui.Label(
+                self.model.scenario_text(),
+                height=ROW,
+                tooltip="Applied before every recorded frame, with the camera jitter of the config if any",
+            )
+            with ui.HStack(height=ROW, spacing=4):
+                ui.Label("Preview frame", width=LABEL_WIDTH, tooltip="Show this frame's variation on the open stage")
+                frame = ui.IntField(width=80)
+                frame.model.set_value(self.model.preview_frame)
+                ui.Button(
+                    "Preview", width=80, clicked_fn=lambda: self._guard(lambda: self.model.preview(frame.model.as_int))
+                )
+                ui.Button("Clear Preview", width=110, clicked_fn=self.model.clear_preview)
+
+    def _scenario_action(self, action: Callable[[Path], object], path: ui.StringField) -> None:
+        text = path.model.as_string.strip()
+        if not text:
+            self._message.text = "type the path of a scenario file"
+            return
+        self._and_rebuild_randomization(lambda: action(Path(text)))
+
+    def _and_rebuild_randomization(self, action: Callable[[], object]) -> None:
+        self._guard(action)
+        self._randomization_frame.rebuild()
 
     def _build_run_controls(self) -> None:
         with ui.HStack(height=ROW + 4, spacing=4):

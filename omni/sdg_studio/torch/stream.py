@@ -4,7 +4,9 @@
 >>> loader = DataLoader(stream, batch_size=8, num_workers=8, collate_fn=detection_collate)
 
 Frame ``i`` is a pure function of ``(seed, i)``: the scenario is applied for frame ``i`` and every camera
-is rendered. With a ``DataLoader`` of ``W`` workers, worker ``k`` renders frames ``k, k + W, k + 2W, ...``
+is rendered. A scenario file (``scenario="warehouse.yaml"``) is bound by each process to its own stage
+with the randomization engine, so the stream shows the frames ``sdg-studio record --scenario`` records
+for the same seed. With a ``DataLoader`` of ``W`` workers, worker ``k`` renders frames ``k, k + W, k + 2W, ...``
 (no duplicates, no gaps). Each worker opens its own stage and renderer once, on its first frame; the
 dataset object itself holds only the stage path and settings, so nothing heavy is pickled. A frame
 yields one sample per camera, ``image_id = frame * len(cameras) + camera index``.
@@ -23,16 +25,18 @@ from torch.utils.data import IterableDataset, get_worker_info
 
 from omni.sdg_studio.core.classes import ClassTable
 from omni.sdg_studio.core.errors import SdgStudioError
-from omni.sdg_studio.core.recorder.backend_session import FrameRandomizer
+from omni.sdg_studio.core.randomize.engine import RandomizationEngine
+from omni.sdg_studio.core.randomize.scenario import Scenario as ScenarioSpec
+from omni.sdg_studio.core.randomize.scenario_file import load_scenario
 from omni.sdg_studio.core.stage_io import open_stage
 from omni.sdg_studio.core.targets import TargetClasses, check_targets, frame_targets, target_annotators
-from omni.sdg_studio.core.targets.source import BackendFrameSource, FrameSource
+from omni.sdg_studio.core.targets.source import BackendFrameSource, FrameRandomizer, FrameSource
 from omni.sdg_studio.core.visualize.cameras import stage_cameras
 from omni.sdg_studio.torch.convert import Sample, to_tensors
 
 #: Builds a scenario for one process's stage: ``factory(stage, seed) -> FrameRandomizer``.
 ScenarioFactory = Callable[[Usd.Stage, int], FrameRandomizer]
-Scenario = FrameRandomizer | ScenarioFactory | str | os.PathLike | None
+Scenario = ScenarioSpec | FrameRandomizer | ScenarioFactory | str | os.PathLike | None
 #: A class table, a rules file (its ``classes``), or class names in id order (1, 2, ...).
 Classes = TargetClasses | ClassTable | str | os.PathLike | Sequence[str] | None
 BACKENDS = ("embedded", "replicator")
@@ -64,15 +68,6 @@ def resolve_classes(
     return TargetClasses.of_names(names, semantic_types)
 
 
-def load_scenario_file(path: str | os.PathLike[str], stage: Usd.Stage, seed: int) -> FrameRandomizer:
-    """A scenario file's randomizers on ``stage``: needs the randomization engine (``core/randomize``)."""
-    raise StreamError(
-        f"scenario {os.fspath(path)}: scenario files need the randomization engine "
-        "(omni.sdg_studio.core.randomize), which this build does not have yet; pass a scenario object "
-        "(apply(index) / restore()) or a factory (stage, seed) -> scenario instead"
-    )
-
-
 @dataclass
 class _ProcessState:
     """What one process (the main one or a DataLoader worker) renders with; never pickled."""
@@ -89,13 +84,15 @@ class SyntheticStream(IterableDataset):
         stage: A USD file path (each worker opens its own), or an open ``Usd.Stage`` (main process only:
             ``num_workers=0``). With ``backend="replicator"``: Kit's stage, a path to open in Kit, or None
             for the stage open in Kit.
-        scenario: None; a ``FrameRandomizer`` (``apply(index)``, ``restore()``) bound to ``stage`` (main
-            process only); or a factory ``(stage, seed) -> FrameRandomizer`` called once per process. A
-            scenario file path needs the randomization engine.
+        scenario: None; a scenario file path (YAML / JSON, docs/randomization.md) or a parsed ``Scenario``,
+            which each process binds to its own stage with the randomization engine; a ``FrameRandomizer``
+            (``apply(index)``, ``restore()``) bound to ``stage`` (main process only); or a factory
+            ``(stage, seed) -> FrameRandomizer`` called once per process.
         cameras: Camera prim paths; None or ``"auto"`` = every camera of the stage.
         resolution: ``(width, height)`` of every image.
         targets: ``boxes`` (always), ``masks``, ``depth``, ``semantic``, ``normals``, ``occlusion``.
-        seed: Passed to the scenario factory; frame ``i`` depends on ``(seed, i)`` only.
+        seed: The randomization seed (it wins over a scenario file's ``seed``; None = the file's, else 0),
+            passed to a scenario factory; frame ``i`` depends on ``(seed, i)`` only.
         frames: Number of frames (each gives one sample per camera); None = endless.
         backend: ``embedded`` (usd-core + ray caster, any machine) or ``replicator`` (inside Isaac Sim).
         classes: The class table (see :func:`resolve_classes`); None = the stage's labels, sorted.
@@ -113,7 +110,7 @@ class SyntheticStream(IterableDataset):
         cameras: Sequence[str] | str | None = None,
         resolution: tuple[int, int] = (512, 512),
         targets: Collection[str] = ("boxes", "masks"),
-        seed: int = 0,
+        seed: int | None = None,
         frames: int | None = None,
         backend: str = "embedded",
         *,
@@ -135,11 +132,11 @@ class SyntheticStream(IterableDataset):
             raise StreamError(f"resolution {resolution!r}: expected (width, height), two positive integers")
         if frames is not None and (isinstance(frames, bool) or not isinstance(frames, int) or frames < 0):
             raise StreamError(f"frames {frames!r}: expected None (endless) or an integer >= 0")
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise StreamError(f"seed {seed!r}: expected an integer")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+            raise StreamError(f"seed {seed!r}: expected None or an integer >= 0")
         if isinstance(scenario, (str, os.PathLike)) and not Path(scenario).is_file():
             raise StreamError(f"scenario {os.fspath(scenario)}: no such file")
-        usable = scenario is None or isinstance(scenario, (str, os.PathLike)) or _is_scenario(scenario)
+        usable = scenario is None or isinstance(scenario, (str, os.PathLike, ScenarioSpec)) or _is_scenario(scenario)
         if not (usable or callable(scenario)):
             raise StreamError(f"scenario {scenario!r}: expected a file path, an object with apply/restore or a factory")
         self.backend = backend
@@ -173,8 +170,8 @@ class SyntheticStream(IterableDataset):
         probe = self._open_stage()  # only to check cameras and read labels; each process opens its own
         self.cameras = self._resolve_cameras(probe, cameras)
         self.classes = resolve_classes(classes, self.semantic_types, probe)
-        if isinstance(scenario, (str, os.PathLike)):
-            load_scenario_file(scenario, probe, seed)
+        if isinstance(scenario, (str, os.PathLike, ScenarioSpec)):
+            self._engine(probe)  # a bad file or a prim the stage lacks: one error naming file and line, now
         self._state: _ProcessState | None = None
 
     # -- torch.utils.data ---------------------------------------------------------------------------
@@ -286,12 +283,19 @@ class SyntheticStream(IterableDataset):
         self._state = _ProcessState(os.getpid(), stage, source)
         return self._state
 
+    def _engine(self, stage: Usd.Stage) -> RandomizationEngine:
+        """The scenario file or ``Scenario`` bound to ``stage`` (nothing is authored until a frame is applied)."""
+        scenario = self.scenario
+        spec = load_scenario(os.fspath(scenario)) if isinstance(scenario, (str, os.PathLike)) else scenario
+        assert isinstance(spec, ScenarioSpec)
+        return RandomizationEngine(stage, spec, seed=self.seed)
+
     def _scenario_for(self, stage: Usd.Stage, in_worker: bool) -> FrameRandomizer | None:
         scenario = self.scenario
         if scenario is None:
             return None
-        if isinstance(scenario, (str, os.PathLike)):
-            return load_scenario_file(scenario, stage, self.seed)
+        if isinstance(scenario, (str, os.PathLike, ScenarioSpec)):
+            return self._engine(stage)
         if _is_scenario(scenario):
             if in_worker:
                 raise StreamError(
@@ -299,7 +303,7 @@ class SyntheticStream(IterableDataset):
                     "(stage, seed) -> scenario to use DataLoader workers, or num_workers=0"
                 )
             return scenario  # type: ignore[return-value]
-        built = scenario(stage, self.seed)  # type: ignore[operator]
+        built = scenario(stage, self.seed if self.seed is not None else 0)  # type: ignore[operator]
         if not _is_scenario(built):
             raise StreamError(f"scenario factory {scenario!r} returned {built!r}, not an object with apply/restore")
         return built

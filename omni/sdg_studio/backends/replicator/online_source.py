@@ -21,8 +21,8 @@ import omni.replicator.core as rep
 import omni.usd
 
 from omni.sdg_studio.core.errors import SdgStudioError
-from omni.sdg_studio.core.recorder.backend_session import FrameRandomizer
 from omni.sdg_studio.core.render_backend import Frame
+from omni.sdg_studio.core.targets.source import FrameRandomizer
 
 CAPTURE_ON_PLAY_SETTING = "/omni/replicator/captureOnPlay"
 #: Init params per annotator: ids (not colors) for the segmentations, as the embedded backend returns them.

@@ -11,14 +11,22 @@ calls ``rep.orchestrator.stop()`` first (``start_stop_async``), and a closing st
 (``_on_stage_closing_event`` -> ``clear_recorder``) instead of waiting for the frame in flight. The
 :class:`RecorderJob` drives it through :meth:`RecorderJob.run_async`, exactly as it drives the embedded backend.
 
+Before each step the recording's randomization (scenario and camera jitter, the same engine as on the
+embedded backend) authors the frame's values on Kit's stage, in an anonymous sublayer of the session layer,
+as Isaac Sim's own examples randomize with USD calls and then step (IS@5.1+6.0:source/standalone_examples/
+replicator/amr_navigation.py ``_randomize_dolly_pose`` ... ``Set`` then ``await rep.orchestrator.step_async``;
+IS:source/standalone_examples/replicator/scene_based_sdg/scene_based_sdg.py); Kit itself edits stages through
+an anonymous layer inserted first in the session layer's ``subLayerPaths`` (IS:source/extensions/
+isaacsim.replicator.episode_recorder/isaacsim/replicator/episode_recorder/replayer.py
+``_push_replay_edit_target``). The engine reads the stage at its default time.
+
 Replicator's writers do not report their files, so frames are marked done once ``wait_until_complete_async``
-has flushed them, with no file list; ``--resume`` is not offered here (Replicator's BasicWriter always numbers
-from 0).
+has flushed them, with no file list (their randomization records are written then); ``--resume`` is not
+offered here (Replicator's BasicWriter always numbers from 0).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +41,8 @@ from omni.sdg_studio.backends.replicator.writer_output import (
     accepted_keywords,
     writer_output,
 )
-from omni.sdg_studio.core.recorder.backend_session import FrameRandomizer
-from omni.sdg_studio.core.recorder.camera_jitter import CameraJitterRandomizer
 from omni.sdg_studio.core.recorder.config import RecorderConfig
+from omni.sdg_studio.core.recorder.randomization import RecordingRandomization
 
 CAPTURE_ON_PLAY_SETTING = "/omni/replicator/captureOnPlay"
 
@@ -48,12 +55,12 @@ class ReplicatorCaptureSession:
         config: RecorderConfig,
         output_dir: Path,
         line: IsaacSimLine,
-        randomizers: Sequence[FrameRandomizer] = (),
+        randomization: RecordingRandomization | None = None,
     ) -> None:
         self.config = config
         self.output_dir = output_dir
         self.line = line
-        self.randomizers = list(randomizers)
+        self.randomization = randomization
         self._writer: rep.Writer | None = None
         self._render_products: list[rep.RenderProduct] = []
         self._capture_on_play: bool | None = None
@@ -61,18 +68,6 @@ class ReplicatorCaptureSession:
         self._capture_count = 0
         self._flushed: dict[int, list[Path]] = {}
         self.aborted = False
-
-    @classmethod
-    def for_stage(
-        cls, config: RecorderConfig, output_dir: Path, stage: Any, line: IsaacSimLine
-    ) -> ReplicatorCaptureSession:
-        """A session with the config's camera jitter applied to ``stage`` (a ``Usd.Stage``; pxr ships no type
-        information pyright can read)."""
-        randomizers: list[FrameRandomizer] = []
-        if config.camera_jitter.enabled and config.seed is not None:
-            cameras = [p.camera for p in config.render_products]
-            randomizers.append(CameraJitterRandomizer(stage, cameras, config.camera_jitter, config.seed))
-        return cls(config, output_dir, line, randomizers)
 
     # -- the AsyncCaptureSession protocol --------------------------------------------------------------
     async def open_async(self) -> None:
@@ -106,8 +101,8 @@ class ReplicatorCaptureSession:
     async def capture_async(self, index: int) -> list[Path]:
         if self.aborted:
             raise ReplicatorSetupError("the stage closed during the recording")
-        for randomizer in self.randomizers:
-            randomizer.apply(index)
+        if self.randomization is not None:
+            self.randomization.apply(index)
         self._play_if_controlled()
         await rep.orchestrator.step_async(rt_subframes=self.config.rt_subframes, delta_time=None, pause_timeline=False)
         self._capture_count += 1
@@ -136,6 +131,7 @@ class ReplicatorCaptureSession:
     async def close_async(self, ok: bool) -> list[Path]:
         if self.aborted:
             return []  # torn down when the stage closed; there is nothing left to flush
+        end_files: list[Path] = []
         try:
             if self.config.rt_subframes > 0 and (not ok or not self._reached_frame_count()):
                 rep.orchestrator.stop()  # stopped early (or paused): as Isaac's Stop, so the wait below ends
@@ -144,11 +140,14 @@ class ReplicatorCaptureSession:
                 timeline.stop()
                 timeline.commit()
             await rep.orchestrator.wait_until_complete_async()
+            if self.randomization is not None:
+                self.randomization.frames_done(self._captured)
+                end_files = self.randomization.finish()
             self._flushed.update({index: [] for index in self._captured})
             self._captured = []
         finally:
             self._teardown()
-        return []
+        return end_files
 
     def abort(self) -> None:
         """Tear down now: the stage is closing (Isaac's recorder clears on ``StageEventType.CLOSING`` without
@@ -182,6 +181,6 @@ class ReplicatorCaptureSession:
         if self._capture_on_play is not None:
             rep.orchestrator.set_capture_on_play(self._capture_on_play)
             self._capture_on_play = None
-        for randomizer in self.randomizers:
-            randomizer.restore()
-        self.randomizers = []
+        if self.randomization is not None:
+            self.randomization.restore()
+            self.randomization = None

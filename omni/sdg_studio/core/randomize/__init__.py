@@ -10,10 +10,10 @@ See ``docs/randomization.md`` for every scenario key.
 
 from omni.sdg_studio.core.randomize.engine import RandomizationEngine, RandomizeError, frame_rng
 from omni.sdg_studio.core.randomize.export import export_frame
-from omni.sdg_studio.core.randomize.jitter import camera_jitter_scenario
 from omni.sdg_studio.core.randomize.record import FrameRecord, RandomizerRecord
 from omni.sdg_studio.core.randomize.scenario import Scenario
 from omni.sdg_studio.core.randomize.scenario_file import load_scenario, parse_scenario, parse_scenario_text
+from omni.sdg_studio.core.randomize.source import ScenarioSource, inline_scenario_source, load_scenario_source
 
 __all__ = [
     "FrameRecord",
@@ -21,10 +21,12 @@ __all__ = [
     "RandomizeError",
     "RandomizerRecord",
     "Scenario",
-    "camera_jitter_scenario",
+    "ScenarioSource",
     "export_frame",
     "frame_rng",
+    "inline_scenario_source",
     "load_scenario",
+    "load_scenario_source",
     "parse_scenario",
     "parse_scenario_text",
 ]

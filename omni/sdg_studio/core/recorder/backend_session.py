@@ -1,7 +1,9 @@
 """A capture session on a host-neutral :class:`RenderBackend` (the embedded renderer): render, then write.
 
-Per frame it applies the randomizers (camera jitter), renders every render product at the frame's
-time and hands the writer one :class:`FrameBatch`, as Replicator's orchestrator step does.
+Per frame it applies the recording's randomization (scenario and camera jitter, one engine), renders every
+render product at the frame's time and hands the writer one :class:`FrameBatch`, as Replicator's
+orchestrator step does. Frames whose files are on disk get their randomization record written before the
+job lists them in the manifest.
 """
 
 from __future__ import annotations
@@ -9,20 +11,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from pxr import Usd
 
+from omni.sdg_studio.core.recorder.randomization import RecordingRandomization
 from omni.sdg_studio.core.render_backend import Frame, RenderBackend, RenderProduct
 from omni.sdg_studio.core.writers.base import AnnotatorRequest, FrameBatch, Writer
-
-
-class FrameRandomizer(Protocol):
-    """Changes the stage before a frame; undoes everything on :meth:`restore`."""
-
-    def apply(self, index: int) -> None: ...
-
-    def restore(self) -> None: ...
 
 
 def render_product_names(products: Sequence[RenderProduct]) -> list[str]:
@@ -82,13 +77,13 @@ class BackendCaptureSession:
         render_products: Sequence[RenderProduct],
         *,
         timeline: FrameTimeline | None = None,
-        randomizers: Sequence[FrameRandomizer] = (),
+        randomization: RecordingRandomization | None = None,
     ) -> None:
         self.backend = backend
         self.writer = writer
         self.render_products = dict(zip(render_product_names(render_products), render_products, strict=True))
         self.timeline = timeline
-        self.randomizers = list(randomizers)
+        self.randomization = randomization
         self._groups = annotator_groups(writer.annotators)
         self._completed: dict[int, list[Path]] = {}
 
@@ -111,10 +106,14 @@ class BackendCaptureSession:
             )
         return frame
 
+    def time(self, index: int) -> float | None:
+        """The time code frame ``index`` renders at (None: the stage's default time)."""
+        return self.timeline.time(index) if self.timeline is not None else None
+
     def capture(self, index: int) -> list[Path]:
-        for randomizer in self.randomizers:
-            randomizer.apply(index)
-        time = self.timeline.time(index) if self.timeline is not None else None
+        time = self.time(index)
+        if self.randomization is not None:
+            self.randomization.apply(index, time)
         products = {name: self.render(product, time) for name, product in self.render_products.items()}
         files = self.writer.write(FrameBatch(index, products, dict(self.render_products)))
         if not hasattr(self.writer, "completed_frames"):
@@ -122,12 +121,18 @@ class BackendCaptureSession:
         return files
 
     def completed(self) -> dict[int, list[Path]]:
+        self._drain()
         done, self._completed = self._completed, {}
+        return done
+
+    def _drain(self) -> None:
+        """Take the frames the writer finished since the last call and write their randomization records."""
         take = getattr(self.writer, "completed_frames", None)
         if take is not None:
             for frame in take():
-                done[frame.index] = list(frame.files)
-        return done
+                self._completed[frame.index] = list(frame.files)
+        if self.randomization is not None:
+            self.randomization.frames_done(self._completed)
 
     def pause(self) -> None:
         """Nothing runs between frames here."""
@@ -136,13 +141,18 @@ class BackendCaptureSession:
         """Nothing runs between frames here."""
 
     def close(self, ok: bool) -> list[Path]:
+        """Flush the writer (its last frames and their records) and restore the stage; end-of-run files."""
         try:
             if ok:
-                return self.writer.finish()
+                files = self.writer.finish()
+                self._drain()
+                if self.randomization is not None:
+                    files = [*files, *self.randomization.finish()]
+                return files
             abort = getattr(self.writer, "close", None)
             if abort is not None:
                 abort()
             return []
         finally:
-            for randomizer in self.randomizers:
-                randomizer.restore()
+            if self.randomization is not None:
+                self.randomization.restore()

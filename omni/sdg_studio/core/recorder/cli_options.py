@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from omni.sdg_studio.core.errors import InvalidValue, SdgStudioError
+from omni.sdg_studio.core.randomize.source import load_scenario_source
 from omni.sdg_studio.core.recorder.config import BASIC_WRITER, BASIC_WRITER_FLAGS, OutputPolicy, RecorderConfig
 from omni.sdg_studio.core.render_backend import RenderProduct
 
@@ -53,6 +54,7 @@ class RecordOptions:
     seed: int | None = None
     classes: Path | None = None
     resolution: tuple[int, int] | None = None
+    scenario: Path | None = None
 
     def apply(self, config: RecorderConfig) -> list[str]:
         """Change ``config`` in place; return notes about values the options made irrelevant."""
@@ -84,6 +86,13 @@ class RecordOptions:
             config.output.policy = self.policy
         if self.classes is not None:
             config.classes = str(self.classes)
+        if self.scenario is not None:
+            if not self.scenario.is_file():
+                raise OptionError(f"--scenario {self.scenario}: no such file")
+            source = load_scenario_source(self.scenario)
+            if config.randomization is not None and config.randomization != source:
+                notes.append(f"--scenario {self.scenario}: replaces the config's {config.randomization.describe()}")
+            config.randomization = source
         if self.seed is not None:
             with _option(f"--seed {self.seed}"):
                 config.seed = self.seed

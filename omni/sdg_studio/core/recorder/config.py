@@ -2,7 +2,8 @@
 
 The fields mirror Isaac Sim's Synthetic Data Recorder (``isaacsim.replicator.synthetic_recorder``,
 ``synthetic_recorder_window.py`` and ``data/default_config.json``) so its JSON config round-trips,
-plus what SDG Studio adds: the output-folder policy, a seed and per-frame camera jitter.
+plus what SDG Studio adds: the output-folder policy, a seed, a randomization scenario and per-frame camera
+jitter (a shorthand the recorder turns into one more randomizer of the scenario).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from omni.sdg_studio.core.bounds import Bounded
+from omni.sdg_studio.core.randomize.source import ScenarioSource
 from omni.sdg_studio.core.render_backend import RenderProduct
 
 #: BasicWriter flags the recorder window shows, in its order (``default_config.json``).
@@ -133,6 +135,7 @@ class RecorderConfig(Bounded):
     seed: int | None = None
     resolution: tuple[int, int] = DEFAULT_RESOLUTION  # for cameras given without one
     camera_jitter: CameraJitter = field(default_factory=CameraJitter)
+    randomization: ScenarioSource | None = None  # the scenario applied before every frame
     classes: str = ""  # rules file whose ``classes`` give label ids and colors to the writers ("" = hashed colors)
     custom_writer_name: str = "MyCustomWriter"
     custom_params_path: str = ""
@@ -148,9 +151,18 @@ class RecorderConfig(Bounded):
         """A deep copy (the model edits configs in place)."""
         return copy.deepcopy(self)
 
+    @property
+    def randomized(self) -> bool:
+        """Whether anything changes from frame to frame (a scenario with randomizers, or camera jitter)."""
+        scenario = self.randomization.scenario if self.randomization is not None else None
+        return bool(scenario and scenario.randomizers) or self.camera_jitter.enabled
+
     def seeded(self) -> tuple[RecorderConfig, int]:
-        """A copy whose seed is set (this config's, else one drawn from the OS), and that seed."""
+        """A copy whose seed is set, and that seed: this config's (``--seed`` wins), else the scenario's,
+        else one drawn from the OS."""
         config = self.copy()
+        if config.seed is None and config.randomization is not None:
+            config.seed = config.randomization.scenario.seed
         if config.seed is None:
             config.seed = secrets.randbelow(2**31)
         return config, config.seed

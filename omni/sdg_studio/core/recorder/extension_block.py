@@ -1,17 +1,21 @@
 """The ``sdg_studio`` block SDG Studio adds to recorder configs (Isaac Sim's recorder ignores unknown keys).
 
 Keys: ``policy`` (refuse / overwrite / increment / timestamp), ``seed`` (int), ``backend`` (embedded /
-replicator), ``camera_jitter`` (``{position: units, rotation: degrees}``), ``classes`` (a rules file whose
-``classes`` fix label ids and colors) and ``writer_params`` (keyword arguments of the writer that the
-recorder JSON has no place for).
+replicator), ``randomization`` (a scenario file, relative to the config's folder, or the scenario itself as a
+mapping), ``camera_jitter`` (``{position: units, rotation: degrees}``, a shorthand for one more camera
+randomizer), ``classes`` (a rules file whose ``classes`` fix label ids and colors) and ``writer_params``
+(keyword arguments of the writer that the recorder JSON has no place for).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+from omni.sdg_studio.core.config_document import FieldPath
 from omni.sdg_studio.core.fields import FieldReader
+from omni.sdg_studio.core.randomize.source import ScenarioSource, inline_scenario_source, load_scenario_source
 from omni.sdg_studio.core.recorder.config import (
     RENDER_BACKENDS,
     CameraJitter,
@@ -20,7 +24,7 @@ from omni.sdg_studio.core.recorder.config import (
 )
 
 BLOCK_KEY = "sdg_studio"
-BLOCK_KEYS = ("policy", "seed", "backend", "camera_jitter", "classes", "writer_params")
+BLOCK_KEYS = ("policy", "seed", "backend", "randomization", "camera_jitter", "classes", "writer_params")
 
 
 def read_extension_block(reader: FieldReader, data: Mapping[str, Any], config: RecorderConfig) -> bool:
@@ -38,6 +42,8 @@ def read_extension_block(reader: FieldReader, data: Mapping[str, Any], config: R
             config.seed = reader.as_int((*path, "seed"), block["seed"])
     if "backend" in block:
         config.backend = reader.as_choice((*path, "backend"), block["backend"], RENDER_BACKENDS)
+    if block.get("randomization") is not None:
+        config.randomization = read_randomization(reader, (*path, "randomization"), block["randomization"])
     if "camera_jitter" in block:
         jitter_path = (*path, "camera_jitter")
         jitter = reader.as_mapping(jitter_path, block["camera_jitter"])
@@ -54,11 +60,30 @@ def read_extension_block(reader: FieldReader, data: Mapping[str, Any], config: R
     return False
 
 
-def extension_block(config: RecorderConfig) -> dict[str, Any]:
-    """The ``sdg_studio`` block for ``config`` (only values that differ from a bare recorder config)."""
+def read_randomization(reader: FieldReader, at: FieldPath, value: Any) -> ScenarioSource:
+    """A scenario file path (relative to the config's folder) or a scenario written inline at ``at``."""
+    doc = reader.doc
+    base_dir = doc.path.parent if doc.path is not None else Path.cwd()
+    if isinstance(value, Mapping):
+        return inline_scenario_source(doc, at, base_dir)
+    text = reader.as_str(at, value)
+    path = Path(text) if Path(text).is_absolute() else base_dir / text
+    if not path.is_file():
+        raise reader.error(at, f"scenario file not found: {path}")
+    return load_scenario_source(path)
+
+
+def extension_block(config: RecorderConfig, *, inline_scenario: bool = False) -> dict[str, Any]:
+    """The ``sdg_studio`` block for ``config`` (only values that differ from a bare recorder config).
+
+    The scenario is written as its file's absolute path, or as its resolved content when it has no file
+    or with ``inline_scenario`` (a manifest holds the scenario as run, not a file that may change)."""
     block: dict[str, Any] = {"policy": config.output.policy.value, "backend": config.backend}
     if config.seed is not None:
         block["seed"] = config.seed
+    source = config.randomization
+    if source is not None:
+        block["randomization"] = source.content if inline_scenario or source.path is None else str(source.path)
     if config.camera_jitter.enabled:
         block["camera_jitter"] = {"position": config.camera_jitter.position, "rotation": config.camera_jitter.rotation}
     if config.classes:

@@ -188,8 +188,9 @@ def backend_params(config: RecorderConfig) -> dict[str, Any]:
     return {key: value for key, value in derived.items() if value}
 
 
-def config_to_isaac(config: RecorderConfig) -> dict[str, Any]:
-    """The recorder JSON of ``config``, keys in ``_save_config`` order, plus the ``sdg_studio`` block."""
+def config_to_isaac(config: RecorderConfig, *, inline_scenario: bool = False) -> dict[str, Any]:
+    """The recorder JSON of ``config``, keys in ``_save_config`` order, plus the ``sdg_studio`` block (with
+    ``inline_scenario``, the scenario's content instead of its file's path)."""
     out: dict[str, Any] = {
         "num_frames": config.frames,
         "rt_subframes": config.rt_subframes,
@@ -212,7 +213,7 @@ def config_to_isaac(config: RecorderConfig) -> dict[str, Any]:
     for key in ("custom_writer_name", "config_file", "custom_params_path"):
         if getattr(config, key):
             out[key] = getattr(config, key)
-    out[BLOCK_KEY] = extension_block(config)
+    out[BLOCK_KEY] = extension_block(config, inline_scenario=inline_scenario)
     return out
 
 

@@ -1,5 +1,9 @@
 """``sdg_manifest.json``: the config as run, seed, versions and per-frame status of a recording.
 
+The config as run holds the scenario's resolved content (``sdg_studio.randomization``), and
+``randomization`` names the scenario file, the per-frame record file and the randomization version (a
+manifest without it was written before the randomization engine drew the camera jitter).
+
 The manifest is replaced atomically (temporary file, then rename), so it is valid whatever moment a
 run stops at; if a write fails (full or read-only disk) the previous one stays. A frame is listed as
 ``done`` only once all its files are on disk under their final names (hidden bookkeeping files of
@@ -23,8 +27,10 @@ from omni.sdg_studio.core.atomic import atomic_write_text
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.recorder.backend_session import render_product_names
 from omni.sdg_studio.core.recorder.config import RecorderConfig
+from omni.sdg_studio.core.recorder.frame_records import RECORDS_NAME
 from omni.sdg_studio.core.recorder.isaac_format import config_to_isaac
 from omni.sdg_studio.core.recorder.output_policy import MANIFEST_NAME, OutputFolderError
+from omni.sdg_studio.core.recorder.randomization import RANDOMIZATION_VERSION
 from omni.sdg_studio.core.recorder.session import write_error_message
 
 FORMAT = "sdg_studio.recording"
@@ -67,6 +73,22 @@ class RunRecord:
 
 
 @dataclass
+class RandomizationInfo:
+    """How a recording's frames were randomized: the version of the drawing, the scenario file (its content is
+    the config's ``sdg_studio.randomization``) and the per-frame record file (relative to the output folder)."""
+
+    version: int = RANDOMIZATION_VERSION
+    scenario: str | None = None
+    records: str | None = None
+
+    @classmethod
+    def of(cls, config: RecorderConfig) -> RandomizationInfo:
+        source = config.randomization
+        scenario = str(source.path) if source is not None and source.path is not None else None
+        return cls(scenario=scenario, records=RECORDS_NAME if config.randomized else None)
+
+
+@dataclass
 class Manifest:
     """What was recorded into ``output_dir`` and how."""
 
@@ -85,6 +107,7 @@ class Manifest:
     runs: list[RunRecord] = field(default_factory=list)
     frames: dict[int, list[str]] = field(default_factory=dict)  # done frame -> files relative to output_dir
     end_files: list[str] = field(default_factory=list)
+    randomization: RandomizationInfo | None = field(default_factory=RandomizationInfo)  # None: before the engine
     _owner: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
@@ -96,7 +119,7 @@ class Manifest:
         manifest = cls(
             output_dir=output_dir,
             stage=stage,
-            config=config_to_isaac(config),
+            config=config_to_isaac(config, inline_scenario=True),
             seed=seed,
             backend=config.backend,
             render_products=[
@@ -104,6 +127,7 @@ class Manifest:
                 for n, p in zip(names, config.render_products, strict=True)
             ],
             frames_requested=config.frames,
+            randomization=RandomizationInfo.of(config),
         )
         try:
             manifest.save()
@@ -166,6 +190,7 @@ class Manifest:
             "created": self.created,
             "updated": self.updated,
             "config": self.config,
+            "randomization": vars(self.randomization) if self.randomization is not None else None,
             "runs": [vars(run) for run in self.runs],
             "frames": [{"index": i, "status": "done", "files": self.frames[i]} for i in sorted(self.frames)],
             "end_files": self.end_files,
@@ -207,6 +232,7 @@ class Manifest:
                 runs=[RunRecord(**run) for run in data["runs"]],
                 frames={int(f["index"]): [str(p) for p in f["files"]] for f in data["frames"]},
                 end_files=[str(p) for p in data.get("end_files", [])],
+                randomization=RandomizationInfo(**data["randomization"]) if data.get("randomization") else None,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ManifestError(f"{path}: damaged manifest ({exc!r})") from None

@@ -3,6 +3,11 @@
 The Kit window (``omni/sdg_studio/kit/recorder_window.py``) only binds widgets to this model; the
 pytest suite drives it directly. Recording runs a :class:`RecorderJob` on an asynchronous capture
 session made by ``session_factory`` (Replicator inside Kit, the embedded backend elsewhere).
+
+The Randomization section: a scenario loaded from / saved to a file (or inline in a loaded config),
+"Preview frame N" (that frame applied to the open stage through the randomization's session sublayer,
+cleared on :meth:`RecorderModel.clear_preview`: stage close, window close, stop, start, another
+scenario) and Record, which applies the scenario with the camera jitter before every frame.
 """
 
 from __future__ import annotations
@@ -16,8 +21,12 @@ from typing import Any, Protocol
 
 from pxr import Usd, UsdGeom
 
+from omni.sdg_studio.core.atomic import atomic_write_text
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.fields import ConfigWarning
+from omni.sdg_studio.core.randomize.engine import RandomizationEngine
+from omni.sdg_studio.core.randomize.record import FrameRecord
+from omni.sdg_studio.core.randomize.source import ScenarioSource, load_scenario_source
 from omni.sdg_studio.core.recorder.backend_session import render_product_names
 from omni.sdg_studio.core.recorder.config import (
     BASIC_WRITER,
@@ -27,18 +36,21 @@ from omni.sdg_studio.core.recorder.config import (
     OutputPolicy,
     RecorderConfig,
 )
+from omni.sdg_studio.core.recorder.frame_records import RECORDS_NAME, FrameRecordsFile
 from omni.sdg_studio.core.recorder.isaac_format import isaac_default_config, save_isaac_config
 from omni.sdg_studio.core.recorder.job import FrameProgress, JobState, RecorderJob
 from omni.sdg_studio.core.recorder.loading import load_recorder_config
 from omni.sdg_studio.core.recorder.manifest import Manifest
 from omni.sdg_studio.core.recorder.output_policy import choose_output_folder, prepare_output_folder
 from omni.sdg_studio.core.recorder.precheck import PrecheckIssue, precheck
+from omni.sdg_studio.core.recorder.randomization import RecordingRandomization, bind_randomization
 from omni.sdg_studio.core.recorder.session import AsyncCaptureSession
 from omni.sdg_studio.core.recorder.writer_annotators import writer_annotators
 from omni.sdg_studio.core.render_backend import RenderProduct
 
-#: Builds the capture session for a run: (config with a seed, resolved output folder, stage) -> session.
-SessionFactory = Callable[[RecorderConfig, Path, Usd.Stage], AsyncCaptureSession]
+#: Builds the capture session for a run: (config with a seed, resolved output folder, stage, the randomization
+#: to apply before every frame or None) -> session.
+SessionFactory = Callable[[RecorderConfig, Path, Usd.Stage, RecordingRandomization | None], AsyncCaptureSession]
 BUILTIN_WRITERS = ("BasicWriter", "KittiWriter", "CocoWriter")
 
 logger = logging.getLogger(__name__)
@@ -111,6 +123,8 @@ class RecorderModel:
         self.pending_issues: list[PrecheckIssue] = []
         self._params_by_writer: dict[str, dict[str, Any]] = {}
         self._listeners: list[Callable[[], None]] = []
+        self._preview: RandomizationEngine | None = None
+        self.preview_frame = 0
         if last_config_path is not None and last_config_path.is_file():
             try:
                 self.load_config(last_config_path)
@@ -269,6 +283,7 @@ class RecorderModel:
     def load_config(self, path: Path) -> None:
         """Load a recorder JSON or offline-generation config; on error the current config is kept."""
         loaded = load_recorder_config(path)
+        self.clear_preview()
         self.config = loaded.config
         self.warnings = loaded.warnings
         self._params_by_writer = {}
@@ -294,6 +309,84 @@ class RecorderModel:
             logger.warning("the recorder configuration was not remembered: %s", exc)
             return False
         return True
+
+    # -- randomization ----------------------------------------------------------------------------
+    @property
+    def scenario(self) -> ScenarioSource | None:
+        """The scenario recordings apply (``None``: only the camera jitter, if any)."""
+        return self.config.randomization
+
+    def scenario_text(self) -> str:
+        """What the Randomization section shows: the scenario's file or ``inline scenario``, and its size."""
+        return self.config.randomization.describe() if self.config.randomization is not None else "no scenario"
+
+    def load_scenario(self, path: Path) -> None:
+        """Use the scenario file at ``path``; a bad file keeps the current scenario (the error names file and line)."""
+        source = load_scenario_source(path)
+        self.clear_preview()
+        self.config.randomization = source
+        self.message = f"scenario {source.describe()}"
+        self._changed()
+
+    def save_scenario(self, path: Path) -> Path:
+        """Write the scenario (its resolved content) to ``path`` atomically and use that file from now on."""
+        source = self.config.randomization
+        if source is None:
+            raise SdgStudioError("no scenario to save: load a scenario file or a config that has one")
+        atomic_write_text(path, source.yaml_text(), durable=True)
+        self.config.randomization = ScenarioSource(source.scenario, source.content, path.resolve())
+        self.message = f"scenario saved to {path}"
+        self._changed()
+        return path
+
+    def clear_scenario(self) -> None:
+        """Record without a scenario (the camera jitter, if set, still applies)."""
+        self.clear_preview()
+        self.config.randomization = None
+        self._changed()
+
+    def preview_seed(self) -> int:
+        """The seed a preview uses: the config's, else the scenario's, else 0 (a recording without either draws
+        one, so set a seed to preview exactly what will be recorded)."""
+        if self.config.seed is not None:
+            return self.config.seed
+        source = self.config.randomization
+        return source.scenario.seed if source is not None and source.scenario.seed is not None else 0
+
+    @property
+    def previewing(self) -> bool:
+        return self._preview is not None
+
+    def preview(self, frame: int) -> FrameRecord:
+        """Show frame ``frame`` of the scenario (and camera jitter) on the open stage, in a session sublayer."""
+        if self.running:
+            raise SdgStudioError("stop the recording to preview a frame")
+        if frame < 0:
+            raise SdgStudioError(f"frame {frame}: frames are numbered from 0")
+        stage = self.stage_provider()
+        if stage is None:
+            raise SdgStudioError("no stage is open")
+        self.clear_preview()
+        seed = self.preview_seed()
+        engine = bind_randomization(stage, self.config, seed)
+        if engine is None:
+            raise SdgStudioError("nothing to preview: load a scenario (or set a camera jitter)")
+        record = engine.apply(frame)  # on an error the stage is restored
+        self._preview, self.preview_frame = engine, frame
+        self.message = (
+            f"previewing frame {frame} (seed {seed}): {len(record.randomizers)} randomizers changed "
+            f"{record.prims_changed()} prims"
+        )
+        self._changed()
+        return record
+
+    def clear_preview(self) -> None:
+        """Take the preview off the stage (stage closing, window closing, stop, start)."""
+        if self._preview is None:
+            return
+        engine, self._preview = self._preview, None
+        engine.restore()
+        self._changed()
 
     # -- recording --------------------------------------------------------------------------------
     @property
@@ -336,6 +429,7 @@ class RecorderModel:
         stage = self.stage_provider()
         if stage is None:
             raise SdgStudioError("no stage is open")
+        self.clear_preview()
         report = precheck(stage, self.config.render_products, writer_annotators(self.config))
         self.pending_issues = report.issues
         if report.issues and not confirmed:
@@ -347,18 +441,21 @@ class RecorderModel:
             logger.warning("%s", issue)
         config, seed = self.config.seeded()
         config.render_products = report.render_products
+        engine = bind_randomization(stage, config, seed)  # a bad scenario stops here: nothing is created
         self.save_last_config()
         self.message = f"preparing the output folder {config.output.path}"
         self._changed()
         # Emptying a large earlier run (policy overwrite) takes long: off the event loop's thread.
         output_dir = await asyncio.to_thread(self._prepare_output, config)
-        manifest = None
+        manifest, records = None, None
         if config.storage == DISK_BACKEND:
             manifest = Manifest.start(output_dir, stage.GetRootLayer().identifier, config, seed)
+            records = FrameRecordsFile(output_dir / RECORDS_NAME)
+        randomization = RecordingRandomization(engine, records) if engine is not None else None
         self.output_dir = output_dir
         self.progress = None
         self.message = ""
-        job = RecorderJob(self.session_factory(config, output_dir, stage), config.frames, manifest)
+        job = RecorderJob(self.session_factory(config, output_dir, stage, randomization), config.frames, manifest)
         job.subscribe_state(lambda state: self._on_state(job, state))
         job.subscribe_progress(self._on_progress)
         self.job = job
@@ -394,7 +491,8 @@ class RecorderModel:
             self.job.resume()
 
     def stop(self) -> None:
-        """Stop after the frame in flight."""
+        """Stop after the frame in flight (and take a preview off the stage)."""
+        self.clear_preview()
         if self.job is not None and self.running:
             self.job.stop()
 

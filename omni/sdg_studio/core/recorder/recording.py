@@ -6,7 +6,8 @@ The caller chooses the render backend (core imports none):
 >>> recording = prepare_recording("scene.usda", config, RecordingBackend(EmbeddedBackend, SUPPORTED_ANNOTATORS))
 >>> recording.job.run()
 
-Nothing is created on disk before the config, the output policy and the pre-record check pass.
+Nothing is created on disk before the config, the scenario (bound to the stage), the output policy and
+the pre-record check pass.
 """
 
 from __future__ import annotations
@@ -23,14 +24,20 @@ from pxr import Usd, UsdGeom
 from omni.sdg_studio.core.classes import ClassTable
 from omni.sdg_studio.core.config_document import ConfigDocument
 from omni.sdg_studio.core.errors import SdgStudioError
+from omni.sdg_studio.core.randomize.source import ScenarioSource
 from omni.sdg_studio.core.recorder.backend_session import BackendCaptureSession, FrameTimeline
-from omni.sdg_studio.core.recorder.camera_jitter import CameraJitterRandomizer
 from omni.sdg_studio.core.recorder.config import DEFAULT_RESOLUTION, S3_BACKEND, RecorderConfig
+from omni.sdg_studio.core.recorder.frame_records import RECORDS_NAME, FrameRecordsFile
 from omni.sdg_studio.core.recorder.job import RecorderJob
 from omni.sdg_studio.core.recorder.loading import parse_recorder_config
 from omni.sdg_studio.core.recorder.manifest import Manifest
 from omni.sdg_studio.core.recorder.output_policy import choose_output_folder, prepare_output_folder
 from omni.sdg_studio.core.recorder.precheck import PrecheckReport, precheck
+from omni.sdg_studio.core.recorder.randomization import (
+    RANDOMIZATION_VERSION,
+    RecordingRandomization,
+    bind_randomization,
+)
 from omni.sdg_studio.core.render_backend import AUTO_CAMERA, RenderBackend, RenderProduct
 from omni.sdg_studio.core.semantics.rules_file import load_class_table
 from omni.sdg_studio.core.stage_io import open_stage
@@ -83,6 +90,7 @@ class Recording:
     job: RecorderJob
     resumed_frames: int = 0
     missing_frames: list[int] = field(default_factory=list)
+    remade_records: list[int] = field(default_factory=list)  # done frames whose randomization record was lost
 
 
 def stage_cameras(stage: Usd.Stage) -> list[str]:
@@ -115,21 +123,31 @@ def _aperture_resolution(stage: Usd.Stage, camera: str, width: int) -> tuple[int
 
 
 def manifest_config(manifest: Manifest) -> RecorderConfig:
-    """The config a manifest recorded (the config as run)."""
-    return parse_recorder_config(ConfigDocument(data=manifest.config, path=manifest.path)).config
+    """The config a manifest recorded (the config as run; its scenario named by the file it was read from)."""
+    config = parse_recorder_config(ConfigDocument(data=manifest.config, path=manifest.path)).config
+    info = manifest.randomization
+    if config.randomization is not None and info is not None and info.scenario:
+        config.randomization = replace(config.randomization, path=Path(info.scenario))
+    return config
 
 
 #: Fields a resumed recording must share with the recording it continues.
-RESUME_FIELDS = ("render_products", "writer_name", "camera_jitter", "control_timeline", "classes")
+RESUME_FIELDS = ("render_products", "writer_name", "randomization", "camera_jitter", "control_timeline", "classes")
+
+
+def _shown(value: object) -> str:
+    return value.describe() if isinstance(value, ScenarioSource) else repr(value)
 
 
 def check_resumable(previous: RecorderConfig, config: RecorderConfig, where: Path) -> None:
-    """Raise unless ``config`` continues ``previous`` (same cameras, writer, parameters, jitter, timeline)."""
+    """Raise unless ``config`` continues ``previous`` (same cameras, writer, parameters, scenario content,
+    jitter, timeline)."""
     for name in RESUME_FIELDS:
         before, now = getattr(previous, name), getattr(config, name)
         if before != now:
             raise RecordingSetupError(
-                f"cannot resume {where}: {name} differs from the recording there ({before!r} then, {now!r} now)"
+                f"cannot resume {where}: {name} differs from the recording there "
+                f"({_shown(before)} then, {_shown(now)} now)"
             )
     if previous.effective_writer_params() != config.effective_writer_params():
         before, now = previous.effective_writer_params(), config.effective_writer_params()
@@ -160,7 +178,20 @@ def check_host(config: RecorderConfig) -> None:
 
 
 def resumed_seed(previous: Manifest, stage_path: Path, config: RecorderConfig) -> int:
-    """The seed of the recording ``config`` resumes; raise if it was of another stage or seed."""
+    """The seed of the recording ``config`` resumes; raise if it was of another stage or seed, or drawn
+    by another version of the randomization."""
+    info = previous.randomization
+    if info is None:
+        raise RecordingSetupError(
+            f"cannot resume {previous.output_dir}: it was recorded before the randomization engine drew the "
+            "camera jitter (from (seed, frame) then, (seed, randomizer, frame) now), so the frames still to "
+            "record would not match the ones there; record it again into a new folder"
+        )
+    if info.version != RANDOMIZATION_VERSION:
+        raise RecordingSetupError(
+            f"cannot resume {previous.output_dir}: its frames were randomized by version {info.version} of the "
+            f"randomization, this SDG Studio draws version {RANDOMIZATION_VERSION}; record it again"
+        )
     if previous.stage != str(stage_path.resolve()):
         raise RecordingSetupError(f"cannot resume {previous.output_dir}: it was recorded from {previous.stage}")
     if config.seed is not None and config.seed != previous.seed:
@@ -169,19 +200,19 @@ def resumed_seed(previous: Manifest, stage_path: Path, config: RecorderConfig) -
 
 
 def capture_session(
-    stage: Usd.Stage, config: RecorderConfig, seed: int, backend: RecordingBackend, writer: Writer
+    stage: Usd.Stage,
+    config: RecorderConfig,
+    backend: RecordingBackend,
+    writer: Writer,
+    randomization: RecordingRandomization | None,
 ) -> BackendCaptureSession:
-    """The session that renders ``config``'s render products with ``backend`` (jittered from ``seed``)."""
-    randomizers = []
-    if config.camera_jitter.enabled:
-        cameras = [p.camera for p in config.render_products if p.camera != AUTO_CAMERA]
-        randomizers.append(CameraJitterRandomizer(stage, cameras, config.camera_jitter, seed))
+    """The session that renders ``config``'s render products with ``backend``, randomized per frame."""
     return BackendCaptureSession(
         backend.create(stage),
         writer,
         config.render_products,
         timeline=FrameTimeline.of_stage(stage) if config.control_timeline else None,
-        randomizers=randomizers,
+        randomization=randomization,
     )
 
 
@@ -195,7 +226,10 @@ def prepare_recording(
     writer_factory: WriterFactory = default_writer_factory,
     manifest_interval: float = 1.0,
 ) -> Recording:
-    """Check everything, create the output folder and return a :class:`Recording` whose job is idle."""
+    """Check everything, create the output folder and return a :class:`Recording` whose job is idle.
+
+    ``strict`` makes pre-record issues errors, and a scenario's warnings (a select matching nothing, prims
+    that did not fit) too."""
     check_host(config)
     stage_path = Path(stage_path)
     stage = open_stage(stage_path)
@@ -214,6 +248,7 @@ def prepare_recording(
     report = precheck(stage, config.render_products, writer.annotators, backend.annotators)
     report.require(strict)
     config = replace(config, render_products=report.render_products)
+    engine = bind_randomization(stage, config, seed, strict=strict)
     if previous is None:
         prepare_output_folder(output_dir, config.output.policy)
         manifest, missing = Manifest.start(output_dir, str(stage_path.resolve()), config, seed), []
@@ -222,7 +257,11 @@ def prepare_recording(
         manifest, missing = previous, previous.verify()
         manifest.frames_requested = config.frames
 
-    session = capture_session(stage, config, seed, backend, writer)
+    randomization = (
+        None if engine is None else RecordingRandomization(engine, FrameRecordsFile(output_dir / RECORDS_NAME))
+    )
+    session = capture_session(stage, config, backend, writer, randomization)
+    remade = [] if randomization is None or previous is None else randomization.resume(manifest.frames, session.time)
     job = RecorderJob(session, config.frames, manifest, manifest_interval=manifest_interval)
     return Recording(
         stage_path=stage_path,
@@ -236,4 +275,5 @@ def prepare_recording(
         job=job,
         resumed_frames=len(manifest.frames),
         missing_frames=missing,
+        remade_records=remade,
     )

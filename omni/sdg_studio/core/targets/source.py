@@ -1,18 +1,27 @@
 """Where a stream's frames come from: frame index -> annotator outputs of every camera.
 
-A :class:`FrameSource` applies the scenario of frame ``index`` (a ``FrameRandomizer``: ``apply(index)``,
-``restore()``) and renders every camera, so a frame is a pure function of the scenario's seed and the
-index. :class:`BackendFrameSource` does it on a host-neutral :class:`RenderBackend` (the embedded
-renderer); the Replicator source (``backends/replicator/online_source.py``) does it inside Kit.
+A :class:`FrameSource` applies the scenario of frame ``index`` (a :class:`FrameRandomizer`: ``apply(index)``,
+``restore()``, e.g. a ``RandomizationEngine``) and renders every camera, so a frame is a pure function of
+the scenario's seed and the index. :class:`BackendFrameSource` does it on a host-neutral
+:class:`RenderBackend` (the embedded renderer); the Replicator source
+(``backends/replicator/online_source.py``) does it inside Kit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
-from omni.sdg_studio.core.recorder.backend_session import FrameRandomizer
 from omni.sdg_studio.core.render_backend import Frame, RenderBackend
+
+
+class FrameRandomizer(Protocol):
+    """Changes the stage for frame ``index`` (a pure function of its seed and the index); :meth:`restore`
+    undoes everything. A ``RandomizationEngine`` is one (its ``apply`` also returns what it drew)."""
+
+    def apply(self, index: int, /) -> Any: ...
+
+    def restore(self) -> None: ...
 
 
 class FrameSource(Protocol):

@@ -19,11 +19,12 @@ import numpy as np
 from PIL import Image
 
 from omni.sdg_studio.core.errors import SdgStudioError
+from omni.sdg_studio.core.recorder.frame_records import RECORDS_NAME
 from omni.sdg_studio.core.recorder.output_policy import MANIFEST_NAME
 from omni.sdg_studio.core.visualize.tiles import Unreadable
 
 #: Files a dataset folder may hold besides annotator files (hidden temporary files are skipped too).
-BOOKKEEPING_FILES = frozenset({"metadata.txt", MANIFEST_NAME})
+BOOKKEEPING_FILES = frozenset({"metadata.txt", MANIFEST_NAME, RECORDS_NAME})
 
 
 class DatasetError(SdgStudioError):
