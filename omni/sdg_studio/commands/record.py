@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from omni.sdg_studio.backends.embedded import SUPPORTED_ANNOTATORS, EmbeddedBackend
+from omni.sdg_studio.backends.embedded.camera import check_resolution
 from omni.sdg_studio.commands import options
 from omni.sdg_studio.commands.output import console, echo, err_console, note
 from omni.sdg_studio.core.config_document import ConfigDocument
@@ -40,7 +41,7 @@ DEMO_PRESET = CONFIG_DIR / "recorder" / "demo.json"
 EXIT_STOPPED = 130
 log = logging.getLogger(__name__)
 #: What ``record`` renders with.
-EMBEDDED = RecordingBackend(EmbeddedBackend, SUPPORTED_ANNOTATORS)
+EMBEDDED = RecordingBackend(EmbeddedBackend, SUPPORTED_ANNOTATORS, check_resolution)
 
 
 class RecordingFailed(SdgStudioError):
