@@ -32,7 +32,7 @@ from omni.sdg_studio.core.recorder.manifest import Manifest
 from omni.sdg_studio.core.recorder.output_policy import FolderNotEmptyError
 from omni.sdg_studio.core.recorder.recording import Recording, RecordingBackend, prepare_recording
 from omni.sdg_studio.core.writers.params import WriterParamError
-from omni.sdg_studio.core.writers.registry import UnknownWriterError
+from omni.sdg_studio.core.writers.registry import WRITERS, UnknownWriterError
 from omni.sdg_studio.resources import CONFIG_DIR
 
 DEFAULT_PRESET = CONFIG_DIR / "recorder" / "default.json"
@@ -226,8 +226,19 @@ def record(
     strict: Annotated[
         bool, typer.Option("--strict", help="Fail when the pre-record check finds anything that would be empty.")
     ] = False,
+    plugin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--plugin",
+            metavar="MODULE",
+            help="Import MODULE (installed or in the current folder) so writers named MODULE:Class can be used; "
+            "a config never imports code by itself. Repeat for several.",
+        ),
+    ] = None,
 ) -> None:
     """Record annotated frames of STAGE with the embedded renderer, in Replicator writers' formats."""
+    for module in plugin or []:
+        WRITERS.load_plugin(module)
     loaded = base_config(config, out, resume)
     size = options.parse_resolution(resolution) if resolution else None
     choices = RecordOptions(camera or [], frames, writer, annotators, out, policy, seed, classes, resolution=size)
