@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,8 +31,14 @@ REASONS = {
 }
 
 
+#: What ``ndarray.tofile`` raises, without an errno, when the disk fills mid-write.
+_SHORT_WRITE = re.compile(r"\d+ requested and \d+ written")
+
+
 def write_error_reason(exc: OSError) -> str:
     """Why a write failed, in words (\"the disk is full\", \"the file system is read-only\", ...)."""
+    if exc.errno is None and _SHORT_WRITE.search(str(exc)):
+        return f"the disk is full ({exc})"
     return REASONS.get(exc.errno or 0) or exc.strerror or str(exc)
 
 
