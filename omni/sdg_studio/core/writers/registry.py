@@ -181,13 +181,14 @@ class WriterRegistry:
 
     def _plugin_class(self, reference: str) -> type:
         module_name, _, attr = reference.partition(":")
-        if module_name not in self._plugins:
+        module = sys.modules.get(module_name)
+        if module_name not in self._plugins or module is None:
             raise UnknownWriterError(
                 f"writer '{reference}' is code in module {module_name}, which is not loaded: a config never "
                 f"imports code by itself; to allow it pass --plugin {module_name} "
                 f"(Python: WRITERS.load_plugin({module_name!r})), or install it as a {ENTRY_POINT_GROUP} entry point"
             )
-        cls = getattr(sys.modules[module_name], attr, None)
+        cls = getattr(module, attr, None)
         if not inspect.isclass(cls):
             raise UnknownWriterError(f"writer '{reference}': {module_name} has no class {attr!r}")
         return cls
