@@ -108,7 +108,6 @@ def test_a_lock_file_left_by_a_dead_run_does_not_block(tmp_path: Path):
 
 def test_a_recording_holds_its_folder_until_its_job_ends(tmp_path: Path):
 
-
     config = make_config(tmp_path / "out", 2)
     recording = prepare_recording(SCENE, config, RASTER)
     with pytest.raises(FolderLockedError):

@@ -139,4 +139,3 @@ def test_embree_frames_do_not_depend_on_the_frames_rendered_before(tmp_path: Pat
     record(make_config(tmp_path / "pieces", 2, **config), backend=EMBREE, stop_after=1)
     record(make_config(tmp_path / "pieces", 2, **config), backend=EMBREE, resume=True)
     assert differences(dataset(tmp_path / "whole"), dataset(tmp_path / "pieces")) == []
-
