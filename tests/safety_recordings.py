@@ -14,29 +14,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from omni.sdg_studio.backends.embedded import SUPPORTED_ANNOTATORS, EmbeddedBackend
 from omni.sdg_studio.core.recorder.config import CameraJitter, RecorderConfig
 from omni.sdg_studio.core.recorder.job import FrameProgress, JobState
 from omni.sdg_studio.core.recorder.recording import Recording, RecordingBackend, prepare_recording
+from omni.sdg_studio.core.writers.basic_writer import ANNOTATOR_FLAGS
 
 SCENE = Path(__file__).resolve().parents[1] / "data" / "scenes" / "warehouse.usda"
 RASTER = RecordingBackend(lambda stage: EmbeddedBackend(stage, engine="numpy"), SUPPORTED_ANNOTATORS)
 #: Every BasicWriter annotator the embedded backend renders.
-ALL_BASIC = (
-    "rgb",
-    "bounding_box_2d_tight",
-    "bounding_box_2d_loose",
-    "semantic_segmentation",
-    "instance_id_segmentation",
-    "instance_segmentation",
-    "distance_to_camera",
-    "distance_to_image_plane",
-    "bounding_box_3d",
-    "occlusion",
-    "normals",
-    "camera_params",
-    "pointcloud",
-)
+ALL_BASIC = tuple(flag for flag in ANNOTATOR_FLAGS if flag in SUPPORTED_ANNOTATORS)
 #: The recorder preset's BasicWriter annotators (config/recorder/default.json).
 DEFAULT_BASIC = ("rgb", "bounding_box_2d_tight", "semantic_segmentation", "distance_to_image_plane", "camera_params")
 
@@ -111,6 +100,15 @@ def differences(expected: Mapping[str, Any], got: Mapping[str, Any]) -> list[str
     extra = [f"extra {name}" for name in got if name not in expected]
     changed = [f"differs {name}" for name in expected if name in got and expected[name] != got[name]]
     return missing + extra + changed
+
+
+def run_command(args: list[str], cwd: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    """``sdg-studio ARGS`` in this process, from ``cwd``; returns (exit code, stderr)."""
+    from omni.sdg_studio.cli import main
+
+    monkeypatch.chdir(cwd)
+    code = main(args)
+    return code, capsys.readouterr().err
 
 
 def main(argv: list[str]) -> int:

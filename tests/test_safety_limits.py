@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from safety_recordings import SCENE, make_config, record
+from safety_recordings import SCENE, make_config, record, run_command
 
 from omni.sdg_studio.core.atomic import write_error_reason
 from omni.sdg_studio.core.recorder.job import JobState
@@ -28,14 +28,7 @@ HUGE = 10**12
 @pytest.fixture
 def sdg(capsys, monkeypatch):
     """Run ``sdg-studio`` in this process from a folder; returns (exit code, stderr)."""
-    from omni.sdg_studio.cli import main
-
-    def invoke(args: list[str], cwd: Path) -> tuple[int, str]:
-        monkeypatch.chdir(cwd)
-        code = main(args)
-        return code, capsys.readouterr().err
-
-    return invoke
+    return lambda args, cwd: run_command(args, cwd, capsys, monkeypatch)
 
 
 def one_error(err: str) -> str:

@@ -4,17 +4,18 @@ anything is created, and every file a writer creates resolves inside its output 
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pytest
 from frames import make_frame
-from safety_recordings import SCENE
+from safety_recordings import SCENE, run_command
 
 from omni.sdg_studio.core.errors import InvalidValue
 from omni.sdg_studio.core.path_names import UnsafePathError, inside, name_problem
 from omni.sdg_studio.core.render_backend import RenderProduct
 from omni.sdg_studio.core.writers.base import FrameBatch
+from omni.sdg_studio.core.writers.file_writer import FileWriter
 from omni.sdg_studio.core.writers.registry import create_writer
 
 HOSTILE = ["../../escape", "/etc", "a/b", "a\\b", "..", ".", "a\x00b", "tab\there", "C:x"]
@@ -24,14 +25,7 @@ WRITERS = ["BasicWriter", "KittiWriter", "CocoWriter", "YoloWriter", "WebDataset
 @pytest.fixture
 def sdg(capsys, monkeypatch):
     """Run ``sdg-studio`` in this process from a folder; returns (exit code, stderr)."""
-    from omni.sdg_studio.cli import main
-
-    def invoke(args: list[str], cwd: Path) -> tuple[int, str]:
-        monkeypatch.chdir(cwd)
-        code = main(args)
-        return code, capsys.readouterr().err
-
-    return invoke
+    return lambda args, cwd: run_command(args, cwd, capsys, monkeypatch)
 
 
 @pytest.mark.parametrize("name", HOSTILE)
@@ -73,7 +67,7 @@ def hostile_batch(name: str) -> FrameBatch:
 @pytest.mark.parametrize("name", ["../../escape", "/abs", "a\x00b", "..\\x"])
 def test_no_writer_writes_outside_its_folder_whatever_the_render_product_is_called(tmp_path, writer, name):
     out = tmp_path / "a" / "out"
-    made = create_writer(writer, out, {"rgb": True} if writer == "BasicWriter" else {})
+    made = cast(FileWriter, create_writer(writer, out, {"rgb": True} if writer == "BasicWriter" else {}))
     try:
         made.write(hostile_batch(name))
         made.finish()
@@ -100,7 +94,7 @@ def test_a_symbolic_link_inside_the_folder_cannot_lead_a_writer_outside(tmp_path
     out.mkdir()
     elsewhere.mkdir()
     (out / FIRST_PART[writer]).symlink_to(elsewhere / "target" if writer == "WebDatasetWriter" else elsewhere)
-    made = create_writer(writer, out, {"rgb": True} if writer == "BasicWriter" else {})
+    made = cast(FileWriter, create_writer(writer, out, {"rgb": True} if writer == "BasicWriter" else {}))
     with pytest.raises(UnsafePathError, match="outside"):
         made.write(FrameBatch(0, {"other": make_frame(), "fine": make_frame(shift=3)}, {}))
         made.finish()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +35,7 @@ class Done:
 
 
 @pytest.fixture
-def evil_folder(tmp_path: Path, monkeypatch) -> Path:
+def evil_folder(tmp_path: Path, monkeypatch) -> Iterator[Path]:
     """A folder holding evil.py and a config naming it; the current folder, and on sys.path (as with
     ``python -c``, the case the issue found)."""
     (tmp_path / "evil.py").write_text(EVIL)

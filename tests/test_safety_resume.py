@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -88,7 +89,7 @@ def frames_done(out: Path) -> int:
         return 0
 
 
-def interrupt(process: subprocess.Popen, out: Path, after: int, signals: list[int]) -> int:
+def interrupt(process: subprocess.Popen, out: Path, after: int, signals: Sequence[int]) -> int:
     """Send ``signals`` once the recording in ``out`` has ``after`` frames done; return the exit status."""
     deadline = time.monotonic() + 120
     while frames_done(out) < after and process.poll() is None and time.monotonic() < deadline:

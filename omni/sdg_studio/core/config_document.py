@@ -97,20 +97,20 @@ class _BoundedLoader(yaml.SafeLoader):
         super().__init__(stream)
         self.depth = 0
 
-    def fetch_flow_collection_start(self, token_class: type) -> None:
+    def fetch_flow_collection_start(self, TokenClass: type) -> None:  # PyYAML's parameter name
         # Before the scanner tracks thousands of open "[" (it rescans them all at every token).
         if self.flow_level >= MAX_DEPTH:
             mark = self.get_mark()
             raise ConfigError(_too_deep(), line=mark.line + 1, column=mark.column + 1)
-        super().fetch_flow_collection_start(token_class)  # type: ignore[misc]
+        super().fetch_flow_collection_start(TokenClass)
 
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
                 mark = self.peek_event().start_mark
                 raise ConfigError(_too_deep(), line=mark.line + 1, column=mark.column + 1)
-            return super().compose_node(parent, index)  # type: ignore[misc]
+            return super().compose_node(parent, index)
         finally:
             self.depth -= 1
 
