@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from omni.sdg_studio.backends.embedded import SUPPORTED_ANNOTATORS, EmbeddedBackend
+from omni.sdg_studio.backends.embedded.camera import check_resolution
 from omni.sdg_studio.commands import options
 from omni.sdg_studio.commands.output import console, echo, err_console, note
 from omni.sdg_studio.core.config_document import ConfigDocument
@@ -33,7 +34,7 @@ from omni.sdg_studio.core.recorder.manifest import Manifest
 from omni.sdg_studio.core.recorder.output_policy import FolderNotEmptyError
 from omni.sdg_studio.core.recorder.recording import Recording, RecordingBackend, prepare_recording
 from omni.sdg_studio.core.writers.params import WriterParamError
-from omni.sdg_studio.core.writers.registry import UnknownWriterError
+from omni.sdg_studio.core.writers.registry import WRITERS, UnknownWriterError
 from omni.sdg_studio.resources import CONFIG_DIR
 
 DEFAULT_PRESET = CONFIG_DIR / "recorder" / "default.json"
@@ -42,7 +43,7 @@ DEMO_PRESET = CONFIG_DIR / "recorder" / "demo.json"
 EXIT_STOPPED = 130
 log = logging.getLogger(__name__)
 #: What ``record`` renders with.
-EMBEDDED = RecordingBackend(EmbeddedBackend, SUPPORTED_ANNOTATORS)
+EMBEDDED = RecordingBackend(EmbeddedBackend, SUPPORTED_ANNOTATORS, check_resolution)
 
 
 class RecordingFailed(SdgStudioError):
@@ -241,8 +242,19 @@ def record(
             "nothing or prims do not fit.",
         ),
     ] = False,
+    plugin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--plugin",
+            metavar="MODULE",
+            help="Import MODULE (installed or in the current folder) so writers named MODULE:Class can be used; "
+            "a config never imports code by itself. Repeat for several.",
+        ),
+    ] = None,
 ) -> None:
     """Record annotated frames of STAGE with the embedded renderer, in Replicator writers' formats."""
+    for module in plugin or []:
+        WRITERS.load_plugin(module)
     loaded = base_config(config, out, resume)
     size = options.parse_resolution(resolution) if resolution else None
     choices = RecordOptions(

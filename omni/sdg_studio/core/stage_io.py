@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import errno
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,19 +29,39 @@ class StageError(SdgStudioError):
     """A stage cannot be opened or used; the message names the file."""
 
 
+def _missing_reason(path: Path, exc: OSError) -> str:
+    """Why ``path`` cannot be reached: no such file, a symbolic link loop, a broken link, no permission."""
+    if exc.errno == errno.ELOOP:
+        return "a loop of symbolic links"
+    if path.is_symlink() and exc.errno == errno.ENOENT:
+        return f"a broken symbolic link (to {os.readlink(path)})"
+    if exc.errno == errno.ENOENT:
+        return "no such file"
+    return exc.strerror or str(exc)
+
+
+def _usd_error_detail(text: str) -> tuple[str, str]:
+    """(``file:line:col``, problem) from a USD error text; the location is empty where USD gives none."""
+    text = re.sub(r"pxrInternal_\w+?::", "", text)
+    located = re.search(r"'?(\S+?:\d+:\d+): (.+?)'?\s*$", text, flags=re.DOTALL)
+    if located:
+        return located.group(1), " ".join(located.group(2).split())
+    found = re.findall(r": '(.+?)'\s*$", text, flags=re.MULTILINE)
+    return "", found[-1] if found else ""
+
+
 def _unreadable(path: Path, exc: Tf.ErrorException) -> StageError:
-    found = re.findall(r": '(.+?)'\s*$", str(exc), flags=re.MULTILINE)
-    detail = found[-1] if found else ""
-    return StageError(f"{path}: cannot be read as a USD layer{': ' + detail if detail else ''}")
+    where, detail = _usd_error_detail(str(exc))
+    return StageError(f"{where or path}: cannot be read as a USD layer{': ' + detail if detail else ''}")
 
 
 def open_layer(path: str | Path) -> Sdf.Layer:
     """The USD layer at ``path`` (not composed); raise :class:`StageError` naming the file on any failure."""
     path = Path(path)
-    if not path.exists():
-        if path.is_symlink():
-            raise StageError(f"{path}: is a symbolic link that leads nowhere (a loop or a missing target)")
-        raise StageError(f"{path}: no such file")
+    try:
+        path.stat()
+    except OSError as exc:
+        raise StageError(f"{path}: {_missing_reason(path, exc)}") from None
     if path.is_dir():
         raise StageError(f"{path}: is a directory, expected a USD file ({', '.join(USD_SUFFIXES)})")
     if path.suffix.lower() not in USD_SUFFIXES:

@@ -141,7 +141,8 @@ class RecorderJob:
 
     # -- running ---------------------------------------------------------------------------------
     def pending_frames(self) -> Iterator[int]:
-        """Frame indices still to record, in order (unbounded when ``frames`` is 0)."""
+        """Frame indices still to record, in order (unbounded when ``frames`` is 0); lazy, so memory does not
+        depend on ``frames``."""
         done = self.manifest.done_indices() if self.manifest else set()
         index = 0
         while self.frames == 0 or index < self.frames:
@@ -250,7 +251,8 @@ class RecorderJob:
         self._collect_completed()
         if self.manifest is not None:
             self.manifest.add_end_files(end_files)
-            finished = self.frames > 0 and set(range(self.frames)) <= self.manifest.done_indices()
+            in_range = sum(1 for index in self.manifest.frames if 0 <= index < self.frames)  # O(frames done)
+            finished = self.frames > 0 and in_range == self.frames
         else:
             finished = self.frames > 0 and not self._stop_requested
         if self._run is not None:

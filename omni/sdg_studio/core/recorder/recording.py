@@ -6,32 +6,35 @@ The caller chooses the render backend (core imports none):
 >>> recording = prepare_recording("scene.usda", config, RecordingBackend(EmbeddedBackend, SUPPORTED_ANNOTATORS))
 >>> recording.job.run()
 
-Nothing is created on disk before the config, the scenario (bound to the stage), the output policy and
-the pre-record check pass.
+Nothing is created on disk before the config, the scenario (bound to the stage), the output policy, the
+backend's limits and the pre-record check pass. The output folder is then claimed under its lock
+(:mod:`.folder_lock`), held until the job ends, so no other run writes into it meanwhile.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from pxr import Usd, UsdGeom
 
+from omni.sdg_studio.core.atomic import sweep_temp_files
 from omni.sdg_studio.core.classes import ClassTable
 from omni.sdg_studio.core.config_document import ConfigDocument
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.randomize.source import ScenarioSource
 from omni.sdg_studio.core.recorder.backend_session import BackendCaptureSession, FrameTimeline
 from omni.sdg_studio.core.recorder.config import DEFAULT_RESOLUTION, S3_BACKEND, RecorderConfig
+from omni.sdg_studio.core.recorder.folder_lock import FolderLock
 from omni.sdg_studio.core.recorder.frame_records import RECORDS_NAME, FrameRecordsFile
 from omni.sdg_studio.core.recorder.job import RecorderJob
 from omni.sdg_studio.core.recorder.loading import parse_recorder_config
 from omni.sdg_studio.core.recorder.manifest import Manifest
-from omni.sdg_studio.core.recorder.output_policy import choose_output_folder, prepare_output_folder
+from omni.sdg_studio.core.recorder.output_policy import choose_output_folder, claim_output_folder
 from omni.sdg_studio.core.recorder.precheck import PrecheckReport, precheck
 from omni.sdg_studio.core.recorder.randomization import (
     RANDOMIZATION_VERSION,
@@ -69,10 +72,22 @@ WriterFactory = Callable[[WriterRequest], Writer]
 @dataclass(frozen=True)
 class RecordingBackend:
     """The render backend a recording runs on: ``create(stage)`` makes it; ``annotators`` are those it
-    renders (``None``: any), so the pre-record check can name what it cannot produce."""
+    renders (``None``: any), so the pre-record check can name what it cannot produce; ``check_resolution``
+    raises for a size it cannot render, so that is refused before anything is created."""
 
     create: Callable[[Usd.Stage], RenderBackend]
     annotators: Collection[str] | None = None
+    check_resolution: Callable[[tuple[int, int]], object] | None = None
+
+    def check(self, products: Sequence[RenderProduct]) -> None:
+        """Raise :class:`RecordingSetupError` for the first render product the backend cannot render."""
+        if self.check_resolution is None:
+            return
+        for product in products:
+            try:
+                self.check_resolution(product.resolution)
+            except SdgStudioError as exc:
+                raise RecordingSetupError(f"render product {product.camera}: {exc}") from None
 
 
 @dataclass
@@ -91,6 +106,8 @@ class Recording:
     resumed_frames: int = 0
     missing_frames: list[int] = field(default_factory=list)
     remade_records: list[int] = field(default_factory=list)  # done frames whose randomization record was lost
+    #: The output folder's lock, released when the job ends.
+    lock: FolderLock | None = None
 
 
 def stage_cameras(stage: Usd.Stage) -> list[str]:
@@ -234,6 +251,7 @@ def prepare_recording(
     stage_path = Path(stage_path)
     stage = open_stage(stage_path)
     config = replace(config, render_products=resolved_render_products(stage, config))
+    backend.check(config.render_products)
     previous = Manifest.load(config.output.path) if resume else None
     if previous is not None:
         output_dir, seed = previous.output_dir, resumed_seed(previous, stage_path, config)
@@ -243,26 +261,42 @@ def prepare_recording(
         config, seed = config.seeded()
 
     classes = load_class_table(config.classes) if config.classes else None
-    params = config.effective_writer_params()
-    writer = writer_factory(WriterRequest(config.writer_name, output_dir, params, seed, resume, classes))
+    request = WriterRequest(config.writer_name, output_dir, config.effective_writer_params(), seed, resume, classes)
+    writer = writer_factory(request)
     report = precheck(stage, config.render_products, writer.annotators, backend.annotators)
     report.require(strict)
     config = replace(config, render_products=report.render_products)
     engine = bind_randomization(stage, config, seed, strict=strict)
-    if previous is None:
-        prepare_output_folder(output_dir, config.output.policy)
-        manifest, missing = Manifest.start(output_dir, str(stage_path.resolve()), config, seed), []
-    else:
+    if previous is not None:
         check_resumable(manifest_config(previous), config, output_dir)
-        manifest, missing = previous, previous.verify()
-        manifest.frames_requested = config.frames
 
-    randomization = (
-        None if engine is None else RecordingRandomization(engine, FrameRecordsFile(output_dir / RECORDS_NAME))
-    )
-    session = capture_session(stage, config, backend, writer, randomization)
-    remade = [] if randomization is None or previous is None else randomization.resume(manifest.frames, session.time)
-    job = RecorderJob(session, config.frames, manifest, manifest_interval=manifest_interval)
+    # Everything is checked: from here on the output folder is claimed and written.
+    if previous is None:
+        lock = claim_output_folder(config.output.path, config.output.policy)
+    else:
+        lock = FolderLock.acquire(output_dir)
+    try:
+        if lock.folder != output_dir:  # another run took the chosen folder a moment ago
+            output_dir = lock.folder
+            writer = writer_factory(replace(request, output_dir=output_dir))
+        if previous is None:
+            manifest, missing = Manifest.start(output_dir, str(stage_path.resolve()), config, seed), []
+        else:
+            sweep_temp_files(output_dir)  # a killed run's half-written files; safe under the lock
+            manifest, missing = previous, previous.verify()
+            manifest.frames_requested = config.frames
+        randomization = (
+            None if engine is None else RecordingRandomization(engine, FrameRecordsFile(output_dir / RECORDS_NAME))
+        )
+        session = capture_session(stage, config, backend, writer, randomization)
+        remade = (
+            [] if randomization is None or previous is None else randomization.resume(manifest.frames, session.time)
+        )
+        job = RecorderJob(session, config.frames, manifest, manifest_interval=manifest_interval)
+    except BaseException:
+        lock.release()
+        raise
+    job.subscribe_state(lambda state: lock.release() if state.ended else None)
     return Recording(
         stage_path=stage_path,
         stage=stage,
@@ -276,4 +310,5 @@ def prepare_recording(
         resumed_frames=len(manifest.frames),
         missing_frames=missing,
         remade_records=remade,
+        lock=lock,
     )

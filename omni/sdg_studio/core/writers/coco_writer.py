@@ -28,6 +28,7 @@ import numpy as np
 from omni.sdg_studio.core.atomic import atomic_write_bytes
 from omni.sdg_studio.core.classes import ClassTable, LabelClass
 from omni.sdg_studio.core.colors import FIRST_LABELED_ID, id_index, paint_ids
+from omni.sdg_studio.core.path_names import name_problem
 from omni.sdg_studio.core.writers.base import AnnotatorRequest, FrameBatch
 from omni.sdg_studio.core.writers.colorize import label_text
 from omni.sdg_studio.core.writers.encode import ImageFormat, image_bytes, json_bytes
@@ -150,15 +151,16 @@ class CocoWriter(FileWriter):
         )
         if semantic_types is not None and not semantic_types:
             raise WriterParamError(self.name, "semantic_types", "must name at least one semantic type")
-        if dataset_id is not None and (not dataset_id or any(c in dataset_id for c in "/\\")):
-            raise WriterParamError(self.name, "dataset_id", f"{dataset_id!r} cannot be used in a file name")
+        problem = name_problem(dataset_id) if dataset_id is not None else None
+        if problem is not None:
+            raise WriterParamError(self.name, "dataset_id", f"cannot be used in a file name: {problem}")
         self.semantic_types = tuple(semantic_types or DEFAULT_SEMANTIC_TYPES)
         self.dataset_id = dataset_id or "".join(random.Random(seed).choices(string.ascii_lowercase, k=8))
         self.frame_padding = checked_frame_padding(self.name, frame_padding)
         self.image_output_format = checked_image_format(self.name, image_output_format)
         self.license_info = coco_license_info
-        self.annotations_path = self.output_dir / f"coco_annotations_{self.dataset_id}.json"
-        self.journal_dir = self.output_dir / f".sdg_coco_{self.dataset_id}"
+        self.annotations_path = self.output_path(f"coco_annotations_{self.dataset_id}.json")
+        self.journal_dir = self.output_path(f".sdg_coco_{self.dataset_id}")
         self._lock = threading.Lock()
         #: (frame, render product) -> {"image": ..., "annotations": [...]}; category by name until dumped
         self._entries: dict[tuple[int, str], dict[str, Any]] = {}
@@ -265,7 +267,7 @@ class CocoWriter(FileWriter):
             for found in instance_statistics(ids, sorted(categories))
         ]
         entry = {"image": image, "annotations": annotations}
-        journal = self.journal_dir / f"{image['frame']}_{image['render_product']}.json"
+        journal = self.output_path(f"{self.journal_dir.name}/{image['frame']}_{image['render_product']}.json")
         atomic_write_bytes(journal, json_bytes(entry))
         with self._lock:
             self._entries[(image["frame"], image["render_product"])] = entry

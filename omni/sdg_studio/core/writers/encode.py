@@ -56,12 +56,18 @@ def image_bytes(data: np.ndarray, fmt: str = "png") -> bytes:
     return buffer.getvalue()
 
 
-def write_npy(handle: BinaryIO, data: np.ndarray) -> None:
-    """Write the ``.npy`` file ``numpy.save`` writes for ``data`` (structured dtypes kept, no pickles).
+class _WriteOnly:
+    """A file seen only through ``write``: numpy then writes in 16 MiB chunks through it, so a full disk
+    raises the file's own ``OSError(ENOSPC)`` (``ndarray.tofile`` would report a bare short write)."""
 
-    Into an open file numpy writes the array's memory directly, with no in-memory copy of the file.
-    """
-    np.save(handle, np.asarray(data), allow_pickle=False)
+    def __init__(self, handle: BinaryIO) -> None:
+        self.write = handle.write
+
+
+def write_npy(handle: BinaryIO, data: np.ndarray) -> None:
+    """Write the ``.npy`` file ``numpy.save`` writes for ``data`` (structured dtypes kept, no pickles),
+    in chunks, with no in-memory copy of the whole file."""
+    np.lib.format.write_array(_WriteOnly(handle), np.asarray(data), allow_pickle=False)
 
 
 def to_jsonable(value: Any) -> Any:

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from omni.sdg_studio.core.atomic import atomic_write_text
 from omni.sdg_studio.core.classes import ClassTable
 from omni.sdg_studio.core.colors import BACKGROUND, RGBA, UNLABELLED, lookup, paint_ids
 from omni.sdg_studio.core.writers.base import AnnotatorRequest, FrameBatch
@@ -32,6 +33,8 @@ from omni.sdg_studio.core.writers.file_writer import FileWriter, FrameDataError,
 from omni.sdg_studio.core.writers.params import WriterParamError
 
 _EPS = 1e-5
+#: The labels the mapping was extended with, in order (bookkeeping, so a resumed run numbers them alike).
+ADDED_LABELS_FILE = ".sdg_kitti_added_labels.json"
 _NO_COLOR: RGBA = (0, 0, 0, 0)
 
 #: Default mapping: the Cityscapes label colors in Cityscapes id order, sky renamed "background".
@@ -89,6 +92,8 @@ class KittiMapping:
     def __init__(self, classes: Sequence[KittiClass], extend: Callable[[str, int], KittiClass] | None = None) -> None:
         self.classes = list(classes)
         self.extend = extend
+        #: Labels :attr:`extend` added, in the order they were first met.
+        self.added: list[str] = []
         self._by_label = {c.label: c for c in self.classes}
         lowered = {c.label.lower(): c for c in self.classes}
         self.unlabelled = lowered.get("unlabelled") or KittiClass("unlabelled", 0, _NO_COLOR)
@@ -108,6 +113,7 @@ class KittiMapping:
                 raise FrameDataError(f"KittiWriter: label {label!r} gets index {found.index}; KITTI images hold 1-255")
             self.classes.append(found)
             self._by_label[label] = found
+            self.added.append(label)
         return found
 
     @classmethod
@@ -256,6 +262,7 @@ class KittiWriter(FileWriter):
             "semantic_rgb": "semantic_rgb" if kitti else "semantic_segmentation",
             "instance": "instance" if kitti else "instance_segmentation",
         }
+        self._saved_added: int | None = None  # labels of mapping.added on disk (None: not read back yet)
         self._requests = tuple(
             AnnotatorRequest(name, semantic_types=self.semantic_types)
             for name in (
@@ -294,6 +301,8 @@ class KittiWriter(FileWriter):
         return f"{rp_name}/{camera}" if len(batch.products) > 1 else camera
 
     def write_frame(self, batch: FrameBatch) -> None:
+        if self._saved_added is None:
+            self._take_back_added_labels()
         for rp_name, frame in batch.products.items():
             folder, i = self.sub_dir(batch, rp_name), batch.index
             rgb = frame["rgb"]
@@ -304,6 +313,28 @@ class KittiWriter(FileWriter):
             self._write_segmentation(frame, folder, i)
             depth = frame["distance_to_camera"]
             self.schedule_file(f"{folder}/depth/{i}.png", lambda depth=depth: image_bytes(depth_png(depth)))
+        self._save_added_labels()
+
+    def _take_back_added_labels(self) -> None:
+        """On resume, extend the mapping with the earlier run's added labels in their order (indices match)."""
+        self._saved_added = 0
+        path = self.output_path(ADDED_LABELS_FILE)
+        if not self.resume or not path.is_file():
+            return
+        try:
+            labels = json.loads(path.read_text(encoding="utf-8"))
+            for label in labels:
+                self.mapping.lookup(str(label))
+        except (OSError, ValueError, TypeError) as exc:
+            raise FrameDataError(f"{path}: cannot resume from it ({exc})") from exc
+        self._saved_added = len(self.mapping.added)
+
+    def _save_added_labels(self) -> None:
+        """Keep the added labels on disk before the frame that added them can complete."""
+        if len(self.mapping.added) != self._saved_added:
+            added = json.dumps(self.mapping.added, ensure_ascii=False)
+            atomic_write_text(self.output_path(ADDED_LABELS_FILE), added, durable=True)
+            self._saved_added = len(self.mapping.added)
 
     def box_label(self, labels: Mapping[str, str] | None) -> str:
         """The label column: ``car`` with omit_semantic_type, else ``class:car`` (one token, no spaces)."""

@@ -129,7 +129,7 @@ class YoloWriter(FileWriter):
 
     @property
     def data_yaml(self) -> Path:
-        return self.output_dir / DATA_YAML
+        return self.output_path(DATA_YAML)
 
     def class_names(self) -> list[str]:
         """Class names by YOLO index (the class table sorted by id)."""
@@ -189,7 +189,7 @@ class YoloWriter(FileWriter):
         if names == self._named:
             return
         for split in SPLITS:
-            (self.output_dir / "images" / split).mkdir(parents=True, exist_ok=True)
+            self.output_path(f"images/{split}").mkdir(parents=True, exist_ok=True)
         document = {"train": "images/train", "val": "images/val", "nc": len(names), "names": dict(enumerate(names))}
         header = (
             "# Ultralytics YOLO dataset written by SDG Studio's YoloWriter; the dataset root is this file's folder.\n"
