@@ -35,7 +35,7 @@ from omni.sdg_studio.core.colors import paint_ids, rgba_key
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.render_backend import AUTO_CAMERA
 from omni.sdg_studio.core.stage_info import stage_info
-from omni.sdg_studio.core.stage_io import open_stage
+from omni.sdg_studio.core.stage_io import check_load_problems, open_stage
 from omni.sdg_studio.core.visualize.normalize import boxes
 from omni.sdg_studio.core.visualize.overlay import draw_boxes_2d
 from omni.sdg_studio.core.visualize.palette import LabelPalette
@@ -202,12 +202,14 @@ def render_to_files(
     classes: ClassTable | None = None,
     time: float | None = None,
     overwrite: bool = False,
+    strict: bool = False,
 ) -> list[Path]:
     """Render one frame and write every annotator to ``out``; returns the files written.
 
     The backend's warnings (skipped prims, no labels) go to the ``omni.sdg_studio`` log.
     """
     stage = open_stage(stage_path)
+    check_load_problems(stage, strict=strict)
     camera, hint = pick_camera(stage, camera)
     backend = EmbeddedBackend(stage, engine=engine)
     try:
@@ -254,6 +256,9 @@ def render(
         float | None, typer.Option("--time", metavar="TIME", help="Time code (default: the stage's start).")
     ] = None,
     overwrite: Annotated[bool, options.overwrite_option("Replace files already in the output folder.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Refuse a stage that did not load fully (missing sublayers, references).")
+    ] = False,
 ) -> None:
     """Render one camera of a stage with the embedded backend and write each annotator as a file to open."""
     names = parse_annotators(annotators)
@@ -274,6 +279,7 @@ def render(
             classes=table,
             time=time,
             overwrite=overwrite,
+            strict=strict,
         )
     listing = Table("file", "bytes", title=f"Written to {out}/")
     for path in written:

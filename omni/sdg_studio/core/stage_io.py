@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import re
 from dataclasses import dataclass
@@ -19,6 +20,9 @@ from pxr import Sdf, Tf, Usd
 
 from omni.sdg_studio.core.atomic import atomic_path
 from omni.sdg_studio.core.errors import SdgStudioError
+from omni.sdg_studio.core.usd_diagnostics import summarized_usd_warnings
+
+logger = logging.getLogger(__name__)
 
 USD_SUFFIXES = (".usd", ".usda", ".usdc", ".usdz")
 #: The first bytes of a binary (crate) USD file.
@@ -76,10 +80,14 @@ def open_layer(path: str | Path) -> Sdf.Layer:
 
 
 def open_stage(path: str | Path, load_all: bool = True) -> Usd.Stage:
-    """Open ``path`` as a ``Usd.Stage``; raise :class:`StageError` naming the file on any failure."""
+    """Open ``path`` as a ``Usd.Stage``; raise :class:`StageError` naming the file on any failure.
+
+    USD's own warnings while composing (one per unreadable MaterialX document or missing file, say) are
+    logged as one line naming the files."""
     layer = open_layer(path)
     try:
-        stage = Usd.Stage.Open(layer, Usd.Stage.LoadAll if load_all else Usd.Stage.LoadNone)
+        with summarized_usd_warnings(f"opening {path}"):
+            stage = Usd.Stage.Open(layer, Usd.Stage.LoadAll if load_all else Usd.Stage.LoadNone)
     except Tf.ErrorException as exc:
         raise _unreadable(Path(path), exc) from None
     if stage is None:
@@ -173,3 +181,16 @@ def export_layer_atomically(layer: Sdf.Layer, path: str | Path) -> Path:
         if not written:
             raise OSError(errno.EIO, "USD could not write the layer")
     return target
+
+
+def check_load_problems(stage: Usd.Stage, *, strict: bool = False, what: str = "the stage") -> list[LoadProblem]:
+    """Log one warning listing what ``stage`` could not load (``render`` and ``record`` call this);
+    with ``strict`` raise :class:`StageError` instead. Returns the problems."""
+    problems = load_problems(stage)
+    if problems:
+        listed = ", ".join(p.describe() for p in problems[:5]) + (" ..." if len(problems) > 5 else "")
+        text = f"{what} did not load fully ({len(problems)} unresolved: {listed})"
+        if strict:
+            raise StageError(f"{text}; --strict refuses it")
+        logger.warning("%s: it is rendered without them", text)
+    return problems

@@ -43,7 +43,7 @@ from omni.sdg_studio.core.recorder.randomization import (
 )
 from omni.sdg_studio.core.render_backend import AUTO_CAMERA, RenderBackend, RenderProduct
 from omni.sdg_studio.core.semantics.rules_file import load_class_table
-from omni.sdg_studio.core.stage_io import open_stage
+from omni.sdg_studio.core.stage_io import check_load_problems, open_stage
 from omni.sdg_studio.core.writers.base import Writer
 from omni.sdg_studio.core.writers.registry import get_writer
 
@@ -246,10 +246,11 @@ def prepare_recording(
     """Check everything, create the output folder and return a :class:`Recording` whose job is idle.
 
     ``strict`` makes pre-record issues errors, and a scenario's warnings (a select matching nothing, prims
-    that did not fit) too."""
+    that did not fit) and a stage that did not load fully too."""
     check_host(config)
     stage_path = Path(stage_path)
     stage = open_stage(stage_path)
+    check_load_problems(stage, strict=strict)
     config = replace(config, render_products=resolved_render_products(stage, config))
     backend.check(config.render_products)
     previous = Manifest.load(config.output.path) if resume else None
