@@ -29,6 +29,7 @@ from omni.sdg_studio.core.recorder.loading import parse_recorder_config
 from omni.sdg_studio.core.recorder.manifest import Manifest
 from omni.sdg_studio.core.recorder.output_policy import choose_output_folder, prepare_output_folder
 from omni.sdg_studio.core.recorder.precheck import PrecheckReport, precheck
+from omni.sdg_studio.core.recorder.shards import ShardRecord, ShardSpec, shard_frames
 from omni.sdg_studio.core.render_backend import RenderBackend, RenderProduct
 from omni.sdg_studio.core.semantics.rules_file import load_class_table
 from omni.sdg_studio.core.stage_io import open_stage
@@ -119,6 +120,14 @@ def check_resumable(previous: RecorderConfig, config: RecorderConfig, where: Pat
         raise RecordingSetupError(f"cannot resume {where}: writer parameters differ ({', '.join(changed)})")
 
 
+def check_same_shard(previous: Manifest, record: ShardRecord | None) -> None:
+    """Raise unless the recording being resumed is the same shard (or, like this one, no shard)."""
+    before = f"shard {previous.shard.spec}" if previous.shard else "not a shard"
+    now = f"shard {record.spec}" if record else "not a shard"
+    if before != now or (previous.shard and record and previous.shard.frames != record.frames):
+        raise RecordingSetupError(f"cannot resume {previous.output_dir}: it is {before}, this recording is {now}")
+
+
 def default_writer_factory(request: WriterRequest) -> Writer:
     """A writer from the writer registry (BasicWriter, KittiWriter, CocoWriter and any registered one)."""
     return get_writer(request.name).create(
@@ -176,13 +185,18 @@ def prepare_recording(
     strict: bool = False,
     writer_factory: WriterFactory = default_writer_factory,
     manifest_interval: float = 1.0,
+    shard: ShardSpec | None = None,
 ) -> Recording:
-    """Check everything, create the output folder and return a :class:`Recording` whose job is idle."""
+    """Check everything, create the output folder and return a :class:`Recording` whose job is idle;
+    with ``shard`` it records only that shard's frames of ``config.frames`` (see :mod:`.shards`)."""
     check_host(config)
     stage_path = Path(stage_path)
+    previous = Manifest.load(config.output.path) if resume else None
+    if previous is not None and previous.shard is not None and shard is None:
+        shard = previous.shard.spec  # resuming a shard continues that shard
+    frames = shard_frames(shard, config.frames) if shard is not None else range(config.frames)
     stage = open_stage(stage_path)
     config = replace(config, render_products=resolved_render_products(stage, config))
-    previous = Manifest.load(config.output.path) if resume else None
     if previous is not None:
         output_dir, seed = previous.output_dir, resumed_seed(previous, stage_path, config)
         config = replace(config, seed=seed)
@@ -193,19 +207,23 @@ def prepare_recording(
     classes = load_class_table(config.classes) if config.classes else None
     params = config.effective_writer_params()
     writer = writer_factory(WriterRequest(config.writer_name, output_dir, params, seed, resume, classes))
+    record = ShardRecord.of_writer(shard, frames, writer) if shard is not None else None
     report = precheck(stage, config.render_products, writer.annotators, backend.annotators)
     report.require(strict)
     config = replace(config, render_products=report.render_products)
     if previous is None:
         prepare_output_folder(output_dir, config.output.policy)
-        manifest, missing = Manifest.start(output_dir, str(stage_path.resolve()), config, seed), []
+        manifest, missing = Manifest.start(output_dir, str(stage_path.resolve()), config, seed, record), []
     else:
         check_resumable(manifest_config(previous), config, output_dir)
+        check_same_shard(previous, record)
         manifest, missing = previous, previous.verify()
-        manifest.frames_requested = config.frames
+        manifest.frames_requested, manifest.shard = config.frames, record
 
     session = capture_session(stage, config, seed, backend, writer)
-    job = RecorderJob(session, config.frames, manifest, manifest_interval=manifest_interval)
+    job = RecorderJob(
+        session, frames.stop, manifest, manifest_interval=manifest_interval, first_frame=frames.start
+    )
     return Recording(
         stage_path=stage_path,
         stage=stage,
