@@ -112,6 +112,12 @@ def _differences(reference: Any, other: Any, path: str = "") -> list[str]:
     return [] if reference == other else [path or "(all)"]
 
 
+def _at(data: Any, dotted: str) -> Any:
+    for key in dotted.split("."):
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
 def load_shards(folders: Sequence[Path]) -> list[LoadedShard]:
     """Each folder's shard manifest, sorted by shard index."""
     if not folders:
@@ -135,6 +141,16 @@ def record_command(reference: LoadedShard, spec: ShardSpec) -> str:
     return f"sdg-studio record {stage} --config {reference.folder / MANIFEST_NAME} --shard {spec} --out {folder}"
 
 
+def _shard_folder(reference: LoadedShard, spec: ShardSpec) -> Path | None:
+    """The folder :func:`record_command` suggests for ``spec``, if it holds that shard already."""
+    folder = reference.folder.parent / spec.folder_name()
+    try:
+        shard = Manifest.load(folder).shard
+    except ManifestError:
+        return None
+    return folder if shard is not None and shard.spec == spec else None
+
+
 def resume_command(shard: LoadedShard) -> str:
     return f"sdg-studio record {shard.manifest.stage} --out {shard.folder} --resume"
 
@@ -144,22 +160,27 @@ def check_shards(shards: Sequence[LoadedShard]) -> None:
     reference = shards[0]
     identity = recording_identity(reference.manifest)
     for shard in shards[1:]:
-        changed = _differences(identity, recording_identity(shard.manifest))
+        other = recording_identity(shard.manifest)
+        changed = _differences(identity, other)
         if changed:
+            first = changed[0]
             raise MergeError(
                 f"{shard.folder}: not a shard of the recording in {reference.folder}: "
-                f"{', '.join(changed)} differ{'s' if len(changed) == 1 else ''}"
+                f"{', '.join(changed)} differ{'s' if len(changed) == 1 else ''} "
+                f"({first} is {_at(other, first)!r} there, {_at(identity, first)!r} in {reference.folder})"
             )
     count = reference.spec.count
     seen: dict[int, LoadedShard] = {}
     for shard in shards:
         if shard.spec.index in seen:
-            raise MergeError(
-                f"shard {shard.spec} is given twice ({seen[shard.spec.index].folder} and {shard.folder}); name each once"
-            )
+            twice = f"{seen[shard.spec.index].folder} and {shard.folder}"
+            raise MergeError(f"shard {shard.spec} is given twice ({twice}); name each once")
         seen[shard.spec.index] = shard
     missing = [ShardSpec(i, count) for i in range(count) if i not in seen]
     if missing:
+        found = [f"{spec} is in {_shard_folder(reference, spec)}" for spec in missing if _shard_folder(reference, spec)]
+        if found:
+            raise MergeError(f"not every shard is named: {'; '.join(found)}; name it too")
         commands = "; ".join(record_command(reference, spec) for spec in missing)
         names = ", ".join(str(spec) for spec in missing)
         raise MergeError(f"shard{'s' if len(missing) > 1 else ''} {names} missing; record with: {commands}")
@@ -168,7 +189,9 @@ def check_shards(shards: Sequence[LoadedShard]) -> None:
         parts = []
         for shard in unfinished:
             why = shard.manifest.message or shard.manifest.state
-            parts.append(f"shard {shard.spec} in {shard.folder} is not finished ({why}); resume: {resume_command(shard)}")
+            parts.append(
+                f"shard {shard.spec} in {shard.folder} is not finished ({why}); resume: {resume_command(shard)}"
+            )
         raise MergeError("; ".join(parts))
 
 
@@ -329,7 +352,9 @@ def merge_shards(
             placer.undo()
             raise
     if placer.copied_across_devices:
-        log.info("%d files were copied: the shards are on another file system than %s", placer.copied_across_devices, output)
+        log.info(
+            "%d files were copied: the shards are on another file system than %s", placer.copied_across_devices, output
+        )
     manifest.output_dir = output
     return manifest
 

@@ -221,9 +221,7 @@ def prepare_recording(
         manifest.frames_requested, manifest.shard = config.frames, record
 
     session = capture_session(stage, config, seed, backend, writer)
-    job = RecorderJob(
-        session, frames.stop, manifest, manifest_interval=manifest_interval, first_frame=frames.start
-    )
+    job = RecorderJob(session, frames.stop, manifest, manifest_interval=manifest_interval, first_frame=frames.start)
     return Recording(
         stage_path=stage_path,
         stage=stage,

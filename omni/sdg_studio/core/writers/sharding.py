@@ -18,7 +18,7 @@ import filecmp
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import ClassVar, Protocol, runtime_checkable
 
 from omni.sdg_studio.core.atomic import atomic_write_bytes
 from omni.sdg_studio.core.classes import ClassTable
@@ -94,7 +94,7 @@ def is_identity(remap: Mapping[int, int]) -> bool:
 class ShardMerging:
     """The usual :meth:`merge_shards`: place every shard's files; hooks for files that hold class ids."""
 
-    name: str
+    name: ClassVar[str]
     output_dir: Path
     classes: ClassTable
 
