@@ -17,3 +17,17 @@ def repo_root() -> Path:
 @pytest.fixture(scope="session")
 def sample_scene() -> Path:
     return ROOT / "data" / "scenes" / "warehouse.usda"
+
+
+@pytest.fixture(scope="module")
+def label_order_stage(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A stage whose labels come into view at different frames (tests/shard_stages.py)."""
+    from shard_stages import write_label_order_stage
+
+    return write_label_order_stage(tmp_path_factory.mktemp("stage") / "labels.usda")
+
+
+@pytest.fixture
+def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """COCO's dates, the only wall-clock values writers put in files, pinned as reproducible builds do."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")

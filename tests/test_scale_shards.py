@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("omni.sdg_studio.backends.embedded")
 
 from dataset_compare import assert_same_dataset, file_digests
-from shard_stages import CAMERA, LABELS, VISIBLE, write_label_order_stage
+from shard_stages import CAMERA, LABELS, VISIBLE
 
 from omni.sdg_studio.backends.embedded import SUPPORTED_ANNOTATORS, EmbeddedBackend
 from omni.sdg_studio.core.recorder.cli_options import RecordOptions
@@ -47,15 +47,12 @@ PARAMS: dict[str, dict[str, object]] = {
 }
 
 
-@pytest.fixture(autouse=True)
-def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    """COCO's dates: the only wall-clock values writers put in files (pinned as reproducible builds do)."""
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+pytestmark = pytest.mark.usefixtures("fixed_clock")
 
 
 @pytest.fixture(scope="module")
-def stage(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_label_order_stage(tmp_path_factory.mktemp("stage") / "labels.usda")
+def stage(label_order_stage: Path) -> Path:
+    return label_order_stage
 
 
 def config(writer: str, out: Path, seed: int = 5) -> RecorderConfig:

@@ -36,6 +36,7 @@ from omni.sdg_studio.core.recorder.output_policy import choose_output_folder, pr
 from omni.sdg_studio.core.recorder.recording import RecordingBackend
 from omni.sdg_studio.core.recorder.shard_run import record_shard
 from omni.sdg_studio.core.recorder.shards import ShardSpec, shard_frames
+from omni.sdg_studio.core.writers.registry import get_writer
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,10 @@ def _record_shard_task(
         if hook is not None:
             hook(progress)
 
-    manifest = record_shard(stage, config, spec, folder, backend, strict=strict, on_progress=on_progress)
+    try:
+        manifest = record_shard(stage, config, spec, folder, backend, strict=strict, on_progress=on_progress)
+    except SdgStudioError as exc:  # as a plain error: Ray sends it to the driver pickled
+        raise RayRecordingError(str(exc)) from None
     board.report.remote(spec.index, len(manifest.frames))
     return len(manifest.frames)
 
@@ -132,13 +136,16 @@ def _start_ray(address: str | None, workers: int | None) -> bool:
 
 
 def _failure(spec: ShardSpec, folder: Path, exc: RayError) -> RayRecordingError:
-    """One line for a shard that Ray gave up on."""
+    """One line for a shard that Ray gave up on: an error of the recording (not retried), or a worker that
+    kept dying."""
     cause = exc.cause if isinstance(exc, RayTaskError) else None
     if isinstance(cause, SdgStudioError):
         return RayRecordingError(f"shard {spec}: {cause}")
-    what = f"{type(cause).__name__}: {cause}" if cause is not None else str(exc).strip().splitlines()[0]
+    if cause is not None:
+        return RayRecordingError(f"shard {spec} ({folder}) failed: {type(cause).__name__}: {cause}")
+    what = str(exc).strip().splitlines()[0]
     return RayRecordingError(
-        f"shard {spec} ({folder}) failed after {MAX_RETRIES} retries: {what}; "
+        f"shard {spec} ({folder}): its worker died {MAX_RETRIES + 1} times ({what}); "
         "run the same command again to record it (finished shards are kept)"
     )
 
@@ -157,6 +164,7 @@ def record_on_ray(
     config, _ = config.seeded()
     if config.frames <= 0:
         raise RayRecordingError("--ray records a fixed number of frames: give --frames N")
+    get_writer(config.writer_name).validate(config.effective_writer_params())  # before any task starts
     stage = stage.resolve()
     output = choose_output_folder(config.output.path, config.output.policy).resolve()
     shards_root = output.parent / f"{output.name}.shards"
