@@ -187,11 +187,14 @@ def record_on_ray(
             _, pending = ray.wait(pending, num_returns=len(pending), timeout=POLL_SECONDS)
             if on_progress is not None:
                 on_progress(RayProgress(int(ray.get(board.total.remote())), config.frames))
+        done = 0
         for ref, spec in refs.items():
             try:
-                ray.get(ref)
+                done += ray.get(ref)
             except RayError as exc:
                 raise _failure(spec, shards_root / spec.folder_name(), exc) from None
+        if on_progress is not None:  # the tasks' counts: their last reports may reach the board after they end
+            on_progress(RayProgress(done, config.frames))
     finally:
         if started:
             ray.shutdown()
