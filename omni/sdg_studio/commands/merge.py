@@ -16,7 +16,7 @@ from omni.sdg_studio.core.recorder.merge import PlaceMode, merge_shards
 def merge(
     shards: Annotated[
         list[Path],
-        typer.Argument(metavar="SHARD_DIR...", help="The folders of the shards (record --shard K/M), in any order."),
+        typer.Argument(metavar="SHARD_DIR", help="The folders of the shards (record --shard K/M), in any order."),
     ],
     out: Annotated[
         Path | None, options.out_option("The dataset folder to create (must not exist or be empty).")

@@ -14,13 +14,14 @@ stream needs ``frames``.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import ray
 import ray.data
 
-from omni.sdg_studio.torch.stream import StreamError, SyntheticStream
+if TYPE_CHECKING:  # torch is imported by the stream itself, only when one is made
+    from omni.sdg_studio.torch.stream import SyntheticStream
 
 
 class _FrameRows:
@@ -39,6 +40,8 @@ class _FrameRows:
 def synthetic_dataset(stream: SyntheticStream, *, workers: int) -> ray.data.Dataset:
     """``stream``'s frames as a Ray Dataset rendered by ``workers`` actors (``stream`` must have ``frames``)."""
     if stream.frames is None:
+        from omni.sdg_studio.torch.stream import StreamError
+
         raise StreamError("a Ray Dataset is finite: give the SyntheticStream frames=N")
     # The frame indices are made here, not by read tasks: those would wait for a CPU the renderers hold.
     frames = ray.data.from_items([{"id": index} for index in range(stream.frames)])
