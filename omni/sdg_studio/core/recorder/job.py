@@ -62,7 +62,8 @@ ProgressCallback = Callable[[FrameProgress], None]
 
 
 class RecorderJob:
-    """Records ``frames`` frames (0 = until stopped) through ``session``, skipping frames the manifest has done."""
+    """Records ``frames`` frames (0 = until stopped) through ``session``, skipping frames the manifest has done;
+    ``first_frame`` > 0 records frames ``first_frame .. frames - 1`` only (one shard of a recording)."""
 
     def __init__(
         self,
@@ -72,9 +73,11 @@ class RecorderJob:
         *,
         manifest_interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        first_frame: int = 0,
     ) -> None:
         self.session = session
         self.frames = frames
+        self.first_frame = first_frame
         self.manifest = manifest
         self.manifest_interval = manifest_interval
         self._clock = clock
@@ -144,7 +147,7 @@ class RecorderJob:
         """Frame indices still to record, in order (unbounded when ``frames`` is 0); lazy, so memory does not
         depend on ``frames``."""
         done = self.manifest.done_indices() if self.manifest else set()
-        index = 0
+        index = self.first_frame
         while self.frames == 0 or index < self.frames:
             if index not in done:
                 yield index
@@ -241,7 +244,7 @@ class RecorderJob:
             self._save_manifest()
         elapsed = max(now - self._started_at, 1e-9)
         fps = self._captured / elapsed
-        total = self.frames or None
+        total = self.frames - self.first_frame if self.frames else None
         eta = (total - self.frames_done) / fps if total is not None and fps > 0 else None
         progress = FrameProgress(index, self.frames_done, total, elapsed, fps, eta)
         for callback in list(self._progress_callbacks):
@@ -251,8 +254,8 @@ class RecorderJob:
         self._collect_completed()
         if self.manifest is not None:
             self.manifest.add_end_files(end_files)
-            in_range = sum(1 for index in self.manifest.frames if 0 <= index < self.frames)  # O(frames done)
-            finished = self.frames > 0 and in_range == self.frames
+            in_range = sum(1 for index in self.manifest.frames if self.first_frame <= index < self.frames)  # O(done)
+            finished = self.frames > self.first_frame and in_range == self.frames - self.first_frame
         else:
             finished = self.frames > 0 and not self._stop_requested
         if self._run is not None:

@@ -41,6 +41,7 @@ from omni.sdg_studio.core.recorder.randomization import (
     RecordingRandomization,
     bind_randomization,
 )
+from omni.sdg_studio.core.recorder.shards import ShardRecord, ShardSpec, shard_frames
 from omni.sdg_studio.core.render_backend import AUTO_CAMERA, RenderBackend, RenderProduct
 from omni.sdg_studio.core.semantics.rules_file import load_class_table
 from omni.sdg_studio.core.stage_io import check_load_problems, open_stage
@@ -172,6 +173,14 @@ def check_resumable(previous: RecorderConfig, config: RecorderConfig, where: Pat
         raise RecordingSetupError(f"cannot resume {where}: writer parameters differ ({', '.join(changed)})")
 
 
+def check_same_shard(previous: Manifest, record: ShardRecord | None) -> None:
+    """Raise unless the recording being resumed is the same shard (or, like this one, no shard)."""
+    before = f"shard {previous.shard.spec}" if previous.shard else "not a shard"
+    now = f"shard {record.spec}" if record else "not a shard"
+    if before != now or (previous.shard and record and previous.shard.frames != record.frames):
+        raise RecordingSetupError(f"cannot resume {previous.output_dir}: it is {before}, this recording is {now}")
+
+
 def default_writer_factory(request: WriterRequest) -> Writer:
     """A writer from the writer registry (BasicWriter, KittiWriter, CocoWriter and any registered one)."""
     return get_writer(request.name).create(
@@ -242,18 +251,23 @@ def prepare_recording(
     strict: bool = False,
     writer_factory: WriterFactory = default_writer_factory,
     manifest_interval: float = 1.0,
+    shard: ShardSpec | None = None,
 ) -> Recording:
     """Check everything, create the output folder and return a :class:`Recording` whose job is idle.
 
-    ``strict`` makes pre-record issues errors, and a scenario's warnings (a select matching nothing, prims
-    that did not fit) and a stage that did not load fully too."""
+    With ``shard`` it records only that shard's frames of ``config.frames`` (see :mod:`.shards`). ``strict``
+    makes pre-record issues errors, and a scenario's warnings (a select matching nothing, prims that did
+    not fit) and a stage that did not load fully too."""
     check_host(config)
     stage_path = Path(stage_path)
+    previous = Manifest.load(config.output.path) if resume else None
+    if previous is not None and previous.shard is not None and shard is None:
+        shard = previous.shard.spec  # resuming a shard continues that shard
+    frames = shard_frames(shard, config.frames) if shard is not None else range(config.frames)
     stage = open_stage(stage_path)
     check_load_problems(stage, strict=strict)
     config = replace(config, render_products=resolved_render_products(stage, config))
     backend.check(config.render_products)
-    previous = Manifest.load(config.output.path) if resume else None
     if previous is not None:
         output_dir, seed = previous.output_dir, resumed_seed(previous, stage_path, config)
         config = replace(config, seed=seed)
@@ -280,12 +294,14 @@ def prepare_recording(
         if lock.folder != output_dir:  # another run took the chosen folder a moment ago
             output_dir = lock.folder
             writer = writer_factory(replace(request, output_dir=output_dir))
+        record = ShardRecord.of_writer(shard, frames, writer) if shard is not None else None
         if previous is None:
-            manifest, missing = Manifest.start(output_dir, str(stage_path.resolve()), config, seed), []
+            manifest, missing = Manifest.start(output_dir, str(stage_path.resolve()), config, seed, record), []
         else:
+            check_same_shard(previous, record)
             sweep_temp_files(output_dir)  # a killed run's half-written files; safe under the lock
             manifest, missing = previous, previous.verify()
-            manifest.frames_requested = config.frames
+            manifest.frames_requested, manifest.shard = config.frames, record
         randomization = (
             None if engine is None else RecordingRandomization(engine, FrameRecordsFile(output_dir / RECORDS_NAME))
         )
@@ -293,7 +309,9 @@ def prepare_recording(
         remade = (
             [] if randomization is None or previous is None else randomization.resume(manifest.frames, session.time)
         )
-        job = RecorderJob(session, config.frames, manifest, manifest_interval=manifest_interval)
+        job = RecorderJob(
+            session, frames.stop, manifest, manifest_interval=manifest_interval, first_frame=frames.start
+        )
     except BaseException:
         lock.release()
         raise

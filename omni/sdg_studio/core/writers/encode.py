@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import zlib
+from datetime import datetime, timezone
 from typing import Any, BinaryIO, Literal, get_args
 
 import numpy as np
@@ -88,3 +90,13 @@ def to_jsonable(value: Any) -> Any:
 def json_bytes(value: Any, *, indent: int | None = None) -> bytes:
     """JSON as Replicator's writers dump it (``json.dumps`` separators; keys made strings)."""
     return json.dumps(to_jsonable(value), indent=indent).encode("utf-8")
+
+
+def file_time() -> datetime:
+    """The wall-clock time a writer puts into a file (COCO's dates): now in UTC, or ``SOURCE_DATE_EPOCH``
+    (the reproducible-builds convention, seconds since 1970) when set, so a recording can be reproduced
+    byte for byte."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), timezone.utc)
+    return datetime.now(timezone.utc)

@@ -24,18 +24,20 @@ from omni.sdg_studio.core.writers.base import AnnotatorRequest, FrameBatch
 from omni.sdg_studio.core.writers.encode import IMAGE_FORMATS
 from omni.sdg_studio.core.writers.params import WriterParamError
 from omni.sdg_studio.core.writers.pool import CompletedFrame, WritePool
+from omni.sdg_studio.core.writers.sharding import ShardMerging
 
 
 class FrameDataError(SdgStudioError, ValueError):
     """A frame lacks an annotator the writer needs, or its data has the wrong format."""
 
 
-class FileWriter:
+class FileWriter(ShardMerging):
     """Writes :class:`FrameBatch` es to files under ``output_dir`` on a bounded worker pool.
 
     Run options (keyword-only, supplied by the recorder): ``seed`` (Replicator's global seed,
     recorded in metadata), ``classes`` (label ids and colors), ``resume`` (continue a run in the
-    same folder), ``workers`` and ``max_frames_in_flight`` (pool size and memory bound).
+    same folder), ``workers`` and ``max_frames_in_flight`` (pool size and memory bound). Shards of a recording
+    merge through :class:`~.sharding.ShardMerging` (docs/scale_out.md).
     """
 
     name: ClassVar[str] = "FileWriter"

@@ -14,6 +14,7 @@ table with the scene's other labels appended (Replicator would leave those unlab
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from omni.sdg_studio.core.atomic import atomic_write_text
 from omni.sdg_studio.core.classes import ClassTable
@@ -31,6 +33,13 @@ from omni.sdg_studio.core.writers.colorize import instance_palette, label_text
 from omni.sdg_studio.core.writers.encode import image_bytes
 from omni.sdg_studio.core.writers.file_writer import FileWriter, FrameDataError, resolve_semantic_types
 from omni.sdg_studio.core.writers.params import WriterParamError
+from omni.sdg_studio.core.writers.sharding import (
+    ClassRemap,
+    FilePlacer,
+    RecordedShard,
+    is_identity,
+    shard_file,
+)
 
 _EPS = 1e-5
 #: The labels the mapping was extended with, in order (bookkeeping, so a resumed run numbers them alike).
@@ -249,6 +258,8 @@ class KittiWriter(FileWriter):
                 "must satisfy 0 <= partly_occluded_threshold <= fully_visible_threshold <= 1",
             )
         self.semantic_types = resolve_semantic_types(self.name, semantic_types, semantic_filter_predicate)
+        #: Class index of a label the mapping adds = this + its class-table id (0: the id is the index).
+        self._added_index_offset = 0
         self.mapping = self._choose_mapping(mapping_path, mapping_dict, given_classes=classes is not None)
         self.omit_semantic_type = omit_semantic_type
         self.bbox_height_threshold = bbox_height_threshold
@@ -292,6 +303,7 @@ class KittiWriter(FileWriter):
             return KittiMapping.from_table(self.name, self.classes)
         mapping = KittiMapping.from_dict(self.name, "mapping_dict", KITTI_LABELS)
         mapping.extend = lambda label, index: KittiClass(label, index, self.classes.color(label))
+        self._added_index_offset = max(c.index for c in mapping.classes)  # labels join the empty table in order
         return mapping
 
     def sub_dir(self, batch: FrameBatch, rp_name: str) -> str:
@@ -409,3 +421,35 @@ class KittiWriter(FileWriter):
         if self.colorize_instance_segmentation:
             palette = instance_palette(paths)
             self.schedule_file(f"{folder}/instance_rgb/{i}.png", lambda: image_bytes(paint_ids(instance_ids, palette)))
+
+    # -- merging shards (docs/scale_out.md) ------------------------------------------------------------
+    def merge_end_files(
+        self, shards: Sequence[RecordedShard], remaps: Sequence[ClassRemap], place: FilePlacer
+    ) -> list[Path]:
+        """Each shard's end files; and the labels the mapping added, in the order one run adds them (shard by
+        shard, each shard's own order, as :func:`adopt_shard_classes` orders classes), for ``--resume``."""
+        added: dict[str, None] = {}
+        for shard in shards:
+            path = shard.folder / ADDED_LABELS_FILE
+            if path.is_file():
+                added.update(dict.fromkeys(json.loads(path.read_text(encoding="utf-8"))))
+        if added:
+            atomic_write_text(self.output_path(ADDED_LABELS_FILE), json.dumps(list(added), ensure_ascii=False))
+        return super().merge_end_files(shards, remaps, place)
+
+    def merged_file(self, shard: RecordedShard, relpath: str, remap: ClassRemap) -> bytes | None:
+        """A class-index image (``semantic``, instance ids) with the shard's indices of labels the mapping added
+        made the merged ones; other files are right as they are."""
+        folder = Path(relpath).parent.name
+        if folder not in ("semantic", self.dirs["instance"]) or self.mapping.extend is None or is_identity(remap):
+            return None
+        offset = self._added_index_offset
+        lut = np.arange(256, dtype=np.uint16)
+        for before, after in remap.items():
+            lut[offset + before] = offset + after
+        with Image.open(io.BytesIO(shard_file(shard, relpath).read_bytes())) as image:
+            pixels = np.asarray(image)
+        if folder == "semantic":
+            return image_bytes(lut[pixels].astype(np.uint8))
+        values = pixels.astype(np.uint16)
+        return image_bytes((lut[values >> 8] << 8) | (values & 0xFF))

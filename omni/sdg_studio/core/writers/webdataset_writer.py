@@ -24,7 +24,7 @@ import json
 import os
 import tarfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
@@ -40,6 +40,16 @@ from omni.sdg_studio.core.writers.encode import image_bytes, json_bytes
 from omni.sdg_studio.core.writers.file_writer import FileWriter, FrameDataError
 from omni.sdg_studio.core.writers.params import WriterParamError
 from omni.sdg_studio.core.writers.pool import CompletedFrame
+from omni.sdg_studio.core.writers.sharding import (
+    ClassRemap,
+    FilePlacer,
+    MergedFiles,
+    RecordedShard,
+    ShardMergeError,
+    adopt_shard_classes,
+    is_identity,
+    shard_file,
+)
 
 ImageFormat = Literal["png", "jpg"]
 INDEX_NAME = "shards.json"
@@ -67,6 +77,27 @@ class _OpenShard:
     samples: int = 0
     size: int = 0
     frames: list[int] = field(default_factory=list)
+
+
+def sample_frame(key: str) -> int:
+    """The frame of a sample key (``<frame>`` or ``<frame>_<render product>``)."""
+    return int(key.split("_", 1)[0])
+
+
+def tar_samples(path: Path) -> Iterator[tuple[str, list[tuple[str, bytes]]]]:
+    """The samples of a shard file in order: (key, members), members as (name, bytes)."""
+    with tarfile.open(path, "r:") as tar:
+        key, members = "", []
+        for info in tar:
+            data = tar.extractfile(info)
+            name = info.name
+            if members and name.split(".", 1)[0] != key:
+                yield key, members
+                members = []
+            key = name.split(".", 1)[0]
+            members.append((name, data.read() if data is not None else b""))
+        if members:
+            yield key, members
 
 
 def masks_npz(masks: np.ndarray) -> bytes:
@@ -365,6 +396,45 @@ class WebDatasetWriter(FileWriter):
             if sample.frame < first_new_frame:
                 self._add_members(shard, sample)
                 shard.frames.append(sample.frame)
+
+    # -- merging shards (docs/scale_out.md) ----------------------------------------------------------------
+    def merge_shards(self, shards: Sequence[RecordedShard], place: FilePlacer) -> MergedFiles:
+        """The shards' samples in frame order, packed into shards as one run packs them, class ids made the run's."""
+        remaps = adopt_shard_classes(self.classes, shards)
+        self._started = True
+        for shard, remap in zip(shards, remaps, strict=True):
+            files = self._shard_tars(shard)
+            with self._lock:
+                for path in files:  # every frame's sample count first: a frame is done when all are packed
+                    for key, _ in tar_samples(path):
+                        self._pending[sample_frame(key)] = self._pending.get(sample_frame(key), 0) + 1
+                for path in files:
+                    for key, members in tar_samples(path):
+                        if not is_identity(remap):
+                            members = [self._remapped(name, data, remap) for name, data in members]
+                        self._add_to_shard(_Sample(key, sample_frame(key), members))
+        with self._lock:
+            self._close_shard()
+            self._write_index()
+            done, self._done = self._done, []
+        return MergedFiles({frame.index: frame.files for frame in done}, [self.index_path])
+
+    def _shard_tars(self, shard: RecordedShard) -> list[Path]:
+        """The shard files of a recorded shard, in order (from its index)."""
+        path = shard_file(shard, INDEX_NAME)
+        try:
+            return [shard_file(shard, str(s["url"])) for s in json.loads(path.read_text(encoding="utf-8"))["shards"]]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ShardMergeError(f"{path}: cannot read the shard index ({exc})") from exc
+
+    @staticmethod
+    def _remapped(name: str, data: bytes, remap: ClassRemap) -> tuple[str, bytes]:
+        """A sample's JSON member with its class ids made the merged ones (other members unchanged)."""
+        if not name.endswith(".json"):
+            return name, data
+        document = json.loads(data)
+        document["labels"] = [remap[int(label)] for label in document["labels"]]
+        return name, json_bytes(document)
 
     # -- the recorder's view -----------------------------------------------------------------------------
     def completed_frames(self) -> list[CompletedFrame]:
