@@ -19,6 +19,7 @@ from typing import cast
 
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.recorder.manifest import Manifest, RunRecord, now_iso
+from omni.sdg_studio.core.recorder.pending_files import PendingFrameFiles
 from omni.sdg_studio.core.recorder.session import AsyncCaptureSession, CaptureSession, write_error_message
 
 
@@ -93,6 +94,7 @@ class RecorderJob:
         self._started_at = 0.0
         self._last_manifest_save = 0.0
         self._run: RunRecord | None = None
+        self._journal = PendingFrameFiles(manifest.output_dir) if manifest is not None else None
 
     # -- observing -------------------------------------------------------------------------------
     @property
@@ -238,6 +240,8 @@ class RecorderJob:
 
     def _frame_captured(self, index: int, files: list[Path]) -> None:
         self._captured += 1
+        if self._journal is not None:
+            self._journal.add(index, files)
         self._collect_completed()
         now = self._clock()
         if self.manifest is not None and now - self._last_manifest_save >= self.manifest_interval:
@@ -287,6 +291,8 @@ class RecorderJob:
         self._last_manifest_save = self._clock()
         try:
             self.manifest.save()
+            if self._journal is not None:
+                self._journal.listed(self.manifest)
         except OSError as exc:
             if self._state is not JobState.FAILED and self._state is not JobState.STOPPED:
                 raise

@@ -455,9 +455,7 @@ class RecorderModel:
                 manifest = Manifest.start(output_dir, stage.GetRootLayer().identifier, config, seed)
                 records = FrameRecordsFile(output_dir / RECORDS_NAME)
             randomization = RecordingRandomization(engine, records) if engine is not None else None
-            job = RecorderJob(
-                self.session_factory(config, output_dir, stage, randomization), config.frames, manifest
-            )
+            job = RecorderJob(self.session_factory(config, output_dir, stage, randomization), config.frames, manifest)
         except BaseException:
             if lock is not None:
                 lock.release()

@@ -35,6 +35,7 @@ from omni.sdg_studio.core.recorder.job import RecorderJob
 from omni.sdg_studio.core.recorder.loading import parse_recorder_config
 from omni.sdg_studio.core.recorder.manifest import Manifest
 from omni.sdg_studio.core.recorder.output_policy import choose_output_folder, claim_output_folder
+from omni.sdg_studio.core.recorder.pending_files import PendingFrameFiles
 from omni.sdg_studio.core.recorder.precheck import PrecheckReport, precheck
 from omni.sdg_studio.core.recorder.randomization import (
     RANDOMIZATION_VERSION,
@@ -301,6 +302,7 @@ def prepare_recording(
             check_same_shard(previous, record)
             sweep_temp_files(output_dir)  # a killed run's half-written files; safe under the lock
             manifest, missing = previous, previous.verify()
+            PendingFrameFiles(output_dir).sweep(manifest)  # complete files of frames it never listed
             manifest.frames_requested, manifest.shard = config.frames, record
         randomization = (
             None if engine is None else RecordingRandomization(engine, FrameRecordsFile(output_dir / RECORDS_NAME))
@@ -309,9 +311,7 @@ def prepare_recording(
         remade = (
             [] if randomization is None or previous is None else randomization.resume(manifest.frames, session.time)
         )
-        job = RecorderJob(
-            session, frames.stop, manifest, manifest_interval=manifest_interval, first_frame=frames.start
-        )
+        job = RecorderJob(session, frames.stop, manifest, manifest_interval=manifest_interval, first_frame=frames.start)
     except BaseException:
         lock.release()
         raise
