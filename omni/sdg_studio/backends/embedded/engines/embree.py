@@ -144,7 +144,7 @@ class EmbreeEngine:
         return found
 
     def cast(self, camera: PinholeCamera, pixels: Pixels = None, only: Sequence[int] | None = None) -> Hits:
-        dirs, cos = camera.world_rays(pixels)
+        dirs, _ = camera.world_rays(pixels)
         count = len(dirs)
         if only is None:
             scene, members = self._loaded.scene, None
@@ -153,7 +153,7 @@ class EmbreeEngine:
             scene, members = subset.scene, subset.members
         if count == 0 or self._loaded.empty:
             return Hits.misses(count)
-        origins, limit, start = _rays(camera, dirs, cos)
+        origins, limit, start = _rays(camera, pixels, dirs)
         result = scene.run(origins, dirs, dists=limit, output=1)
         prim, tfar = result["primID"], result["tfar"]
         distance = np.where(prim >= 0, tfar + start, np.float32(np.inf))
@@ -166,8 +166,8 @@ class EmbreeEngine:
         met = np.zeros(len(pixels), bool)
         if not len(pixels) or self._loaded.empty:
             return met
-        dirs, cos = camera.world_rays(pixels)
-        origins, limit, _ = _rays(camera, dirs, cos)
+        dirs, _ = camera.world_rays(pixels)
+        origins, limit, _ = _rays(camera, pixels, dirs)
         edges = np.concatenate([[0], np.flatnonzero(np.diff(group)) + 1, [len(group)]])
         for lo, hi in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
             scene = self._subset(groups[int(group[lo])]).scene
@@ -177,9 +177,30 @@ class EmbreeEngine:
         return met
 
 
-def _rays(camera: PinholeCamera, dirs: np.ndarray, cos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Origins on the near plane, ranges to the far plane (embreex writes into them) and the start distance."""
-    start = np.float32(camera.near) / cos
+#: Ray ranges of the last few (intrinsics, near, far): start distance and length of every pixel's ray.
+_RANGES: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+_MAX_RANGES = 4
+
+
+def _rays(
+    camera: PinholeCamera, pixels: Pixels | np.ndarray, dirs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Origins on the near plane, lengths to the far plane (a fresh array: embreex writes into it) and the
+    start distances of the rays of ``pixels`` with world directions ``dirs``."""
+    key = (camera.intrinsics, camera.near, camera.far)
+    ranges = _RANGES.get(key)
+    if ranges is None:
+        cos = camera.cosines()
+        start = np.float32(camera.near) / cos
+        ranges = (start, np.float32(camera.far) / cos - start)
+        if len(_RANGES) >= _MAX_RANGES:
+            _RANGES.clear()
+        _RANGES[key] = ranges
+    if pixels is None:
+        start, limit = ranges[0], ranges[1].copy()
+    elif isinstance(pixels, slice):
+        start, limit = ranges[0][pixels], ranges[1][pixels].copy()
+    else:
+        start, limit = ranges[0][pixels], ranges[1][pixels]
     origins = camera.position.astype(np.float32) + dirs * start[:, None]
-    limit = np.float32(camera.far) / cos - start
-    return np.ascontiguousarray(origins, np.float32), np.ascontiguousarray(limit, np.float32), start
+    return np.ascontiguousarray(origins, np.float32), limit, start
