@@ -70,7 +70,7 @@ def _floor_timer(stage, camera: str, size: tuple[int, int], threads: int):
     TriangleMesh(scene, vertices, triangles)
     pool = ThreadPoolExecutor(threads)
 
-    def timed() -> float:
+    def timed() -> tuple[float, float]:
         cam = read_camera(stage, camera, size, Usd.TimeCode.Default())
         dirs, cos = cam.world_rays()
         start = (cam.near / cos).astype(np.float32)

@@ -53,7 +53,7 @@ class _Meshes:
         drawn = np.flatnonzero(triangle_counts > 0)
         if len(drawn):
             self.vertices[:-1] = np.concatenate([m.vertices for m in meshes if len(m.vertices)])
-            self.triangles[:] = np.concatenate([meshes[g].triangles for g in drawn])
+            self.triangles[:] = np.concatenate([meshes[g].triangles for g in drawn.tolist()])
         self.scene, handle = device.new_scene()
         self.geometry = np.zeros(len(meshes), np.uint64)
         for g in drawn.tolist():
