@@ -1,8 +1,9 @@
 """Train torchvision's Mask R-CNN on frames rendered while it trains, then measure it on a recorded held-out set.
 
 The training data is ``SyntheticStream`` over the sample warehouse (labeled by ``config/rules/warehouse.yaml``),
-every camera, each frame varied by a scenario: ``--scenario FILE`` (e.g. config/scenarios/warehouse_offline.yaml)
-or, by default, the recorder's camera jitter (one camera randomizer of the randomization engine). The held-out
+every camera, each frame varied by a scenario: by default config/scenarios/warehouse_offline.yaml (Isaac Sim's
+offline-generation example on the sample warehouse), ``--scenario FILE`` for another, or ``--scenario ''`` for the
+recorder's camera jitter alone (one camera randomizer of the randomization engine). The held-out
 set is recorded first with ``sdg-studio record`` under another seed and read back with ``RecordedDataset``;
 pycocotools gives box and mask AP of the untrained and of the trained model. Writes ``loss_curve.png`` and
 ``results.json`` into ``--out``.
@@ -36,9 +37,10 @@ from omni.sdg_studio.torch import RecordedDataset, SyntheticStream, detection_co
 from omni.sdg_studio.torch.evaluate import CocoEvaluator, CocoScores
 
 RULES = CONFIG_DIR / "rules" / "warehouse.yaml"
+WAREHOUSE_SCENARIO = CONFIG_DIR / "scenarios" / "warehouse_offline.yaml"
 CAMERAS = ("/World/Cameras/TopCam", "/World/Cameras/DriverCam", "/World/Cameras/PalletCam")
 JITTER = CameraJitter(position=0.5, rotation=5.0)
-#: The default scenario: per-frame camera offsets, bound by each DataLoader worker to its own stage.
+#: The scenario of ``--scenario ''``: per-frame camera offsets, bound by each DataLoader worker to its own stage.
 JITTER_SCENARIO = camera_jitter_scenario(JITTER, CAMERAS)
 
 
@@ -188,7 +190,12 @@ def plot_loss(losses: list[float], path: Path) -> None:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Train Mask R-CNN on SyntheticStream, evaluate on a recorded set.")
     parser.add_argument("--stage", type=Path, help="labeled USD stage (default: the sample warehouse, labeled here)")
-    parser.add_argument("--scenario", help="scenario file varying every frame (default: camera jitter)")
+    parser.add_argument(
+        "--scenario",
+        default=str(WAREHOUSE_SCENARIO),
+        help="scenario file varying every frame (default: the warehouse offline-generation scenario; '' for the "
+        "camera jitter alone)",
+    )
     parser.add_argument("--minutes", type=float, default=5.0, help="training time (0 = until --iterations)")
     parser.add_argument("--iterations", type=int, default=100_000, help="training iterations at most")
     parser.add_argument("--batch-size", type=int, default=8)

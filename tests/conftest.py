@@ -26,3 +26,17 @@ def scene(tmp_path, sample_scene) -> Path:
     copy = tmp_path / "warehouse.usda"
     shutil.copy(sample_scene, copy)
     return copy
+
+
+@pytest.fixture(scope="module")
+def label_order_stage(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A stage whose labels come into view at different frames (tests/shard_stages.py)."""
+    from shard_stages import write_label_order_stage
+
+    return write_label_order_stage(tmp_path_factory.mktemp("stage") / "labels.usda")
+
+
+@pytest.fixture
+def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """COCO's dates, the only wall-clock values writers put in files, pinned as reproducible builds do."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")

@@ -120,3 +120,25 @@ def test_record_accepts_the_auto_camera(sample_scene, tmp_path):
     manifest = json.loads((out / "sdg_manifest.json").read_text())
     assert manifest["render_products"][0]["camera"] == "auto"
     assert Image.open(next(out.rglob("rgb_*.png"))).size == (32, 24)
+
+
+def test_render_and_record_report_a_stage_that_did_not_load_fully(tmp_path, capsys):
+    """A missing reference is listed as a warning; --strict refuses the stage and writes nothing."""
+    from omni.sdg_studio.cli import main
+
+    stage = tmp_path / "broken.usda"
+    stage.write_text(
+        '#usda 1.0\n(\n    upAxis = "Z"\n)\ndef Cube "Box" (\n    prepend references = @./missing_asset.usda@\n)\n'
+        "{\n}\n"
+        'def Camera "Cam"\n{\n    double3 xformOp:translate = (0, -8, 0)\n    float3 xformOp:rotateXYZ = (90, 0, 0)\n'
+        '    uniform token[] xformOpOrder = ["xformOp:translate", "xformOp:rotateXYZ"]\n}\n'
+    )
+    out = tmp_path / "render"
+    assert main(["render", str(stage), "-c", "/Cam", "-r", "32x24", "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert f"did not load fully (1 unresolved: missing reference: {tmp_path / 'missing_asset.usda'})" in err
+    assert main(["render", str(stage), "-c", "/Cam", "-r", "32x24", "-o", str(tmp_path / "strict"), "--strict"]) == 2
+    assert "--strict refuses it" in capsys.readouterr().err and not (tmp_path / "strict").exists()
+    rec = tmp_path / "rec"
+    code = main(["record", str(stage), "-c", "/Cam:32x24", "--frames", "1", "-o", str(rec), "--strict"])
+    assert code == 2 and "--strict refuses it" in capsys.readouterr().err and not rec.exists()

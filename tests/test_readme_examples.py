@@ -91,7 +91,7 @@ def finish(process: subprocess.Popen[str], label: str) -> None:
 def test_the_readme_has_examples_of_every_command():
     commands, scripts = readme_examples(ROOT / "README.md")
     used = {c[1] for c in commands}
-    assert {"demo", "labels", "label", "upgrade-semantics", "render", "record", "preview", "view"} <= used
+    assert {"demo", "labels", "label", "upgrade-semantics", "render", "record", "preview", "view", "merge"} <= used
     assert scripts
 
 

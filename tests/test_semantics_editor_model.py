@@ -210,11 +210,17 @@ def test_no_stage(tmp_path):
 INSTANCING = Path(__file__).parent / "data" / "semantics" / "instancing"
 
 
-def test_instance_policy_conflicts_expansion_and_asset_layers_with_undo(tmp_path):
+def open_instancing(tmp_path: Path) -> SemanticEditorModel:
+    """A copy of the instancing stage opened as ``label`` opens it, with its part rules loaded."""
     shutil.copytree(INSTANCING, tmp_path / "instancing")
-    scene = tmp_path / "instancing" / "scene.usda"
     model = SemanticEditorModel()
-    assert model.open_file(scene) and model.load_rules_file(INSTANCING / "parts.yaml")
+    assert model.open_file(tmp_path / "instancing" / "scene.usda") and model.load_rules_file(INSTANCING / "parts.yaml")
+    return model
+
+
+def test_instance_policy_conflicts_expansion_and_asset_layers_with_undo(tmp_path):
+    model = open_instancing(tmp_path)
+    scene = tmp_path / "instancing" / "scene.usda"
     assert model.instance_policy == "root"
     assert model.preview() and len(model.conflicts()) == 6 and model.expanded_instances() == []
     assert "6 conflicts" in model.message
@@ -241,3 +247,39 @@ def test_instance_policy_conflicts_expansion_and_asset_layers_with_undo(tmp_path
     saved = tmp_path / "instancing" / "assets" / "crate" / "crate_labels.usda"
     assert saved.exists() and "crate_lid" in saved.read_text() and model.unsaved_asset_layers == []
     assert model.save_labels_layer() and scene.with_name("scene_labels.usda").exists()
+
+
+def test_kits_undo_and_redo_of_an_asset_edit_keep_the_unsaved_asset_layers_in_step(tmp_path):
+    """Kit's Edit > Undo / Redo call the edit's undo / do directly (not through the panel): the model hears of it."""
+    model = open_instancing(tmp_path)
+    model.set_instance_policy("asset")
+    assert model.apply() and len(model.unsaved_asset_layers) == 2
+    edit = model.runner.latest()  # type: ignore[attr-defined]
+    heard: list[str] = []
+    model.subscribe(lambda: heard.append(model.message))
+    edit.undo()  # Ctrl+Z
+    assert model.unsaved_asset_layers == [] and heard == ["undone outside the panel: 12 changes"]
+    assert not model.can_undo()
+    assert model.preview() and model.plan is not None
+    edit.do()  # redo: the layers hold the part labels again and must be saved
+    assert len(model.unsaved_asset_layers) == 2 and model.plan is None and heard[-1].startswith("redone outside")
+    assert model.can_undo() and model.save_asset_layers()
+    assert "crate_lid" in (tmp_path / "instancing" / "assets" / "crate" / "crate_labels.usda").read_text()
+
+
+def test_the_view_target_needs_a_labels_layer(model, stage):
+    before = stage.GetRootLayer().ExportToString()
+    model.target_kind = "view"  # a host stage holds no labels layer of the panel's until one is included
+    model.set_selection(["/World/Props/Mattress_01"])
+    assert not model.add_labels("class", "mattress")
+    assert "no labels layer is included" in model.message
+    assert stage.GetRootLayer().ExportToString() == before and stage.GetSessionLayer().empty
+
+
+def test_the_preview_filter_finds_rows_by_their_asset_labels_layer(tmp_path):
+    model = open_instancing(tmp_path)
+    model.set_instance_policy("asset")
+    assert model.preview()
+    model.set_filter(text="crate_labels.usda", actions={Action.ADD})
+    assert [row.where.rsplit("/", 1)[-1] for row in model.visible_rows()] == ["crate_labels.usda"] * 2
+    assert {row.path for row in model.visible_rows()} == {"/Crate/Box", "/Crate/Lid"}

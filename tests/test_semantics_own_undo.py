@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pxr import Sdf, Usd, UsdGeom, UsdSemantics
 
-from omni.sdg_studio.core.semantics.editor_model import SemanticEditorModel, written_state
+from omni.sdg_studio.core.semantics.editor_model import LocalRunner, SemanticEditorModel
+from omni.sdg_studio.core.semantics.label_edit import written_state
 from omni.sdg_studio.core.semantics.schema import labels_api_labels
 
 BOX, CONE = "/World/Box", "/World/Cone"
@@ -72,8 +73,10 @@ def test_a_new_labels_layer_is_guarded_too(tmp_path):
     model.attach(stage)
     model.target_kind, model.sublayer_path = "sublayer", str(tmp_path / "scene_labels.usda")
     label(model, BOX, "box")  # written as new specs of an empty layer: the edit records created paths
-    (edit, written) = model.runner.history[-1]  # type: ignore[attr-defined]
-    assert edit.created and written == written_state(edit)
+    assert isinstance(model.runner, LocalRunner)
+    edit = model.runner.latest()
+    assert edit is not None and edit.record is not None
+    assert edit.record.created and written_state(edit.record)
     layer = Sdf.Layer.Find(str(tmp_path / "scene_labels.usda"))
     with Usd.EditContext(stage, layer):
         other_tool_sets(stage, BOX, ["crate"])

@@ -27,7 +27,9 @@ def record(out: Path, frames: int = 1, rp_names=("Replicator",), batches=None, *
 
 
 def files_under(root: Path) -> set[str]:
-    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+    """The dataset's files (the writer's hidden bookkeeping, e.g. the labels it numbered, left out)."""
+    found = (p.relative_to(root) for p in root.rglob("*") if p.is_file())
+    return {p.as_posix() for p in found if not p.name.startswith(".")}
 
 
 def read_png(path: Path) -> np.ndarray:

@@ -171,3 +171,25 @@ def test_temporary_files_of_an_interrupted_run_are_swept(tmp_path):
     leftover.write_bytes(b"half")
     assert sweep_temp_files(tmp_path) == [leftover]
     assert sorted(p.name for p in (tmp_path / "rgb").iterdir()) == ["rgb_0000.png"]
+
+
+def test_a_frame_sealed_after_its_job_failed_is_never_reported_written():
+    """The worker fails a frame's job (and skips the next) before the frame is sealed: it must not complete."""
+    pool = WritePool(workers=1, max_frames=4)
+    both_queued, ran = threading.Event(), []
+
+    def boom():
+        both_queued.wait(5)
+        raise WriteError(Path("/out/rgb_0001.png"), OSError(errno.ENOSPC, "No space left on device"))
+
+    pool.begin_frame(1)
+    pool.submit(boom, frame=1)
+    pool.submit(lambda: ran.append(1), frame=1)
+    both_queued.set()
+    deadline = time.monotonic() + 5
+    while pool.error is None or pool._busy():  # both jobs done (the second one skipped)
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    pool.end_frame(1)
+    assert pool.take_completed() == [] and ran == []
+    pool.shutdown()

@@ -189,14 +189,17 @@ def test_custom_writers_register_list_validate_and_write(tmp_path):
     assert json.loads((tmp_path / "a" / "boxes_0.json").read_text()) == {"count": expected}
 
 
-def test_writers_can_be_named_by_import_path():
+def test_writers_can_be_named_by_import_path_once_their_module_is_loaded():
     registry = WriterRegistry()
+    with pytest.raises(UnknownWriterError, match="not loaded: a config never imports code by itself"):
+        registry.get("writer_plugins:BoxCountWriter")
+    registry.load_plugin("writer_plugins")
     entry = registry.get("writer_plugins:BoxCountWriter")
     assert entry.cls is BoxCountWriter and "writer_plugins:BoxCountWriter" in registry.names()
     with pytest.raises(UnknownWriterError, match="has no class 'Nope'"):
         registry.get("writer_plugins:Nope")
-    with pytest.raises(UnknownWriterError, match="cannot import no_such_module"):
-        registry.get("no_such_module:Writer")
+    with pytest.raises(UnknownWriterError, match="plugin no_such_module: cannot import it"):
+        registry.load_plugin("no_such_module")
 
 
 def test_writers_come_from_entry_points(monkeypatch):

@@ -21,6 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from omni.sdg_studio.backends.embedded import SUPPORTED_ANNOTATORS, EmbeddedBackend
+from omni.sdg_studio.backends.embedded.camera import check_resolution
 from omni.sdg_studio.commands import options
 from omni.sdg_studio.commands.output import console, echo, err_console, note
 from omni.sdg_studio.core.config_document import ConfigDocument
@@ -30,10 +31,11 @@ from omni.sdg_studio.core.recorder.config import OutputPolicy
 from omni.sdg_studio.core.recorder.job import FrameProgress, JobState, RecorderJob
 from omni.sdg_studio.core.recorder.loading import LoadedConfig, load_recorder_config, parse_recorder_config
 from omni.sdg_studio.core.recorder.manifest import Manifest
-from omni.sdg_studio.core.recorder.output_policy import FolderNotEmptyError
+from omni.sdg_studio.core.recorder.output_policy import MANIFEST_NAME, FolderNotEmptyError
 from omni.sdg_studio.core.recorder.recording import Recording, RecordingBackend, prepare_recording
+from omni.sdg_studio.core.recorder.shards import ShardSpec
 from omni.sdg_studio.core.writers.params import WriterParamError
-from omni.sdg_studio.core.writers.registry import UnknownWriterError
+from omni.sdg_studio.core.writers.registry import WRITERS, UnknownWriterError
 from omni.sdg_studio.resources import CONFIG_DIR
 
 DEFAULT_PRESET = CONFIG_DIR / "recorder" / "default.json"
@@ -42,7 +44,7 @@ DEMO_PRESET = CONFIG_DIR / "recorder" / "demo.json"
 EXIT_STOPPED = 130
 log = logging.getLogger(__name__)
 #: What ``record`` renders with.
-EMBEDDED = RecordingBackend(EmbeddedBackend, SUPPORTED_ANNOTATORS)
+EMBEDDED = RecordingBackend(EmbeddedBackend, SUPPORTED_ANNOTATORS, check_resolution)
 
 
 class RecordingFailed(SdgStudioError):
@@ -50,8 +52,12 @@ class RecordingFailed(SdgStudioError):
 
 
 def base_config(config_path: Path | None, out: Path | None, resume: bool) -> LoadedConfig:
-    """The config the options apply to: ``--config``, else the recording being resumed, else the default preset."""
-    if config_path is not None:
+    """The config the options apply to: ``--config`` (a recording's manifest gives its config as run), else the
+    recording being resumed, else the default preset."""
+    if config_path is not None and config_path.name == MANIFEST_NAME:
+        manifest = Manifest.load(config_path.parent)
+        loaded = parse_recorder_config(ConfigDocument(data=manifest.config, path=manifest.path))
+    elif config_path is not None:
         loaded = load_recorder_config(config_path)
     elif resume:
         if out is None:
@@ -113,9 +119,11 @@ def print_summary(recording: Recording, state: JobState, stage: Path) -> None:
     manifest = recording.manifest
     files = sum(len(f) for f in manifest.frames.values()) + len(manifest.end_files)
     done = len(manifest.frames)
-    total = recording.config.frames
+    total = recording.job.frames - recording.job.first_frame
     counted = f"{done}/{total}" if total else str(done)
-    echo(f"{state.value}: {counted} frames, {files} files in {recording.output_dir}/")
+    shard = manifest.shard
+    part = f" (shard {shard.spec}: frames {shard.frames.start}-{shard.frames.stop - 1})" if shard else ""
+    echo(f"{state.value}: {counted} frames{part}, {files} files in {recording.output_dir}/")
     echo(f"manifest: {manifest.path}")
     if state is not JobState.FINISHED:
         echo(f"continue with: sdg-studio record {stage} --out {recording.output_dir} --resume")
@@ -151,10 +159,12 @@ def record_demo(stage: Path, out: Path, seed: int, classes: Path | None = None) 
     return recording
 
 
-def prepare(stage: Path, loaded: LoadedConfig, resume: bool, strict: bool, writer: str | None) -> Recording:
+def prepare(
+    stage: Path, loaded: LoadedConfig, resume: bool, strict: bool, writer: str | None, shard: ShardSpec | None = None
+) -> Recording:
     """:func:`prepare_recording`, with the errors the command line fixes worded with its options."""
     try:
-        return prepare_recording(stage, loaded.config, EMBEDDED, resume=resume, strict=strict)
+        return prepare_recording(stage, loaded.config, EMBEDDED, resume=resume, strict=strict, shard=shard)
     except FolderNotEmptyError as exc:
         resume_hint = "--resume to continue it, " if exc.resumable else ""
         raise SdgStudioError(
@@ -241,8 +251,44 @@ def record(
             "nothing or prims do not fit.",
         ),
     ] = False,
+    plugin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--plugin",
+            metavar="MODULE",
+            help="Import MODULE (installed or in the current folder) so writers named MODULE:Class can be used; "
+            "a config never imports code by itself. Repeat for several.",
+        ),
+    ] = None,
+    shard: Annotated[
+        str | None,
+        typer.Option(
+            "--shard",
+            metavar="K/M",
+            help="Record only shard K of M (from 0): frames K*N/M to (K+1)*N/M - 1 of --frames N, named as one run "
+            "names them; join the shards with sdg-studio merge.",
+        ),
+    ] = None,
+    ray: Annotated[
+        bool,
+        typer.Option(
+            "--ray", help="Record on Ray (one task per shard, merged into --out); a local Ray unless --ray-address."
+        ),
+    ] = False,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address", metavar="ADDRESS", help="Ray cluster to record on (e.g. auto, ray://head:10001)."
+        ),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", metavar="W", help="With --ray: shards recorded at once (default: every CPU)."),
+    ] = None,
 ) -> None:
     """Record annotated frames of STAGE with the embedded renderer, in Replicator writers' formats."""
+    for module in plugin or []:
+        WRITERS.load_plugin(module)
     loaded = base_config(config, out, resume)
     size = options.parse_resolution(resolution) if resolution else None
     choices = RecordOptions(
@@ -250,7 +296,16 @@ def record(
     )
     for text in choices.apply(loaded.config):
         note(text)
-    recording = prepare(stage, loaded, resume, strict, writer)
+    if ray or ray_address is not None:
+        if shard is not None or resume:
+            raise SdgStudioError("--ray records every shard itself and merges them; leave out --shard and --resume")
+        from omni.sdg_studio.commands.record_ray import record_with_ray
+
+        record_with_ray(stage, loaded, strict=strict, address=ray_address, workers=workers)
+        return
+    if workers is not None:
+        raise SdgStudioError("--workers: only with --ray")
+    recording = prepare(stage, loaded, resume, strict, writer, ShardSpec.parse(shard) if shard else None)
     for issue in recording.report.issues:
         log.warning("%s", issue)
     if recording.missing_frames:

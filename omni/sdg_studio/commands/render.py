@@ -12,8 +12,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,12 +29,13 @@ from omni.sdg_studio.backends.embedded import SUPPORTED_ANNOTATORS, EmbeddedBack
 from omni.sdg_studio.backends.embedded.engines import ENGINES
 from omni.sdg_studio.commands import options
 from omni.sdg_studio.commands.output import console, echo
+from omni.sdg_studio.core.atomic import atomic_write_bytes, write_error_reason
 from omni.sdg_studio.core.classes import ClassTable
 from omni.sdg_studio.core.colors import paint_ids, rgba_key
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.render_backend import AUTO_CAMERA
 from omni.sdg_studio.core.stage_info import stage_info
-from omni.sdg_studio.core.stage_io import open_stage
+from omni.sdg_studio.core.stage_io import check_load_problems, open_stage
 from omni.sdg_studio.core.visualize.normalize import boxes
 from omni.sdg_studio.core.visualize.overlay import draw_boxes_2d
 from omni.sdg_studio.core.visualize.palette import LabelPalette
@@ -191,18 +190,6 @@ def annotator_files(name: str, value: Any, frame: dict[str, Any], colors: Colors
     return {f"{name}.json": _json(value)}
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it into place."""
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 def render_to_files(
     stage_path: Path,
     out: Path,
@@ -215,12 +202,14 @@ def render_to_files(
     classes: ClassTable | None = None,
     time: float | None = None,
     overwrite: bool = False,
+    strict: bool = False,
 ) -> list[Path]:
     """Render one frame and write every annotator to ``out``; returns the files written.
 
     The backend's warnings (skipped prims, no labels) go to the ``omni.sdg_studio`` log.
     """
     stage = open_stage(stage_path)
+    check_load_problems(stage, strict=strict)
     camera, hint = pick_camera(stage, camera)
     backend = EmbeddedBackend(stage, engine=engine)
     try:
@@ -229,14 +218,16 @@ def render_to_files(
         backend.close()
     colors = Colors(classes or ClassTable(), tuple(semantic_types))
     files = {n: d for name, value in frame.items() for n, d in annotator_files(name, value, frame, colors).items()}
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SdgStudioError(f"{out}: cannot create the output folder: {write_error_reason(exc)}") from None
     existing = [n for n in files if (out / n).exists()]
     if existing and not overwrite:
         raise SdgStudioError(f"{out}: would overwrite {', '.join(existing)}; pass --overwrite or another --out folder")
     written = []
     for name, data in files.items():
-        write_atomically(out / name, data)
-        written.append(out / name)
+        written.append(atomic_write_bytes(out / name, data))  # a WriteError says why (full, read-only, ...)
     return written
 
 
@@ -265,6 +256,9 @@ def render(
         float | None, typer.Option("--time", metavar="TIME", help="Time code (default: the stage's start).")
     ] = None,
     overwrite: Annotated[bool, options.overwrite_option("Replace files already in the output folder.")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Refuse a stage that did not load fully (missing sublayers, references).")
+    ] = False,
 ) -> None:
     """Render one camera of a stage with the embedded backend and write each annotator as a file to open."""
     names = parse_annotators(annotators)
@@ -285,6 +279,7 @@ def render(
             classes=table,
             time=time,
             overwrite=overwrite,
+            strict=strict,
         )
     listing = Table("file", "bytes", title=f"Written to {out}/")
     for path in written:

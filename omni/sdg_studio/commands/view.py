@@ -20,7 +20,7 @@ from omni.sdg_studio.core.visualize.dataset import Dataset, camera_title
 from omni.sdg_studio.core.visualize.layout import compose, plan_layout
 from omni.sdg_studio.core.visualize.open_dataset import open_dataset
 from omni.sdg_studio.core.visualize.palette import LabelPalette
-from omni.sdg_studio.core.visualize.save import save_png
+from omni.sdg_studio.core.visualize.save import check_png_target, save_png
 from omni.sdg_studio.core.visualize.summary import DatasetSummary, summarize
 from omni.sdg_studio.core.visualize.tiles import (
     Tile,
@@ -173,6 +173,8 @@ def view(
     overwrite: Annotated[bool, options.overwrite_option("Replace the output PNG if it exists.")] = False,
 ) -> None:
     """Summarize a recorded dataset and draw one frame's annotators (or a contact sheet) into a PNG."""
+    if out is not None:
+        check_png_target(out, overwrite=overwrite)  # before reading anything
     settings = view_options(depth, near, far, alpha, blend, taxonomy, options.load_classes(classes))
     dataset = open_dataset(folder)
     print_summary(summarize_with_progress(dataset))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,8 +31,14 @@ REASONS = {
 }
 
 
+#: What ``ndarray.tofile`` raises, without an errno, when the disk fills mid-write.
+_SHORT_WRITE = re.compile(r"\d+ requested and \d+ written")
+
+
 def write_error_reason(exc: OSError) -> str:
     """Why a write failed, in words (\"the disk is full\", \"the file system is read-only\", ...)."""
+    if exc.errno is None and _SHORT_WRITE.search(str(exc)):
+        return f"the disk is full ({exc})"
     return REASONS.get(exc.errno or 0) or exc.strerror or str(exc)
 
 
@@ -50,6 +57,14 @@ class WriteError(SdgStudioError, OSError):
         return (type(self), (self.path, self.cause))
 
 
+def _make_parent(target: Path) -> None:
+    """Create ``target``'s folder; a file in the way is ENOTDIR (mkdir would say EEXIST, "File exists")."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as exc:
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), exc.filename) from exc
+
+
 def _temporary_sibling(target: Path) -> str:
     return str(target.parent / f"{TEMP_PREFIX}{secrets.token_hex(6)}-{target.name}")
 
@@ -65,7 +80,7 @@ def atomic_path(path: str | os.PathLike[str], *, durable: bool = True) -> Iterat
     target = Path(path)
     tmp: Path | None = None
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        _make_parent(target)
         tmp = Path(_temporary_sibling(target))
         yield tmp
         if not tmp.is_file():
@@ -99,7 +114,7 @@ def atomic_write(path: str | os.PathLike[str], fill: Callable[[BinaryIO], object
     target = Path(path)
     tmp_name: str | None = None
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        _make_parent(target)
         tmp_name = _temporary_sibling(target)
         # O_EXCL: the temporary name is ours alone; mode 0o666 lets the umask decide, like a plain open().
         fd = os.open(tmp_name, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 from omni.sdg_studio.core.bounds import Bounded
+from omni.sdg_studio.core.errors import InvalidValue
+from omni.sdg_studio.core.path_names import name_problem
 
 #: Annotator outputs keyed by Replicator annotator name, each in Replicator's ``get_data()`` layout.
 Frame = dict[str, Any]
@@ -22,7 +24,8 @@ AUTO_CAMERA = "auto"
 @dataclass(frozen=True)
 class RenderProduct(Bounded):
     """A camera rendered at a resolution (width and height at least 1), named like Replicator's render
-    product (``name`` or camera name)."""
+    product (``name`` or camera name). The name becomes a folder of the output, so it must be a plain
+    file name (no separators, ``..``, control characters)."""
 
     minimums: ClassVar = {"width": 1, "height": 1}
 
@@ -30,6 +33,12 @@ class RenderProduct(Bounded):
     width: int
     height: int
     name: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        problem = name_problem(self.name) if self.name else None
+        if problem is not None:
+            raise InvalidValue("name", problem)
 
     @property
     def resolution(self) -> tuple[int, int]:

@@ -10,6 +10,8 @@
 from __future__ import annotations
 
 import errno
+import logging
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +20,9 @@ from pxr import Sdf, Tf, Usd
 
 from omni.sdg_studio.core.atomic import atomic_path
 from omni.sdg_studio.core.errors import SdgStudioError
+from omni.sdg_studio.core.usd_diagnostics import summarized_usd_warnings
+
+logger = logging.getLogger(__name__)
 
 USD_SUFFIXES = (".usd", ".usda", ".usdc", ".usdz")
 #: The first bytes of a binary (crate) USD file.
@@ -28,19 +33,39 @@ class StageError(SdgStudioError):
     """A stage cannot be opened or used; the message names the file."""
 
 
+def _missing_reason(path: Path, exc: OSError) -> str:
+    """Why ``path`` cannot be reached: no such file, a symbolic link loop, a broken link, no permission."""
+    if exc.errno == errno.ELOOP:
+        return "a loop of symbolic links"
+    if path.is_symlink() and exc.errno == errno.ENOENT:
+        return f"a broken symbolic link (to {os.readlink(path)})"
+    if exc.errno == errno.ENOENT:
+        return "no such file"
+    return exc.strerror or str(exc)
+
+
+def _usd_error_detail(text: str) -> tuple[str, str]:
+    """(``file:line:col``, problem) from a USD error text; the location is empty where USD gives none."""
+    text = re.sub(r"pxrInternal_\w+?::", "", text)
+    located = re.search(r"'?(\S+?:\d+:\d+): (.+?)'?\s*$", text, flags=re.DOTALL)
+    if located:
+        return located.group(1), " ".join(located.group(2).split())
+    found = re.findall(r": '(.+?)'\s*$", text, flags=re.MULTILINE)
+    return "", found[-1] if found else ""
+
+
 def _unreadable(path: Path, exc: Tf.ErrorException) -> StageError:
-    found = re.findall(r": '(.+?)'\s*$", str(exc), flags=re.MULTILINE)
-    detail = found[-1] if found else ""
-    return StageError(f"{path}: cannot be read as a USD layer{': ' + detail if detail else ''}")
+    where, detail = _usd_error_detail(str(exc))
+    return StageError(f"{where or path}: cannot be read as a USD layer{': ' + detail if detail else ''}")
 
 
 def open_layer(path: str | Path) -> Sdf.Layer:
     """The USD layer at ``path`` (not composed); raise :class:`StageError` naming the file on any failure."""
     path = Path(path)
-    if not path.exists():
-        if path.is_symlink():
-            raise StageError(f"{path}: is a symbolic link that leads nowhere (a loop or a missing target)")
-        raise StageError(f"{path}: no such file")
+    try:
+        path.stat()
+    except OSError as exc:
+        raise StageError(f"{path}: {_missing_reason(path, exc)}") from None
     if path.is_dir():
         raise StageError(f"{path}: is a directory, expected a USD file ({', '.join(USD_SUFFIXES)})")
     if path.suffix.lower() not in USD_SUFFIXES:
@@ -55,10 +80,14 @@ def open_layer(path: str | Path) -> Sdf.Layer:
 
 
 def open_stage(path: str | Path, load_all: bool = True) -> Usd.Stage:
-    """Open ``path`` as a ``Usd.Stage``; raise :class:`StageError` naming the file on any failure."""
+    """Open ``path`` as a ``Usd.Stage``; raise :class:`StageError` naming the file on any failure.
+
+    USD's own warnings while composing (one per unreadable MaterialX document or missing file, say) are
+    logged as one line naming the files."""
     layer = open_layer(path)
     try:
-        stage = Usd.Stage.Open(layer, Usd.Stage.LoadAll if load_all else Usd.Stage.LoadNone)
+        with summarized_usd_warnings(f"opening {path}"):
+            stage = Usd.Stage.Open(layer, Usd.Stage.LoadAll if load_all else Usd.Stage.LoadNone)
     except Tf.ErrorException as exc:
         raise _unreadable(Path(path), exc) from None
     if stage is None:
@@ -152,3 +181,16 @@ def export_layer_atomically(layer: Sdf.Layer, path: str | Path) -> Path:
         if not written:
             raise OSError(errno.EIO, "USD could not write the layer")
     return target
+
+
+def check_load_problems(stage: Usd.Stage, *, strict: bool = False, what: str = "the stage") -> list[LoadProblem]:
+    """Log one warning listing what ``stage`` could not load (``render`` and ``record`` call this);
+    with ``strict`` raise :class:`StageError` instead. Returns the problems."""
+    problems = load_problems(stage)
+    if problems:
+        listed = ", ".join(p.describe() for p in problems[:5]) + (" ..." if len(problems) > 5 else "")
+        text = f"{what} did not load fully ({len(problems)} unresolved: {listed})"
+        if strict:
+            raise StageError(f"{text}; --strict refuses it")
+        logger.warning("%s: it is rendered without them", text)
+    return problems

@@ -1,13 +1,18 @@
 """The Semantic Schema Editor's ``omni.kit.commands`` command: every label write is one undoable step.
 
 Apply (rules) and click-to-label both go through :class:`SdgStudioApplyLabelPlanCommand`, so Ctrl+Z reverts a
-whole apply at once, restoring the target layer's specs exactly. The panel's own Undo does not call Kit's
-global ``omni.kit.undo.undo()`` (that undoes whatever command is on top of Kit's shared stack, maybe another
-tool's): :class:`KitCommandRunner` reverts its own last edit through the very command instance Kit keeps
-(Kit calls ``undo()`` / ``do()`` on that same instance for Ctrl+Z / redo:
-https://docs.omniverse.nvidia.com/kit/docs/omni.kit.commands/latest/API.html), and refuses when the labels it
-wrote were changed since. After such a panel Undo, that entry of Kit's stack is inert: Ctrl+Z over it does
-nothing, redo writes the edit again.
+whole apply at once, restoring every layer it wrote exactly: labels in the target layer, ``instanceable = false``
+of deinstanced instances (``instances: deinstance``), reference arcs and the asset labels layers
+(``instances: asset``). The command only delegates to the host-neutral
+:class:`~omni.sdg_studio.core.semantics.label_edit.LabelEdit` (tested for undo / redo of every policy in
+``tests/test_semantics_label_edit.py``). The panel's own Undo does not call Kit's global
+``omni.kit.undo.undo()`` (that undoes whatever command is on top of Kit's shared stack, maybe another tool's):
+:class:`KitCommandRunner` reverts its own last edit through the very command instance Kit keeps (Kit calls
+``undo()`` / ``do()`` on that same instance for Ctrl+Z / redo:
+https://docs.omniverse.nvidia.com/kit/docs/omni.kit.commands/latest/API.html), and refuses when what it wrote was
+changed since. After such a panel Undo, that entry of Kit's stack is inert: Ctrl+Z over it does nothing, redo
+writes the edit again. Kit's own Ctrl+Z / redo of an edit is reported to the editor model (``on_step``), which
+then lists the asset labels layers to save again and drops its stale preview.
 """
 
 from __future__ import annotations
@@ -18,8 +23,8 @@ from typing import Any
 import omni.kit.commands
 
 from omni.sdg_studio.core.errors import SdgStudioError
-from omni.sdg_studio.core.semantics.apply import LabelTarget, LabelUndo, apply
-from omni.sdg_studio.core.semantics.editor_model import WrittenState, check_unchanged, written_state
+from omni.sdg_studio.core.semantics.apply import LabelTarget, LabelUndo
+from omni.sdg_studio.core.semantics.label_edit import EditHistory, LabelEdit
 from omni.sdg_studio.core.semantics.plan import LabelPlan
 
 #: The name ``omni.kit.commands.execute`` takes (the class name without its ``Command`` suffix).
@@ -27,14 +32,14 @@ APPLY_LABEL_PLAN = "SdgStudioApplyLabelPlan"
 
 
 class SdgStudioApplyLabelPlanCommand(omni.kit.commands.Command):
-    """Write a previewed :class:`LabelPlan` into the target layer; undo restores the layer's specs.
+    """Write a previewed :class:`LabelPlan`; undo restores every layer it wrote, redo writes it again.
 
     Args:
         stage: the ``Usd.Stage`` the plan was made on (typed ``Any``: pxr ships no type information pyright reads).
         plan: the preview to write (a redo writes it again: the stage is back where the plan started).
-        target: the layer to write (edit target, session layer or a labels sublayer).
+        target: the layer to write (edit target, session layer, a labels sublayer or the view's labels layer).
         errors: receives the user-facing error when the plan does not fit the stage (nothing is written).
-        on_applied: told after every ``do()`` (execute and redo), so a runner can track its own edits.
+        on_step: told after every ``do()`` (execute and redo) and ``undo()``, so a runner can track its own edits.
     """
 
     def __init__(
@@ -43,60 +48,33 @@ class SdgStudioApplyLabelPlanCommand(omni.kit.commands.Command):
         plan: LabelPlan,
         target: LabelTarget,
         errors: list[Exception] | None = None,
-        on_applied: Callable[[SdgStudioApplyLabelPlanCommand], None] | None = None,
+        on_step: Callable[[LabelEdit], None] | None = None,
     ) -> None:
-        self._stage, self._plan, self._target = stage, plan, target
+        self.edit = LabelEdit(stage, plan, target, on_step)
         self._errors = errors if errors is not None else []
-        self._on_applied = on_applied
-        self._undo: LabelUndo | None = None
-        self._written: WrittenState = ()
-
-    @property
-    def applied(self) -> bool:
-        """The edit is in effect (done or redone, not undone by Kit or by the panel)."""
-        return self._undo is not None
 
     def do(self) -> LabelUndo:
         try:
-            self._undo = apply(self._stage, self._plan, self._target)
+            return self.edit.do()
         except SdgStudioError as exc:
             self._errors.append(exc)
             raise
-        self._written = written_state(self._undo)
-        if self._on_applied is not None:
-            self._on_applied(self)
-        return self._undo
 
     def undo(self) -> None:
-        if self._undo is not None:
-            self._undo.revert()
-            self._undo = None
-
-    def revert_own(self) -> None:
-        """The panel's Undo of this edit: refused (:class:`ChangedSinceError`) when its labels were changed since."""
-        if self._undo is not None:
-            check_unchanged(self._undo, self._written)
-            self.undo()
+        self.edit.undo()
 
 
-class KitCommandRunner:
+class KitCommandRunner(EditHistory):
     """The editor model's runner inside Kit: each edit is one command on Kit's undo stack; the panel's Undo
     reverts this runner's own last edit that is still in effect, nothing else."""
-
-    def __init__(self) -> None:
-        self._commands: list[SdgStudioApplyLabelPlanCommand] = []
-
-    def _applied(self, command: SdgStudioApplyLabelPlanCommand) -> None:
-        if command in self._commands:
-            self._commands.remove(command)
-        self._commands.append(command)  # a redo makes it the latest again
 
     def run(self, stage: Any, plan: LabelPlan, target: LabelTarget) -> LabelUndo:
         errors: list[Exception] = []
         try:
-            success, result = omni.kit.commands.execute(
-                APPLY_LABEL_PLAN, stage=stage, plan=plan, target=target, errors=errors, on_applied=self._applied
-            )
+            with self.acting():
+                success, result = omni.kit.commands.execute(
+                    APPLY_LABEL_PLAN, stage=stage, plan=plan, target=target, errors=errors, on_step=self.step_taken
+                )
         except SdgStudioError:
             success, result = False, None
         if errors:
@@ -104,23 +82,6 @@ class KitCommandRunner:
         if not success or not isinstance(result, LabelUndo):
             raise SdgStudioError("the label edit failed; the console has the details")
         return result
-
-    def _latest(self) -> SdgStudioApplyLabelPlanCommand | None:
-        return next((command for command in reversed(self._commands) if command.applied), None)
-
-    def undo(self) -> bool:
-        command = self._latest()
-        if command is None:
-            return False
-        command.revert_own()
-        return True
-
-    def can_undo(self) -> bool:
-        return self._latest() is not None
-
-    def forget(self) -> None:
-        """Drop the tracked edits (the stage they were made on closed)."""
-        self._commands = []
 
 
 def register_commands() -> None:

@@ -5,14 +5,15 @@ It follows the open stage and its selection whether or not the window is shown, 
 Preview runs off Kit's main thread while the timeline is stopped or paused: planning only reads the stage, and
 USD allows reads from several threads while no thread writes; an edit made meanwhile (seen through
 ``Usd.Notice.ObjectsChanged``) discards the result. While the timeline plays (physics and animation may author
-the stage every frame) Preview runs on the main thread. Apply writes, so it runs on the main thread, one update
-after the panel shows what it is doing.
+the stage every frame) Preview runs on the main thread. Apply and the other writes (including a labels layer,
+saving labels layers) run on the main thread, one update after the panel shows what it is doing.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 import omni.kit.app
 import omni.timeline
@@ -112,10 +113,18 @@ class SemanticEditorHost:
         if self.model.plan is None and not await self._preview_async():
             return
         plan = self.model.plan
-        self._set_busy(f"applying {len(plan.changes) if plan is not None else 0} changes ...")
+        await self._write_async(f"applying {len(plan.changes) if plan is not None else 0} changes", self.model.apply)
+
+    def write(self, what: str, action: Callable[[], Any]) -> None:
+        """Run one of the model's writes (``what`` names it in the panel); nothing while the panel is busy."""
+        if not self.busy:
+            self.tasks.start(self._write_async(what, action), what)
+
+    async def _write_async(self, what: str, action: Callable[[], Any]) -> None:
+        self._set_busy(f"{what} ...")
         try:
             await omni.kit.app.get_app().next_update_async()  # let the panel show it before the write
-            self.model.apply()
+            action()
         finally:
             self._set_busy("")
 

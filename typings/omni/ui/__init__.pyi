@@ -110,6 +110,10 @@ class HStack(Stack):
     def __init__(self, *, spacing: float = 0, height: float | Length = ...) -> None: ...
 
 class Label(Widget):
+    # style={"color": 0xAABBGGRR}: IS:source/extensions/isaacsim.gui.menu/isaacsim/gui/menu/asset_check.py and
+    # IS@5.1:source/extensions/isaacsim.asset.browser/isaacsim/asset/browser/options_menu.py
+    # (ui.Label("Warning: ...", style={"color": 0xFF00FFFF})); a style is a dict of style keys
+    # (https://docs.omniverse.nvidia.com/kit/docs/omni.kit.documentation.ui.style/latest/styling.html).
     text: str
     def __init__(
         self,
@@ -120,6 +124,7 @@ class Label(Widget):
         alignment: Alignment = ...,
         word_wrap: bool = False,
         tooltip: str = "",
+        style: dict[str, Any] = ...,
     ) -> None: ...
 
 class Spacer(Widget):
@@ -184,7 +189,20 @@ class ProgressBar(Widget):
 
 class ComboBox(Widget):
     # IS:source/extensions/isaacsim.gui.property/isaacsim/gui/property/robot_schema.py (ui.ComboBox(idx, *tokens, height=22)).
-    def __init__(self, index: int, *items: str, width: float | Length = ..., height: float | Length = ...) -> None: ...
+    # identifier=: IS:source/extensions/isaacsim.gui.components/isaacsim/gui/components/ui_utils.py (dropdown_builder
+    # passes identifier= to ui.ComboBox; its test IS:source/extensions/isaacsim.asset.importer.mjcf.ui/python/tests/
+    # test_ui.py finds ComboBox[*].identifier=='mjcf_collision_type' and picks an item with
+    # model.get_item_value_model(None, 0).set_value(2)). `identifier` is a keyword of every omni.ui Widget; at 5.1 no
+    # ComboBox in IS@5.1 passes it (IS@5.1:source/extensions/isaacsim.gui.property/isaacsim/gui/property/namespace.py
+    # passes it to a ui.Button), so that line is unchecked for ComboBox (only our omni.kit.test tests use it).
+    def __init__(
+        self,
+        index: int,
+        *items: str,
+        width: float | Length = ...,
+        height: float | Length = ...,
+        identifier: str = "",
+    ) -> None: ...
     @property
     def model(self) -> AbstractItemModel: ...
 

@@ -31,12 +31,12 @@ from omni.sdg_studio.backends.embedded.frame import FrameData, SceneLook, SceneS
 from omni.sdg_studio.backends.embedded.labels import LabelTables
 from omni.sdg_studio.backends.embedded.lighting import Lighting, StageLights, read_lights
 from omni.sdg_studio.backends.embedded.scene import SceneCache
-from omni.sdg_studio.backends.embedded.usd_diagnostics import summarized_usd_warnings
 from omni.sdg_studio.backends.embedded.workers import Workers, cpu_count
 from omni.sdg_studio.backends.embedded.world import WorldGeometry
 from omni.sdg_studio.core.annotators.formats import ANNOTATORS, LABEL_ANNOTATORS
 from omni.sdg_studio.core.render_backend import AUTO_CAMERA, Frame
 from omni.sdg_studio.core.stage_io import open_stage
+from omni.sdg_studio.core.usd_diagnostics import summarized_usd_warnings
 
 logger = logging.getLogger(__name__)
 
@@ -96,8 +96,7 @@ def _open(stage: Any) -> Usd.Stage:
     if isinstance(stage, Usd.Stage):
         return stage
     if isinstance(stage, (str, Path)):
-        with summarized_usd_warnings(f"opening {stage}"):
-            return open_stage(stage)
+        return open_stage(stage)
     raise EmbeddedRenderError(f"stage {stage!r}: expected a Usd.Stage or the path of a USD file")
 
 

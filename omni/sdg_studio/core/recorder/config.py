@@ -99,6 +99,7 @@ class CameraJitter(Bounded):
     """Per-frame random camera offsets: translation up to ``position`` stage units, rotation up to ``rotation``°."""
 
     minimums: ClassVar = {"position": 0.0, "rotation": 0.0}
+    maximums: ClassVar = {"position": 1e9, "rotation": 360.0}
 
     position: float = 0.0
     rotation: float = 0.0

@@ -45,12 +45,14 @@ class FrameRecordsFile:
 
     def keep(self, frames: Collection[int], make: Callable[[int], FrameRecord]) -> list[int]:
         """Keep the lines of ``frames`` only, in frame order, remaking missing ones with ``make(frame)``;
-        rewrite the file atomically and return the frames whose line was remade."""
+        rewrite the file atomically (only if that changes it) and return the frames whose line was remade."""
         lines = self._read()
         remade = [frame for frame in sorted(frames) if frame not in lines]
         for frame in remade:
             lines[frame] = record_line(make(frame))
-        self._write(lines[frame] for frame in sorted(frames))
+        kept = [lines[frame] for frame in sorted(frames)]
+        if not self.path.is_file() or "".join(kept).encode("utf-8") != self.path.read_bytes():
+            self._write(kept)
         self._last, self._in_order = max(frames, default=-1), True
         return remade
 

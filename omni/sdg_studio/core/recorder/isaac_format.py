@@ -156,7 +156,7 @@ def _read_rp_data(reader: FieldReader, value: Any) -> list[RenderProduct]:
             raise reader.error((*path, 0), f"camera path '{camera}' must be absolute (start with '/')")
         width, height = reader.as_int((*path, 1), row[1]), reader.as_int((*path, 2), row[2])
         name = reader.as_str((*path, 3), row[3]) if len(row) == 4 else ""
-        with reader.at(path, width=1, height=2):
+        with reader.at(path, width=1, height=2, name=3):
             products.append(RenderProduct(camera, width, height, name or None))
     return products
 

@@ -19,6 +19,7 @@ from typing import cast
 
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.recorder.manifest import Manifest, RunRecord, now_iso
+from omni.sdg_studio.core.recorder.pending_files import PendingFrameFiles
 from omni.sdg_studio.core.recorder.session import AsyncCaptureSession, CaptureSession, write_error_message
 
 
@@ -62,7 +63,8 @@ ProgressCallback = Callable[[FrameProgress], None]
 
 
 class RecorderJob:
-    """Records ``frames`` frames (0 = until stopped) through ``session``, skipping frames the manifest has done."""
+    """Records ``frames`` frames (0 = until stopped) through ``session``, skipping frames the manifest has done;
+    ``first_frame`` > 0 records frames ``first_frame .. frames - 1`` only (one shard of a recording)."""
 
     def __init__(
         self,
@@ -72,9 +74,11 @@ class RecorderJob:
         *,
         manifest_interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        first_frame: int = 0,
     ) -> None:
         self.session = session
         self.frames = frames
+        self.first_frame = first_frame
         self.manifest = manifest
         self.manifest_interval = manifest_interval
         self._clock = clock
@@ -90,6 +94,7 @@ class RecorderJob:
         self._started_at = 0.0
         self._last_manifest_save = 0.0
         self._run: RunRecord | None = None
+        self._journal = PendingFrameFiles(manifest.output_dir) if manifest is not None else None
 
     # -- observing -------------------------------------------------------------------------------
     @property
@@ -141,9 +146,10 @@ class RecorderJob:
 
     # -- running ---------------------------------------------------------------------------------
     def pending_frames(self) -> Iterator[int]:
-        """Frame indices still to record, in order (unbounded when ``frames`` is 0)."""
+        """Frame indices still to record, in order (unbounded when ``frames`` is 0); lazy, so memory does not
+        depend on ``frames``."""
         done = self.manifest.done_indices() if self.manifest else set()
-        index = 0
+        index = self.first_frame
         while self.frames == 0 or index < self.frames:
             if index not in done:
                 yield index
@@ -234,13 +240,15 @@ class RecorderJob:
 
     def _frame_captured(self, index: int, files: list[Path]) -> None:
         self._captured += 1
+        if self._journal is not None:
+            self._journal.add(index, files)
         self._collect_completed()
         now = self._clock()
         if self.manifest is not None and now - self._last_manifest_save >= self.manifest_interval:
             self._save_manifest()
         elapsed = max(now - self._started_at, 1e-9)
         fps = self._captured / elapsed
-        total = self.frames or None
+        total = self.frames - self.first_frame if self.frames else None
         eta = (total - self.frames_done) / fps if total is not None and fps > 0 else None
         progress = FrameProgress(index, self.frames_done, total, elapsed, fps, eta)
         for callback in list(self._progress_callbacks):
@@ -250,7 +258,8 @@ class RecorderJob:
         self._collect_completed()
         if self.manifest is not None:
             self.manifest.add_end_files(end_files)
-            finished = self.frames > 0 and set(range(self.frames)) <= self.manifest.done_indices()
+            in_range = sum(1 for index in self.manifest.frames if self.first_frame <= index < self.frames)  # O(done)
+            finished = self.frames > self.first_frame and in_range == self.frames - self.first_frame
         else:
             finished = self.frames > 0 and not self._stop_requested
         if self._run is not None:
@@ -282,6 +291,8 @@ class RecorderJob:
         self._last_manifest_save = self._clock()
         try:
             self.manifest.save()
+            if self._journal is not None:
+                self._journal.listed(self.manifest)
         except OSError as exc:
             if self._state is not JobState.FAILED and self._state is not JobState.STOPPED:
                 raise

@@ -42,6 +42,8 @@ class LoadedConfig:
             where = ("writer_config", param) if param else ("writer",)
         elif param in BASIC_WRITER_FLAGS and self.config.writer_name == BASIC_WRITER:
             where = ("basic_writer_params", param)
+        elif param is None and self.config.writer_name == BASIC_WRITER and "basic_writer_params" in data:
+            where = ("basic_writer_params",)
         elif isinstance(data.get(BLOCK_KEY), dict) and "writer_params" in data[BLOCK_KEY]:
             where = (BLOCK_KEY, "writer_params", param) if param else (BLOCK_KEY, "writer_params")
         elif self.config.custom_params_path:

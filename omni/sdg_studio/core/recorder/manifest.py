@@ -32,6 +32,7 @@ from omni.sdg_studio.core.recorder.isaac_format import config_to_isaac
 from omni.sdg_studio.core.recorder.output_policy import MANIFEST_NAME, OutputFolderError
 from omni.sdg_studio.core.recorder.randomization import RANDOMIZATION_VERSION
 from omni.sdg_studio.core.recorder.session import write_error_message
+from omni.sdg_studio.core.recorder.shards import ShardRecord
 
 FORMAT = "sdg_studio.recording"
 FORMAT_VERSION = 1
@@ -108,10 +109,13 @@ class Manifest:
     frames: dict[int, list[str]] = field(default_factory=dict)  # done frame -> files relative to output_dir
     end_files: list[str] = field(default_factory=list)
     randomization: RandomizationInfo | None = field(default_factory=RandomizationInfo)  # None: before the engine
+    shard: ShardRecord | None = None  # set when this is one shard of a recording (``record --shard K/M``)
     _owner: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
-    def start(cls, output_dir: Path, stage: str, config: RecorderConfig, seed: int) -> Manifest:
+    def start(
+        cls, output_dir: Path, stage: str, config: RecorderConfig, seed: int, shard: ShardRecord | None = None
+    ) -> Manifest:
         """The manifest of a new recording of ``stage`` with ``config`` (run with ``seed``), saved in ``output_dir``.
 
         A failed save is an :class:`OutputFolderError` saying why (full disk, read-only, ...)."""
@@ -128,6 +132,7 @@ class Manifest:
             ],
             frames_requested=config.frames,
             randomization=RandomizationInfo.of(config),
+            shard=shard,
         )
         try:
             manifest.save()
@@ -175,6 +180,7 @@ class Manifest:
         return sorted(missing)
 
     def to_json(self) -> dict[str, Any]:
+        shard = {"shard": self.shard.to_json()} if self.shard is not None else {}
         return {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -194,6 +200,7 @@ class Manifest:
             "runs": [vars(run) for run in self.runs],
             "frames": [{"index": i, "status": "done", "files": self.frames[i]} for i in sorted(self.frames)],
             "end_files": self.end_files,
+            **shard,
         }
 
     def save(self) -> None:
@@ -233,6 +240,7 @@ class Manifest:
                 frames={int(f["index"]): [str(p) for p in f["files"]] for f in data["frames"]},
                 end_files=[str(p) for p in data.get("end_files", [])],
                 randomization=RandomizationInfo(**data["randomization"]) if data.get("randomization") else None,
+                shard=ShardRecord.from_json(data["shard"]) if "shard" in data else None,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ManifestError(f"{path}: damaged manifest ({exc!r})") from None

@@ -36,12 +36,13 @@ from omni.sdg_studio.core.recorder.config import (
     OutputPolicy,
     RecorderConfig,
 )
+from omni.sdg_studio.core.recorder.folder_lock import FolderLock
 from omni.sdg_studio.core.recorder.frame_records import RECORDS_NAME, FrameRecordsFile
 from omni.sdg_studio.core.recorder.isaac_format import isaac_default_config, save_isaac_config
 from omni.sdg_studio.core.recorder.job import FrameProgress, JobState, RecorderJob
 from omni.sdg_studio.core.recorder.loading import load_recorder_config
 from omni.sdg_studio.core.recorder.manifest import Manifest
-from omni.sdg_studio.core.recorder.output_policy import choose_output_folder, prepare_output_folder
+from omni.sdg_studio.core.recorder.output_policy import claim_output_folder
 from omni.sdg_studio.core.recorder.precheck import PrecheckIssue, precheck
 from omni.sdg_studio.core.recorder.randomization import RecordingRandomization, bind_randomization
 from omni.sdg_studio.core.recorder.session import AsyncCaptureSession
@@ -446,28 +447,34 @@ class RecorderModel:
         self.message = f"preparing the output folder {config.output.path}"
         self._changed()
         # Emptying a large earlier run (policy overwrite) takes long: off the event loop's thread.
-        output_dir = await asyncio.to_thread(self._prepare_output, config)
-        manifest, records = None, None
-        if config.storage == DISK_BACKEND:
-            manifest = Manifest.start(output_dir, stage.GetRootLayer().identifier, config, seed)
-            records = FrameRecordsFile(output_dir / RECORDS_NAME)
-        randomization = RecordingRandomization(engine, records) if engine is not None else None
+        lock = await asyncio.to_thread(self._claim_output, config)
+        output_dir = lock.folder if lock is not None else config.output.path
+        try:
+            manifest, records = None, None
+            if config.storage == DISK_BACKEND:
+                manifest = Manifest.start(output_dir, stage.GetRootLayer().identifier, config, seed)
+                records = FrameRecordsFile(output_dir / RECORDS_NAME)
+            randomization = RecordingRandomization(engine, records) if engine is not None else None
+            job = RecorderJob(self.session_factory(config, output_dir, stage, randomization), config.frames, manifest)
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
         self.output_dir = output_dir
         self.progress = None
         self.message = ""
-        job = RecorderJob(self.session_factory(config, output_dir, stage, randomization), config.frames, manifest)
+        if lock is not None:  # the folder stays this run's until the job ends
+            job.subscribe_state(lambda state: lock.release() if state.ended else None)
         job.subscribe_state(lambda state: self._on_state(job, state))
         job.subscribe_progress(self._on_progress)
         self.job = job
         self._changed()
         return await job.run_async()
 
-    def _prepare_output(self, config: RecorderConfig) -> Path:
+    def _claim_output(self, config: RecorderConfig) -> FolderLock | None:
         if config.storage != DISK_BACKEND:
-            return config.output.path  # S3: the folder is the key prefix; policies need a file system
-        output_dir = choose_output_folder(config.output.path, config.output.policy)
-        prepare_output_folder(output_dir, config.output.policy)
-        return output_dir
+            return None  # S3: the folder is the key prefix; policies need a file system
+        return claim_output_folder(config.output.path, config.output.policy)
 
     def _on_state(self, job: RecorderJob, state: JobState) -> None:
         if state is JobState.FAILED:

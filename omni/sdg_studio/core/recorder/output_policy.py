@@ -2,17 +2,22 @@
 
 ``refuse`` (default) stops on a non-empty folder, ``overwrite`` empties it first, ``increment`` picks
 the first free ``<folder>_0001``, ``<folder>_0002``, ... and ``timestamp`` ``<folder>_<YYYYmmdd-HHMMSS>``.
+:func:`claim_output_folder` does it under the folder's lock (:mod:`.folder_lock`), so two runs started
+at the same moment never share a folder: the second one is refused, or, with ``increment`` and
+``timestamp``, takes the next free one.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.recorder.config import OutputPolicy
+from omni.sdg_studio.core.recorder.folder_lock import LOCK_NAME, FolderLock, FolderLockedError
 
 MANIFEST_NAME = "sdg_manifest.json"
 
@@ -29,45 +34,62 @@ class FolderNotEmptyError(OutputFolderError):
         self.folder, self.entries, self.resumable = folder, entries, resumable
 
 
+def _entries(path: Path) -> Iterator[Path]:
+    """The folder's entries but the lock file (which a killed run may leave)."""
+    return (entry for entry in path.iterdir() if entry.name != LOCK_NAME)
+
+
 def is_empty_folder(path: Path) -> bool:
-    """True if ``path`` does not exist or is a folder without entries."""
+    """True if ``path`` does not exist or is a folder without entries (a lock file aside)."""
     if not path.exists():
         return True
     if not path.is_dir():
         raise OutputFolderError(f"{path}: exists and is not a folder")
-    return next(path.iterdir(), None) is None
+    return next(_entries(path), None) is None
+
+
+def _candidates(base: Path, policy: OutputPolicy, now: datetime | None) -> Iterator[Path]:
+    """The folders ``policy`` may use, in the order it tries them."""
+    if policy is OutputPolicy.INCREMENT:
+        yield base
+        for number in range(1, 100_000):
+            yield base.with_name(f"{base.name}_{number:04d}")
+        return
+    if policy is OutputPolicy.TIMESTAMP:
+        stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+        yield base.with_name(f"{base.name}_{stamp}")
+        for number in range(1, 100_000):
+            yield base.with_name(f"{base.name}_{stamp}_{number}")
+        return
+    yield base
 
 
 def choose_output_folder(base: Path, policy: OutputPolicy, now: datetime | None = None) -> Path:
     """The folder a new recording writes to under ``policy`` (nothing is created or removed here)."""
-    if policy is OutputPolicy.INCREMENT:
-        if is_empty_folder(base):
-            return base
-        for number in range(1, 100_000):
-            candidate = base.with_name(f"{base.name}_{number:04d}")
-            if is_empty_folder(candidate):
-                return candidate
-        raise OutputFolderError(f"{base}: no free numbered folder left next to it")
-    if policy is OutputPolicy.TIMESTAMP:
-        stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
-        candidate = base.with_name(f"{base.name}_{stamp}")
-        number = 1
-        while not is_empty_folder(candidate):
-            candidate = base.with_name(f"{base.name}_{stamp}_{number}")
-            number += 1
-        return candidate
+    if policy in (OutputPolicy.INCREMENT, OutputPolicy.TIMESTAMP):
+        found = next((c for c in _candidates(base, policy, now) if is_empty_folder(c)), None)
+        if found is None:
+            raise _none_free(base)
+        return found
+    holder = FolderLock.holder(base) if base.is_dir() else None
+    if holder is not None:
+        raise FolderLockedError(base, holder)
     if policy is OutputPolicy.REFUSE and not is_empty_folder(base):
-        entries = sum(1 for _ in base.iterdir())
-        resumable = _unfinished_recording(base)
-        hint = "resume it, " if resumable else ""
-        raise FolderNotEmptyError(
-            f"{base}: folder is not empty ({entries} entries) and nothing is overwritten unless asked; "
-            f"{hint}choose the policy overwrite, increment or timestamp, or another output folder",
-            base,
-            entries,
-            resumable,
-        )
+        raise _not_empty(base)
     return base
+
+
+def _not_empty(base: Path) -> FolderNotEmptyError:
+    entries = sum(1 for _ in _entries(base))
+    resumable = _unfinished_recording(base)
+    hint = "resume it, " if resumable else ""
+    return FolderNotEmptyError(
+        f"{base}: folder is not empty ({entries} entries) and nothing is overwritten unless asked; "
+        f"{hint}choose the policy overwrite, increment or timestamp, or another output folder",
+        base,
+        entries,
+        resumable,
+    )
 
 
 def _unfinished_recording(folder: Path) -> bool:
@@ -94,7 +116,7 @@ def prepare_output_folder(path: Path, policy: OutputPolicy) -> None:
                 "record into a subfolder"
             )
         try:
-            for entry in path.iterdir():
+            for entry in list(_entries(path)):
                 if entry.is_dir() and not entry.is_symlink():
                     shutil.rmtree(entry)
                 else:
@@ -105,3 +127,38 @@ def prepare_output_folder(path: Path, policy: OutputPolicy) -> None:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputFolderError(f"{path}: cannot create the output folder: {exc.strerror or exc}") from exc
+
+
+def claim_output_folder(base: Path, policy: OutputPolicy, now: datetime | None = None) -> FolderLock:
+    """Choose, lock and prepare the folder a new recording writes to; the caller releases the lock.
+
+    The choice is checked again under the lock, so of two runs started together on one folder the
+    second is refused (``refuse``, ``overwrite``: :class:`FolderLockedError` naming the other run) or
+    goes to the next free folder (``increment``, ``timestamp``).
+    """
+    if policy not in (OutputPolicy.INCREMENT, OutputPolicy.TIMESTAMP):
+        folder = choose_output_folder(base, policy, now)
+        lock = FolderLock.acquire(folder)
+        try:
+            if policy is OutputPolicy.REFUSE and not is_empty_folder(folder):
+                raise _not_empty(folder)  # a run that ended a moment ago filled it
+            prepare_output_folder(folder, policy)
+        except BaseException:
+            lock.release()
+            raise
+        return lock
+    for candidate in _candidates(base, policy, now):
+        if not is_empty_folder(candidate):
+            continue
+        try:
+            lock = FolderLock.acquire(candidate)
+        except FolderLockedError:
+            continue  # another run claimed it a moment ago
+        if is_empty_folder(candidate):
+            return lock
+        lock.release()
+    raise _none_free(base)
+
+
+def _none_free(base: Path) -> OutputFolderError:
+    return OutputFolderError(f"{base}: no free folder left next to it (numbered or time-stamped)")

@@ -6,41 +6,46 @@ The caller chooses the render backend (core imports none):
 >>> recording = prepare_recording("scene.usda", config, RecordingBackend(EmbeddedBackend, SUPPORTED_ANNOTATORS))
 >>> recording.job.run()
 
-Nothing is created on disk before the config, the scenario (bound to the stage), the output policy and
-the pre-record check pass.
+Nothing is created on disk before the config, the scenario (bound to the stage), the output policy, the
+backend's limits and the pre-record check pass. The output folder is then claimed under its lock
+(:mod:`.folder_lock`), held until the job ends, so no other run writes into it meanwhile.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from pxr import Usd, UsdGeom
 
+from omni.sdg_studio.core.atomic import sweep_temp_files
 from omni.sdg_studio.core.classes import ClassTable
 from omni.sdg_studio.core.config_document import ConfigDocument
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.randomize.source import ScenarioSource
 from omni.sdg_studio.core.recorder.backend_session import BackendCaptureSession, FrameTimeline
 from omni.sdg_studio.core.recorder.config import DEFAULT_RESOLUTION, S3_BACKEND, RecorderConfig
+from omni.sdg_studio.core.recorder.folder_lock import FolderLock
 from omni.sdg_studio.core.recorder.frame_records import RECORDS_NAME, FrameRecordsFile
 from omni.sdg_studio.core.recorder.job import RecorderJob
 from omni.sdg_studio.core.recorder.loading import parse_recorder_config
 from omni.sdg_studio.core.recorder.manifest import Manifest
-from omni.sdg_studio.core.recorder.output_policy import choose_output_folder, prepare_output_folder
+from omni.sdg_studio.core.recorder.output_policy import choose_output_folder, claim_output_folder
+from omni.sdg_studio.core.recorder.pending_files import PendingFrameFiles
 from omni.sdg_studio.core.recorder.precheck import PrecheckReport, precheck
 from omni.sdg_studio.core.recorder.randomization import (
     RANDOMIZATION_VERSION,
     RecordingRandomization,
     bind_randomization,
 )
+from omni.sdg_studio.core.recorder.shards import ShardRecord, ShardSpec, shard_frames
 from omni.sdg_studio.core.render_backend import AUTO_CAMERA, RenderBackend, RenderProduct
 from omni.sdg_studio.core.semantics.rules_file import load_class_table
-from omni.sdg_studio.core.stage_io import open_stage
+from omni.sdg_studio.core.stage_io import check_load_problems, open_stage
 from omni.sdg_studio.core.writers.base import Writer
 from omni.sdg_studio.core.writers.registry import get_writer
 
@@ -69,10 +74,22 @@ WriterFactory = Callable[[WriterRequest], Writer]
 @dataclass(frozen=True)
 class RecordingBackend:
     """The render backend a recording runs on: ``create(stage)`` makes it; ``annotators`` are those it
-    renders (``None``: any), so the pre-record check can name what it cannot produce."""
+    renders (``None``: any), so the pre-record check can name what it cannot produce; ``check_resolution``
+    raises for a size it cannot render, so that is refused before anything is created."""
 
     create: Callable[[Usd.Stage], RenderBackend]
     annotators: Collection[str] | None = None
+    check_resolution: Callable[[tuple[int, int]], object] | None = None
+
+    def check(self, products: Sequence[RenderProduct]) -> None:
+        """Raise :class:`RecordingSetupError` for the first render product the backend cannot render."""
+        if self.check_resolution is None:
+            return
+        for product in products:
+            try:
+                self.check_resolution(product.resolution)
+            except SdgStudioError as exc:
+                raise RecordingSetupError(f"render product {product.camera}: {exc}") from None
 
 
 @dataclass
@@ -91,6 +108,8 @@ class Recording:
     resumed_frames: int = 0
     missing_frames: list[int] = field(default_factory=list)
     remade_records: list[int] = field(default_factory=list)  # done frames whose randomization record was lost
+    #: The output folder's lock, released when the job ends.
+    lock: FolderLock | None = None
 
 
 def stage_cameras(stage: Usd.Stage) -> list[str]:
@@ -153,6 +172,14 @@ def check_resumable(previous: RecorderConfig, config: RecorderConfig, where: Pat
         before, now = previous.effective_writer_params(), config.effective_writer_params()
         changed = sorted(k for k in before.keys() | now.keys() if before.get(k) != now.get(k))
         raise RecordingSetupError(f"cannot resume {where}: writer parameters differ ({', '.join(changed)})")
+
+
+def check_same_shard(previous: Manifest, record: ShardRecord | None) -> None:
+    """Raise unless the recording being resumed is the same shard (or, like this one, no shard)."""
+    before = f"shard {previous.shard.spec}" if previous.shard else "not a shard"
+    now = f"shard {record.spec}" if record else "not a shard"
+    if before != now or (previous.shard and record and previous.shard.frames != record.frames):
+        raise RecordingSetupError(f"cannot resume {previous.output_dir}: it is {before}, this recording is {now}")
 
 
 def default_writer_factory(request: WriterRequest) -> Writer:
@@ -225,16 +252,23 @@ def prepare_recording(
     strict: bool = False,
     writer_factory: WriterFactory = default_writer_factory,
     manifest_interval: float = 1.0,
+    shard: ShardSpec | None = None,
 ) -> Recording:
     """Check everything, create the output folder and return a :class:`Recording` whose job is idle.
 
-    ``strict`` makes pre-record issues errors, and a scenario's warnings (a select matching nothing, prims
-    that did not fit) too."""
+    With ``shard`` it records only that shard's frames of ``config.frames`` (see :mod:`.shards`). ``strict``
+    makes pre-record issues errors, and a scenario's warnings (a select matching nothing, prims that did
+    not fit) and a stage that did not load fully too."""
     check_host(config)
     stage_path = Path(stage_path)
-    stage = open_stage(stage_path)
-    config = replace(config, render_products=resolved_render_products(stage, config))
     previous = Manifest.load(config.output.path) if resume else None
+    if previous is not None and previous.shard is not None and shard is None:
+        shard = previous.shard.spec  # resuming a shard continues that shard
+    frames = shard_frames(shard, config.frames) if shard is not None else range(config.frames)
+    stage = open_stage(stage_path)
+    check_load_problems(stage, strict=strict)
+    config = replace(config, render_products=resolved_render_products(stage, config))
+    backend.check(config.render_products)
     if previous is not None:
         output_dir, seed = previous.output_dir, resumed_seed(previous, stage_path, config)
         config = replace(config, seed=seed)
@@ -243,26 +277,45 @@ def prepare_recording(
         config, seed = config.seeded()
 
     classes = load_class_table(config.classes) if config.classes else None
-    params = config.effective_writer_params()
-    writer = writer_factory(WriterRequest(config.writer_name, output_dir, params, seed, resume, classes))
+    request = WriterRequest(config.writer_name, output_dir, config.effective_writer_params(), seed, resume, classes)
+    writer = writer_factory(request)
     report = precheck(stage, config.render_products, writer.annotators, backend.annotators)
     report.require(strict)
     config = replace(config, render_products=report.render_products)
     engine = bind_randomization(stage, config, seed, strict=strict)
-    if previous is None:
-        prepare_output_folder(output_dir, config.output.policy)
-        manifest, missing = Manifest.start(output_dir, str(stage_path.resolve()), config, seed), []
-    else:
+    if previous is not None:
         check_resumable(manifest_config(previous), config, output_dir)
-        manifest, missing = previous, previous.verify()
-        manifest.frames_requested = config.frames
 
-    randomization = (
-        None if engine is None else RecordingRandomization(engine, FrameRecordsFile(output_dir / RECORDS_NAME))
-    )
-    session = capture_session(stage, config, backend, writer, randomization)
-    remade = [] if randomization is None or previous is None else randomization.resume(manifest.frames, session.time)
-    job = RecorderJob(session, config.frames, manifest, manifest_interval=manifest_interval)
+    # Everything is checked: from here on the output folder is claimed and written.
+    if previous is None:
+        lock = claim_output_folder(config.output.path, config.output.policy)
+    else:
+        lock = FolderLock.acquire(output_dir)
+    try:
+        if lock.folder != output_dir:  # another run took the chosen folder a moment ago
+            output_dir = lock.folder
+            writer = writer_factory(replace(request, output_dir=output_dir))
+        record = ShardRecord.of_writer(shard, frames, writer) if shard is not None else None
+        if previous is None:
+            manifest, missing = Manifest.start(output_dir, str(stage_path.resolve()), config, seed, record), []
+        else:
+            check_same_shard(previous, record)
+            sweep_temp_files(output_dir)  # a killed run's half-written files; safe under the lock
+            manifest, missing = previous, previous.verify()
+            PendingFrameFiles(output_dir).sweep(manifest)  # complete files of frames it never listed
+            manifest.frames_requested, manifest.shard = config.frames, record
+        randomization = (
+            None if engine is None else RecordingRandomization(engine, FrameRecordsFile(output_dir / RECORDS_NAME))
+        )
+        session = capture_session(stage, config, backend, writer, randomization)
+        remade = (
+            [] if randomization is None or previous is None else randomization.resume(manifest.frames, session.time)
+        )
+        job = RecorderJob(session, frames.stop, manifest, manifest_interval=manifest_interval, first_frame=frames.start)
+    except BaseException:
+        lock.release()
+        raise
+    job.subscribe_state(lambda state: lock.release() if state.ended else None)
     return Recording(
         stage_path=stage_path,
         stage=stage,
@@ -276,4 +329,5 @@ def prepare_recording(
         resumed_frames=len(manifest.frames),
         missing_frames=missing,
         remade_records=remade,
+        lock=lock,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from omni.sdg_studio.core.atomic import write_error_reason
+from omni.sdg_studio.core.atomic import WriteError, write_error_reason
 
 
 class CaptureSession(Protocol):
@@ -75,5 +75,6 @@ class AsyncCaptureSession(Protocol):
 
 def write_error_message(exc: OSError, output_dir: Path) -> str:
     """A one-line explanation of a write failure (full disk, read-only, no permission, ...)."""
-    where = f" ({exc.filename})" if exc.filename else ""
+    file = exc.path if isinstance(exc, WriteError) else exc.filename
+    where = f" ({file})" if file else ""
     return f"writing to {output_dir} failed: {write_error_reason(exc)}{where}"

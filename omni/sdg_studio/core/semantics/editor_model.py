@@ -12,14 +12,15 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, cast
 
 from pxr import Sdf, Usd
 
 from omni.sdg_studio.core.errors import SdgStudioError
-from omni.sdg_studio.core.semantics.apply import LabelTarget, LabelUndo, apply
+from omni.sdg_studio.core.semantics.apply import LabelTarget, LabelUndo
+from omni.sdg_studio.core.semantics.label_edit import EditHistory, LabelEdit
 from omni.sdg_studio.core.semantics.layers import (
     IncludedLayer,
     LabeledStage,
@@ -56,6 +57,9 @@ DEFAULT_RULES: dict[str, Any] = {
 class LabelEditRunner(Protocol):
     """Applies a plan as one undoable step (Kit: an omni.kit.commands command)."""
 
+    #: Told when one of the runner's edits is undone or redone outside the panel (Kit's Edit > Undo / Redo).
+    on_step: Callable[[LabelEdit], None] | None
+
     def run(self, stage: Usd.Stage, plan: LabelPlan, target: LabelTarget) -> LabelUndo: ...
 
     def undo(self) -> bool:
@@ -65,75 +69,12 @@ class LabelEditRunner(Protocol):
     def can_undo(self) -> bool: ...
 
 
-#: What an edit left in its layer at the specs it touched (see :func:`written_state`).
-WrittenState = tuple[tuple[str, str], ...]
-
-
-def _spec_state(layer: Sdf.Layer, path: Sdf.Path) -> str:
-    spec = layer.GetObjectAtPath(path)
-    if spec is None:
-        return "-"
-    if isinstance(spec, Sdf.PrimSpec):
-        return f"prim {spec.GetInfo('apiSchemas') if spec.HasInfo('apiSchemas') else ''}"
-    if isinstance(spec, Sdf.AttributeSpec):
-        samples = [(t, layer.QueryTimeSample(path, t)) for t in layer.ListTimeSamplesForPath(path)]
-        return f"attr {spec.default if spec.HasDefaultValue() else ''} {samples}"
-    return type(spec).__name__
-
-
-def written_state(edit: LabelUndo) -> WrittenState:
-    """The specs ``edit`` wrote, as they are now: the touched fields and properties of prims that existed,
-    and everything under the specs it created. Compared before undoing, so that undoing an edit never
-    clobbers a change made to the same labels after it."""
-    layer = edit.layer
-    paths: list[Sdf.Path] = []
-    for snapshot in edit.snapshots:
-        paths.append(snapshot.path)
-        paths.extend(snapshot.path.AppendProperty(name) for name in snapshot.properties)
-    for root in edit.created:
-        layer.Traverse(root, paths.append)
-    return tuple((str(path), _spec_state(layer, path)) for path in paths)
-
-
-class ChangedSinceError(SdgStudioError):
-    """The labels an edit wrote were changed after it; undoing it would throw that change away."""
-
-
-def check_unchanged(edit: LabelUndo, written: WrittenState) -> None:
-    """Raise :class:`ChangedSinceError` unless the specs ``edit`` wrote still hold what it wrote."""
-    now = written_state(edit)
-    if now != written:
-        changed = next((path for (path, was), (_, is_) in zip(written, now, strict=False) if was != is_), "")
-        where = f" ({changed})" if changed else ""
-        raise ChangedSinceError(
-            f"the labels of the last edit were changed after it{where}; undo refused so that change is kept "
-            "(Edit > Undo steps back through both)"
-        )
-
-
-@dataclass
-class LocalRunner:
-    """Applies directly and keeps the undo records (outside Kit, and in tests)."""
-
-    history: list[tuple[LabelUndo, WrittenState]] = field(default_factory=list)
+class LocalRunner(EditHistory):
+    """Applies directly and keeps the edits (outside Kit, and in tests)."""
 
     def run(self, stage: Usd.Stage, plan: LabelPlan, target: LabelTarget) -> LabelUndo:
-        undo = apply(stage, plan, target)
-        self.history.append((undo, written_state(undo)))
-        return undo
-
-    def undo(self) -> bool:
-        """Undo this runner's last edit, unless its labels were changed since (:class:`ChangedSinceError`)."""
-        if not self.history:
-            return False
-        edit, written = self.history[-1]
-        check_unchanged(edit, written)
-        self.history.pop()
-        edit.revert()
-        return True
-
-    def can_undo(self) -> bool:
-        return bool(self.history)
+        with self.acting():
+            return LabelEdit(stage, plan, target, self.step_taken).do()
 
 
 @dataclass(frozen=True)
@@ -251,6 +192,7 @@ class SemanticEditorModel:
         #: Asset labels layers (``instances: asset``) written but not saved yet.
         self.unsaved_asset_layers: list[Sdf.Layer] = []
         self._listeners: list[Callable[[], None]] = []
+        self.runner.on_step = self._history_stepped
 
     # observers ---------------------------------------------------------------------------------
 
@@ -544,7 +486,9 @@ class SemanticEditorModel:
             raise SdgStudioError("no stage is open")
         if self.target_kind == "session":
             return LabelTarget.session()
-        if self.target_kind == "view" and self.labels_layer is not None:
+        if self.target_kind == "view":
+            if self.labels_layer is None:
+                raise SdgStudioError("no labels layer is included: include the sibling labels layer or pick a target")
             return LabelTarget.of_layer(self.labels_layer)
         if self.target_kind == "sublayer":
             if not self.sublayer_path:
@@ -571,7 +515,7 @@ class SemanticEditorModel:
         return True
 
     def visible_rows(self) -> list[Any]:
-        """Preview rows passing the action filter and the text filter (path, rule, taxonomy, labels)."""
+        """Preview rows passing the action filter and the text filter (path and layer, rule, taxonomy, labels)."""
         if self.plan is None:
             return []
         needle = self.filter_text.strip().lower()
@@ -579,7 +523,7 @@ class SemanticEditorModel:
         for row in self.plan.rows:
             if row.action not in self.filter_actions:
                 continue
-            text = " ".join((row.path, row.rule_id, row.taxonomy, *row.before, *row.after, row.message)).lower()
+            text = " ".join((row.where, row.rule_id, row.taxonomy, *row.before, *row.after, row.message)).lower()
             if needle and needle not in text:
                 continue
             out.append(row)
@@ -606,7 +550,7 @@ class SemanticEditorModel:
             return self._fail(exc)
         self.log = result.log_lines(preview=False) + undo.hidden
         self.message = f"{done}: {len(result.changes)} changes on {undo.written} prims" + _instance_note(result)
-        self.unsaved_asset_layers = list(dict.fromkeys([*self.unsaved_asset_layers, *undo.asset_layers]))
+        self._track_asset_layers(undo.asset_layers)
         self.plan = None
         self._changed()
         return True
@@ -636,11 +580,26 @@ class SemanticEditorModel:
             self.message = "nothing to undo"
             self._changed()
             return False
-        self.unsaved_asset_layers = [layer for layer in self.unsaved_asset_layers if not layer.empty]
+        self._track_asset_layers([])
         self.plan = None
         self.message = "undone"
         self._changed()
         return True
+
+    def _track_asset_layers(self, written: Sequence[Sdf.Layer]) -> None:
+        """Add the asset labels layers an edit wrote to the unsaved ones; drop those an undo emptied again."""
+        layers = dict.fromkeys([*self.unsaved_asset_layers, *written])
+        self.unsaved_asset_layers = [layer for layer in layers if not layer.empty]
+
+    def _history_stepped(self, edit: LabelEdit) -> None:
+        """One of this panel's edits was undone or redone outside it (Kit's Edit > Undo / Redo): its asset labels
+        layers changed again, and the preview no longer shows the stage as it is."""
+        if edit.stage != self.stage:  # an edit of a stage the panel left
+            return
+        self._track_asset_layers(edit.asset_layers)
+        self.plan = None
+        self.message = f"{'redone' if edit.applied else 'undone'} outside the panel: {len(edit.plan.changes)} changes"
+        self._changed()
 
     # click-to-label ----------------------------------------------------------------------------
 

@@ -171,6 +171,10 @@ class BasicWriter(FileWriter):
         self.frame_padding = checked_frame_padding(self.name, frame_padding)
         self.semantic_types = resolve_semantic_types(self.name, semantic_types, semantic_filter_predicate)
         self.enabled: tuple[str, ...] = tuple(name for name in ANNOTATOR_FLAGS if flags[name])
+        if not self.enabled:
+            some = ", ".join(ANNOTATOR_FLAGS[:3])
+            message = f"every annotator is off, so nothing would be written; turn one on ({some}, ...)"
+            raise WriterParamError(self.name, None, message)
         self.colorize = {
             "semantic_segmentation": colorize_semantic_segmentation,
             "instance_id_segmentation": colorize_instance_id_segmentation,

@@ -19,7 +19,6 @@ import string
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +27,10 @@ import numpy as np
 from omni.sdg_studio.core.atomic import atomic_write_bytes
 from omni.sdg_studio.core.classes import ClassTable, LabelClass
 from omni.sdg_studio.core.colors import FIRST_LABELED_ID, id_index, paint_ids
+from omni.sdg_studio.core.path_names import name_problem
 from omni.sdg_studio.core.writers.base import AnnotatorRequest, FrameBatch
 from omni.sdg_studio.core.writers.colorize import label_text
-from omni.sdg_studio.core.writers.encode import ImageFormat, image_bytes, json_bytes
+from omni.sdg_studio.core.writers.encode import ImageFormat, file_time, image_bytes, json_bytes
 from omni.sdg_studio.core.writers.file_writer import (
     FileWriter,
     FrameDataError,
@@ -39,6 +39,7 @@ from omni.sdg_studio.core.writers.file_writer import (
 )
 from omni.sdg_studio.core.writers.params import WriterParamError
 from omni.sdg_studio.core.writers.rle import encode_box_mask
+from omni.sdg_studio.core.writers.sharding import ClassRemap, FilePlacer, RecordedShard, ShardMergeError, shard_file
 
 DEFAULT_SEMANTIC_TYPES = ("class", "coco", "stuff", "thing")
 
@@ -150,15 +151,16 @@ class CocoWriter(FileWriter):
         )
         if semantic_types is not None and not semantic_types:
             raise WriterParamError(self.name, "semantic_types", "must name at least one semantic type")
-        if dataset_id is not None and (not dataset_id or any(c in dataset_id for c in "/\\")):
-            raise WriterParamError(self.name, "dataset_id", f"{dataset_id!r} cannot be used in a file name")
+        problem = name_problem(dataset_id) if dataset_id is not None else None
+        if problem is not None:
+            raise WriterParamError(self.name, "dataset_id", f"cannot be used in a file name: {problem}")
         self.semantic_types = tuple(semantic_types or DEFAULT_SEMANTIC_TYPES)
         self.dataset_id = dataset_id or "".join(random.Random(seed).choices(string.ascii_lowercase, k=8))
         self.frame_padding = checked_frame_padding(self.name, frame_padding)
         self.image_output_format = checked_image_format(self.name, image_output_format)
         self.license_info = coco_license_info
-        self.annotations_path = self.output_dir / f"coco_annotations_{self.dataset_id}.json"
-        self.journal_dir = self.output_dir / f".sdg_coco_{self.dataset_id}"
+        self.annotations_path = self.output_path(f"coco_annotations_{self.dataset_id}.json")
+        self.journal_dir = self.output_path(f".sdg_coco_{self.dataset_id}")
         self._lock = threading.Lock()
         #: (frame, render product) -> {"image": ..., "annotations": [...]}; category by name until dumped
         self._entries: dict[tuple[int, str], dict[str, Any]] = {}
@@ -232,7 +234,7 @@ class CocoWriter(FileWriter):
                 "height": int(rgb.shape[0]),
                 "width": int(rgb.shape[1]),
                 "license": 0,
-                "date_captured": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "date_captured": file_time().isoformat(timespec="seconds"),
                 "flickr_url": "",
                 "frame": batch.index,
                 "render_product": rp_name,
@@ -265,7 +267,7 @@ class CocoWriter(FileWriter):
             for found in instance_statistics(ids, sorted(categories))
         ]
         entry = {"image": image, "annotations": annotations}
-        journal = self.journal_dir / f"{image['frame']}_{image['render_product']}.json"
+        journal = self.output_path(f"{self.journal_dir.name}/{image['frame']}_{image['render_product']}.json")
         atomic_write_bytes(journal, json_bytes(entry))
         with self._lock:
             self._entries[(image["frame"], image["render_product"])] = entry
@@ -284,17 +286,7 @@ class CocoWriter(FileWriter):
             names = {c["id"]: c["name"] for c in data.get("categories", [])}
             for category_id in sorted(names):  # keep the earlier run's id order
                 self.classes.get(names[category_id])
-            by_image: dict[int, dict[str, Any]] = {}
-            for image in data.get("images", []):
-                if "frame" in image and "render_product" in image:
-                    by_image[image["id"]] = {"image": image, "annotations": []}
-            for ann in data.get("annotations", []):
-                entry = by_image.get(ann.get("image_id"))
-                if entry is not None:
-                    kept = {k: v for k, v in ann.items() if k not in ("id", "image_id", "category_id")}
-                    entry["annotations"].append({**kept, "category": names.get(ann.get("category_id"), "other")})
-            for entry in by_image.values():
-                self._entries[(entry["image"]["frame"], entry["image"]["render_product"])] = entry
+            self._take_entries(data, names)
         if self.journal_dir.is_dir():
             for path in sorted(self.journal_dir.glob("*.json")):
                 try:
@@ -305,6 +297,35 @@ class CocoWriter(FileWriter):
         for key in sorted(self._entries):  # labels in order of first appearance, as the earlier run met them
             for annotation in self._entries[key]["annotations"]:
                 self.classes.get(annotation["category"])
+
+    def _take_entries(self, data: Mapping[str, Any], names: Mapping[int, str]) -> None:
+        """Keep the images and annotations of an annotations document, categories named by ``names`` (id -> label)."""
+        by_image: dict[int, dict[str, Any]] = {}
+        for image in data.get("images", []):
+            if "frame" in image and "render_product" in image:
+                by_image[image["id"]] = {"image": image, "annotations": []}
+        for ann in data.get("annotations", []):
+            entry = by_image.get(ann.get("image_id"))
+            if entry is not None:
+                kept = {k: v for k, v in ann.items() if k not in ("id", "image_id", "category_id")}
+                entry["annotations"].append({**kept, "category": names.get(ann.get("category_id"), "other")})
+        for entry in by_image.values():
+            self._entries[(entry["image"]["frame"], entry["image"]["render_product"])] = entry
+
+    def merge_end_files(
+        self, shards: Sequence[RecordedShard], remaps: Sequence[ClassRemap], place: FilePlacer
+    ) -> list[Path]:
+        """One annotations file from the shards' (images keep their ids; annotations are numbered anew, in frame
+        order; categories take the merged ids, which :meth:`merge_shards` gave the class table)."""
+        for shard in shards:
+            path = shard_file(shard, self.annotations_path.name)
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError) as exc:
+                raise ShardMergeError(f"{path}: cannot read it ({exc})") from exc
+            self._take_entries(data, shard.classes)
+        self._loaded = True
+        return [atomic_write_bytes(self.annotations_path, json_bytes(self.coco_document()), durable=True)]
 
     def coco_document(self) -> dict[str, Any]:
         """The annotations file content from every frame written so far (ids numbered in frame order)."""
@@ -323,7 +344,7 @@ class CocoWriter(FileWriter):
                         **fields,
                     }
                 )
-        now = datetime.now(timezone.utc)
+        now = file_time()
         categories = [
             {
                 "id": c.id,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import zlib
+from datetime import datetime, timezone
 from typing import Any, BinaryIO, Literal, get_args
 
 import numpy as np
@@ -56,12 +58,18 @@ def image_bytes(data: np.ndarray, fmt: str = "png") -> bytes:
     return buffer.getvalue()
 
 
-def write_npy(handle: BinaryIO, data: np.ndarray) -> None:
-    """Write the ``.npy`` file ``numpy.save`` writes for ``data`` (structured dtypes kept, no pickles).
+class _WriteOnly:
+    """A file seen only through ``write``: numpy then writes in 16 MiB chunks through it, so a full disk
+    raises the file's own ``OSError(ENOSPC)`` (``ndarray.tofile`` would report a bare short write)."""
 
-    Into an open file numpy writes the array's memory directly, with no in-memory copy of the file.
-    """
-    np.save(handle, np.asarray(data), allow_pickle=False)
+    def __init__(self, handle: BinaryIO) -> None:
+        self.write = handle.write
+
+
+def write_npy(handle: BinaryIO, data: np.ndarray) -> None:
+    """Write the ``.npy`` file ``numpy.save`` writes for ``data`` (structured dtypes kept, no pickles),
+    in chunks, with no in-memory copy of the whole file."""
+    np.lib.format.write_array(_WriteOnly(handle), np.asarray(data), allow_pickle=False)
 
 
 def to_jsonable(value: Any) -> Any:
@@ -82,3 +90,13 @@ def to_jsonable(value: Any) -> Any:
 def json_bytes(value: Any, *, indent: int | None = None) -> bytes:
     """JSON as Replicator's writers dump it (``json.dumps`` separators; keys made strings)."""
     return json.dumps(to_jsonable(value), indent=indent).encode("utf-8")
+
+
+def file_time() -> datetime:
+    """The wall-clock time a writer puts into a file (COCO's dates): now in UTC, or ``SOURCE_DATE_EPOCH``
+    (the reproducible-builds convention, seconds since 1970) when set, so a recording can be reproduced
+    byte for byte."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch.isdigit():
+        return datetime.fromtimestamp(int(epoch), timezone.utc)
+    return datetime.now(timezone.utc)

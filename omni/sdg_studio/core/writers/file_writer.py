@@ -19,22 +19,25 @@ from omni.sdg_studio.core.annotators.formats import check_annotator_output
 from omni.sdg_studio.core.atomic import atomic_write, atomic_write_bytes
 from omni.sdg_studio.core.classes import ClassTable
 from omni.sdg_studio.core.errors import SdgStudioError
+from omni.sdg_studio.core.path_names import UnsafePathError, inside
 from omni.sdg_studio.core.writers.base import AnnotatorRequest, FrameBatch
 from omni.sdg_studio.core.writers.encode import IMAGE_FORMATS
 from omni.sdg_studio.core.writers.params import WriterParamError
 from omni.sdg_studio.core.writers.pool import CompletedFrame, WritePool
+from omni.sdg_studio.core.writers.sharding import ShardMerging
 
 
 class FrameDataError(SdgStudioError, ValueError):
     """A frame lacks an annotator the writer needs, or its data has the wrong format."""
 
 
-class FileWriter:
+class FileWriter(ShardMerging):
     """Writes :class:`FrameBatch` es to files under ``output_dir`` on a bounded worker pool.
 
     Run options (keyword-only, supplied by the recorder): ``seed`` (Replicator's global seed,
     recorded in metadata), ``classes`` (label ids and colors), ``resume`` (continue a run in the
-    same folder), ``workers`` and ``max_frames_in_flight`` (pool size and memory bound).
+    same folder), ``workers`` and ``max_frames_in_flight`` (pool size and memory bound). Shards of a recording
+    merge through :class:`~.sharding.ShardMerging` (docs/scale_out.md).
     """
 
     name: ClassVar[str] = "FileWriter"
@@ -127,16 +130,24 @@ class FileWriter:
         """Write end-of-run files after all frames are on disk; return them."""
         return []
 
+    def output_path(self, relpath: str) -> Path:
+        """``output_dir / relpath``, checked to stay inside ``output_dir`` (every file a writer creates goes
+        through here); :class:`UnsafePathError` names the writer and the path otherwise."""
+        try:
+            return inside(self.output_dir, relpath)
+        except UnsafePathError as exc:
+            raise UnsafePathError(f"{self.name}: refusing to write {exc}") from None
+
     def schedule_file(self, relpath: str, produce: Callable[[], bytes]) -> Path:
         """Write ``produce()`` to ``output_dir / relpath`` on a worker (atomically); return the path."""
-        path = self.output_dir / relpath
+        path = self.output_path(relpath)
         self._pool.submit(lambda: atomic_write_bytes(path, produce()), frame=self._frame)
         self._scheduled.append(path)
         return path
 
     def schedule_stream(self, relpath: str, fill: Callable[[BinaryIO], object]) -> Path:
         """Like :meth:`schedule_file`, for large contents ``fill(handle)`` streams into the file."""
-        path = self.output_dir / relpath
+        path = self.output_path(relpath)
         self._pool.submit(lambda: atomic_write(path, fill), frame=self._frame)
         self._scheduled.append(path)
         return path

@@ -14,6 +14,7 @@ table with the scene's other labels appended (Replicator would leave those unlab
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -22,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
+from omni.sdg_studio.core.atomic import atomic_write_text
 from omni.sdg_studio.core.classes import ClassTable
 from omni.sdg_studio.core.colors import BACKGROUND, RGBA, UNLABELLED, lookup, paint_ids
 from omni.sdg_studio.core.writers.base import AnnotatorRequest, FrameBatch
@@ -30,8 +33,17 @@ from omni.sdg_studio.core.writers.colorize import instance_palette, label_text
 from omni.sdg_studio.core.writers.encode import image_bytes
 from omni.sdg_studio.core.writers.file_writer import FileWriter, FrameDataError, resolve_semantic_types
 from omni.sdg_studio.core.writers.params import WriterParamError
+from omni.sdg_studio.core.writers.sharding import (
+    ClassRemap,
+    FilePlacer,
+    RecordedShard,
+    is_identity,
+    shard_file,
+)
 
 _EPS = 1e-5
+#: The labels the mapping was extended with, in order (bookkeeping, so a resumed run numbers them alike).
+ADDED_LABELS_FILE = ".sdg_kitti_added_labels.json"
 _NO_COLOR: RGBA = (0, 0, 0, 0)
 
 #: Default mapping: the Cityscapes label colors in Cityscapes id order, sky renamed "background".
@@ -89,6 +101,8 @@ class KittiMapping:
     def __init__(self, classes: Sequence[KittiClass], extend: Callable[[str, int], KittiClass] | None = None) -> None:
         self.classes = list(classes)
         self.extend = extend
+        #: Labels :attr:`extend` added, in the order they were first met.
+        self.added: list[str] = []
         self._by_label = {c.label: c for c in self.classes}
         lowered = {c.label.lower(): c for c in self.classes}
         self.unlabelled = lowered.get("unlabelled") or KittiClass("unlabelled", 0, _NO_COLOR)
@@ -108,6 +122,7 @@ class KittiMapping:
                 raise FrameDataError(f"KittiWriter: label {label!r} gets index {found.index}; KITTI images hold 1-255")
             self.classes.append(found)
             self._by_label[label] = found
+            self.added.append(label)
         return found
 
     @classmethod
@@ -243,6 +258,8 @@ class KittiWriter(FileWriter):
                 "must satisfy 0 <= partly_occluded_threshold <= fully_visible_threshold <= 1",
             )
         self.semantic_types = resolve_semantic_types(self.name, semantic_types, semantic_filter_predicate)
+        #: Class index of a label the mapping adds = this + its class-table id (0: the id is the index).
+        self._added_index_offset = 0
         self.mapping = self._choose_mapping(mapping_path, mapping_dict, given_classes=classes is not None)
         self.omit_semantic_type = omit_semantic_type
         self.bbox_height_threshold = bbox_height_threshold
@@ -256,6 +273,7 @@ class KittiWriter(FileWriter):
             "semantic_rgb": "semantic_rgb" if kitti else "semantic_segmentation",
             "instance": "instance" if kitti else "instance_segmentation",
         }
+        self._saved_added: int | None = None  # labels of mapping.added on disk (None: not read back yet)
         self._requests = tuple(
             AnnotatorRequest(name, semantic_types=self.semantic_types)
             for name in (
@@ -285,6 +303,7 @@ class KittiWriter(FileWriter):
             return KittiMapping.from_table(self.name, self.classes)
         mapping = KittiMapping.from_dict(self.name, "mapping_dict", KITTI_LABELS)
         mapping.extend = lambda label, index: KittiClass(label, index, self.classes.color(label))
+        self._added_index_offset = max(c.index for c in mapping.classes)  # labels join the empty table in order
         return mapping
 
     def sub_dir(self, batch: FrameBatch, rp_name: str) -> str:
@@ -294,6 +313,8 @@ class KittiWriter(FileWriter):
         return f"{rp_name}/{camera}" if len(batch.products) > 1 else camera
 
     def write_frame(self, batch: FrameBatch) -> None:
+        if self._saved_added is None:
+            self._take_back_added_labels()
         for rp_name, frame in batch.products.items():
             folder, i = self.sub_dir(batch, rp_name), batch.index
             rgb = frame["rgb"]
@@ -304,6 +325,28 @@ class KittiWriter(FileWriter):
             self._write_segmentation(frame, folder, i)
             depth = frame["distance_to_camera"]
             self.schedule_file(f"{folder}/depth/{i}.png", lambda depth=depth: image_bytes(depth_png(depth)))
+        self._save_added_labels()
+
+    def _take_back_added_labels(self) -> None:
+        """On resume, extend the mapping with the earlier run's added labels in their order (indices match)."""
+        self._saved_added = 0
+        path = self.output_path(ADDED_LABELS_FILE)
+        if not self.resume or not path.is_file():
+            return
+        try:
+            labels = json.loads(path.read_text(encoding="utf-8"))
+            for label in labels:
+                self.mapping.lookup(str(label))
+        except (OSError, ValueError, TypeError) as exc:
+            raise FrameDataError(f"{path}: cannot resume from it ({exc})") from exc
+        self._saved_added = len(self.mapping.added)
+
+    def _save_added_labels(self) -> None:
+        """Keep the added labels on disk before the frame that added them can complete."""
+        if len(self.mapping.added) != self._saved_added:
+            added = json.dumps(self.mapping.added, ensure_ascii=False)
+            atomic_write_text(self.output_path(ADDED_LABELS_FILE), added, durable=True)
+            self._saved_added = len(self.mapping.added)
 
     def box_label(self, labels: Mapping[str, str] | None) -> str:
         """The label column: ``car`` with omit_semantic_type, else ``class:car`` (one token, no spaces)."""
@@ -378,3 +421,35 @@ class KittiWriter(FileWriter):
         if self.colorize_instance_segmentation:
             palette = instance_palette(paths)
             self.schedule_file(f"{folder}/instance_rgb/{i}.png", lambda: image_bytes(paint_ids(instance_ids, palette)))
+
+    # -- merging shards (docs/scale_out.md) ------------------------------------------------------------
+    def merge_end_files(
+        self, shards: Sequence[RecordedShard], remaps: Sequence[ClassRemap], place: FilePlacer
+    ) -> list[Path]:
+        """Each shard's end files; and the labels the mapping added, in the order one run adds them (shard by
+        shard, each shard's own order, as :func:`adopt_shard_classes` orders classes), for ``--resume``."""
+        added: dict[str, None] = {}
+        for shard in shards:
+            path = shard.folder / ADDED_LABELS_FILE
+            if path.is_file():
+                added.update(dict.fromkeys(json.loads(path.read_text(encoding="utf-8"))))
+        if added:
+            atomic_write_text(self.output_path(ADDED_LABELS_FILE), json.dumps(list(added), ensure_ascii=False))
+        return super().merge_end_files(shards, remaps, place)
+
+    def merged_file(self, shard: RecordedShard, relpath: str, remap: ClassRemap) -> bytes | None:
+        """A class-index image (``semantic``, instance ids) with the shard's indices of labels the mapping added
+        made the merged ones; other files are right as they are."""
+        folder = Path(relpath).parent.name
+        if folder not in ("semantic", self.dirs["instance"]) or self.mapping.extend is None or is_identity(remap):
+            return None
+        offset = self._added_index_offset
+        lut = np.arange(256, dtype=np.uint16)
+        for before, after in remap.items():
+            lut[offset + before] = offset + after
+        with Image.open(io.BytesIO(shard_file(shard, relpath).read_bytes())) as image:
+            pixels = np.asarray(image)
+        if folder == "semantic":
+            return image_bytes(lut[pixels].astype(np.uint8))
+        values = pixels.astype(np.uint16)
+        return image_bytes((lut[values >> 8] << 8) | (values & 0xFF))

@@ -149,7 +149,8 @@ class WritePool:
     def _complete_if_done(self, index: int, state: _FrameState) -> None:
         if state.sealed and state.pending == 0:
             del self._frames[index]
-            self._completed.append(CompletedFrame(index, state.files))
+            if self._error is None:  # a frame sealed after a job failed is dropped, never reported written
+                self._completed.append(CompletedFrame(index, state.files))
             self._cond.notify_all()
 
     def _work(self) -> None:  # worker thread; takes the lock itself

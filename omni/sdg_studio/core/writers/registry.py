@@ -3,7 +3,9 @@
 Built-in: ``BasicWriter``, ``KittiWriter``, ``CocoWriter``, ``YoloWriter``, ``WebDatasetWriter``. Custom writers join by
 :meth:`WriterRegistry.register` (a class taking ``output_dir`` first and typed keyword parameters,
 usually a :class:`FileWriter` subclass), by a ``sdg_studio.writers`` entry point of an installed
-package, or by naming them ``package.module:ClassName`` wherever a writer name is expected.
+package, or by naming them ``package.module:ClassName`` once the person running the program allowed
+that module (:meth:`WriterRegistry.load_plugin`, ``record --plugin MODULE``): a config file naming a
+writer never imports code by itself.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -39,6 +42,10 @@ ENTRY_POINT_GROUP = "sdg_studio.writers"
 
 class UnknownWriterError(SdgStudioError, ValueError):
     """No writer is registered under the requested name."""
+
+
+class WriterClassError(SdgStudioError, TypeError):
+    """A class offered as a writer is not one (no ``write``, wrong constructor, untyped parameters)."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,7 @@ class WriterRegistry:
     def __init__(self) -> None:
         self._entries: dict[str, WriterEntry] = {}
         self._entry_points_loaded = False
+        self._plugins: set[str] = set()  # modules the user allowed ``module:Class`` names to import
 
     def register(self, cls: type, name: str | None = None, *, replace: bool = False) -> WriterEntry:
         """Register writer class ``cls`` under ``name`` (default: its ``name`` attribute or class name)."""
@@ -114,13 +122,19 @@ class WriterRegistry:
             raise ValueError(f"writer {cls!r} needs a name")
         if name in self._entries and not replace and self._entries[name].cls is not cls:
             raise ValueError(f"a writer named {name!r} is already registered ({self._entries[name].cls.__qualname__})")
+        if not inspect.isclass(cls):
+            raise WriterClassError(f"writer {name!r}: {cls!r} is not a class")
         missing = [attr for attr in ("annotators", "write", "finish") if not hasattr(cls, attr)]
         if missing:
-            raise TypeError(f"writer {name!r} lacks {', '.join(missing)} (see core/writers/base.py Writer)")
-        first = next(iter(inspect.signature(cls).parameters), None)
-        if first != "output_dir":
-            raise TypeError(f"writer {name!r}: the first constructor parameter must be output_dir, not {first!r}")
-        entry = WriterEntry(name, cls, _summary(cls), describe_params(cls, name))
+            raise WriterClassError(f"writer {name!r} lacks {', '.join(missing)} (see core/writers/base.py Writer)")
+        try:
+            first = next(iter(inspect.signature(cls).parameters), None)
+            if first != "output_dir":
+                raise WriterClassError(f"the first constructor parameter must be output_dir, not {first!r}")
+            params = describe_params(cls, name)
+        except (TypeError, ValueError) as exc:
+            raise WriterClassError(f"writer {name!r}: {exc}") from None
+        entry = WriterEntry(name, cls, _summary(cls), params)
         self._entries[name] = entry
         return entry
 
@@ -138,24 +152,42 @@ class WriterRegistry:
         self._load_entry_points()
         return list(self._entries.values())
 
+    def load_plugin(self, module_name: str) -> None:
+        """Import ``module_name`` (from the installed packages or the current folder) and let writer names
+        ``module_name:ClassName`` use it: the explicit choice a ``module:Class`` writer needs."""
+        if not module_name or not all(part.isidentifier() for part in module_name.split(".")):
+            raise UnknownWriterError(f"plugin {module_name!r}: expected a module name such as my_writers")
+        here = os.getcwd()
+        sys.path.insert(0, here)
+        try:
+            importlib.import_module(module_name)
+        except Exception as exc:  # the plugin's own error, whatever it is: one line naming it
+            raise UnknownWriterError(f"plugin {module_name}: cannot import it ({type(exc).__name__}: {exc})") from exc
+        finally:
+            sys.path.remove(here)
+        self._plugins.add(module_name)
+
     def get(self, name: str) -> WriterEntry:
-        """The writer ``name``; ``package.module:ClassName`` imports and registers that class."""
+        """The writer ``name``; ``package.module:ClassName`` registers that class of a module allowed by
+        :meth:`load_plugin` (never imports a module by itself)."""
         if name in self._entries:
             return self._entries[name]
         self._load_entry_points()
         if name in self._entries:
             return self._entries[name]
         if ":" in name:
-            return self.register(self._import(name), name)
+            return self.register(self._plugin_class(name), name)
         raise UnknownWriterError(f"unknown writer '{name}'{did_you_mean(name, self._entries, list_known=True)}")
 
-    @staticmethod
-    def _import(reference: str) -> type:
+    def _plugin_class(self, reference: str) -> type:
         module_name, _, attr = reference.partition(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ImportError as exc:
-            raise UnknownWriterError(f"writer '{reference}': cannot import {module_name} ({exc})") from exc
+        module = sys.modules.get(module_name)
+        if module_name not in self._plugins or module is None:
+            raise UnknownWriterError(
+                f"writer '{reference}' is code in module {module_name}, which is not loaded: a config never "
+                f"imports code by itself; to allow it pass --plugin {module_name} "
+                f"(Python: WRITERS.load_plugin({module_name!r})), or install it as a {ENTRY_POINT_GROUP} entry point"
+            )
         cls = getattr(module, attr, None)
         if not inspect.isclass(cls):
             raise UnknownWriterError(f"writer '{reference}': {module_name} has no class {attr!r}")
@@ -216,6 +248,7 @@ __all__ = [
     "RUN_OPTIONS",
     "WRITERS",
     "UnknownWriterError",
+    "WriterClassError",
     "WriterEntry",
     "WriterParam",
     "WriterParamError",

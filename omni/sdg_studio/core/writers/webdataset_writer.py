@@ -24,7 +24,7 @@ import json
 import os
 import tarfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
@@ -33,12 +33,23 @@ import numpy as np
 
 from omni.sdg_studio.core.atomic import atomic_path, atomic_write_bytes, sweep_temp_files
 from omni.sdg_studio.core.classes import ClassTable
+from omni.sdg_studio.core.path_names import name_problem
 from omni.sdg_studio.core.targets import TargetClasses, frame_targets
 from omni.sdg_studio.core.writers.base import AnnotatorRequest, FrameBatch
 from omni.sdg_studio.core.writers.encode import image_bytes, json_bytes
 from omni.sdg_studio.core.writers.file_writer import FileWriter, FrameDataError
 from omni.sdg_studio.core.writers.params import WriterParamError
 from omni.sdg_studio.core.writers.pool import CompletedFrame
+from omni.sdg_studio.core.writers.sharding import (
+    ClassRemap,
+    FilePlacer,
+    MergedFiles,
+    RecordedShard,
+    ShardMergeError,
+    adopt_shard_classes,
+    is_identity,
+    shard_file,
+)
 
 ImageFormat = Literal["png", "jpg"]
 INDEX_NAME = "shards.json"
@@ -66,6 +77,27 @@ class _OpenShard:
     samples: int = 0
     size: int = 0
     frames: list[int] = field(default_factory=list)
+
+
+def sample_frame(key: str) -> int:
+    """The frame of a sample key (``<frame>`` or ``<frame>_<render product>``)."""
+    return int(key.split("_", 1)[0])
+
+
+def tar_samples(path: Path) -> Iterator[tuple[str, list[tuple[str, bytes]]]]:
+    """The samples of a shard file in order: (key, members), members as (name, bytes)."""
+    with tarfile.open(path, "r:") as tar:
+        key, members = "", []
+        for info in tar:
+            data = tar.extractfile(info)
+            name = info.name
+            if members and name.split(".", 1)[0] != key:
+                yield key, members
+                members = []
+            key = name.split(".", 1)[0]
+            members.append((name, data.read() if data is not None else b""))
+        if members:
+            yield key, members
 
 
 def masks_npz(masks: np.ndarray) -> bytes:
@@ -131,7 +163,7 @@ class WebDatasetWriter(FileWriter):
             raise WriterParamError(self.name, "max_samples_per_shard", "must be >= 1")
         if max_shard_bytes < _TAR_BLOCK * 4:
             raise WriterParamError(self.name, "max_shard_bytes", f"must be >= {_TAR_BLOCK * 4}")
-        if not shard_prefix or any(c in shard_prefix for c in "/\\.{}"):
+        if name_problem(shard_prefix) is not None or any(c in shard_prefix for c in ".{}"):
             raise WriterParamError(self.name, "shard_prefix", f"{shard_prefix!r} cannot start a shard file name")
         if image_output_format not in ImageFormat.__args__:  # type: ignore[attr-defined]
             raise WriterParamError(self.name, "image_output_format", f"must be png or jpg, got {image_output_format!r}")
@@ -159,6 +191,8 @@ class WebDatasetWriter(FileWriter):
         self._pending: dict[int, int] = {}  # frame -> samples not yet in a closed shard
         self._frame_files: dict[int, set[Path]] = {}
         self._done: list[CompletedFrame] = []
+        self._carried: list[_Sample] | None = None  # samples of the earlier run's last shard, to write again
+        self._reopened: dict[str, Any] | None = None  # index entry of the earlier run's shard being extended
         self._started = False
 
     @property
@@ -167,7 +201,7 @@ class WebDatasetWriter(FileWriter):
 
     @property
     def index_path(self) -> Path:
-        return self.output_dir / INDEX_NAME
+        return self.output_path(INDEX_NAME)
 
     # -- per frame ---------------------------------------------------------------------------------------
     def write_frame(self, batch: FrameBatch) -> None:
@@ -227,6 +261,8 @@ class WebDatasetWriter(FileWriter):
                 self._appended += 1
 
     def _add_to_shard(self, sample: _Sample) -> None:  # with the lock held
+        if self._carried is not None:
+            self._open_reopened_shard(sample.frame)
         shard = self._open
         if shard is not None and (
             shard.samples >= self.max_samples or (shard.samples and shard.size + sample.size > self.max_bytes)
@@ -235,18 +271,23 @@ class WebDatasetWriter(FileWriter):
             shard = None
         if shard is None:
             shard = self._open_shard()
+        self._add_members(shard, sample)
+        shard.frames.append(sample.frame)
+
+    @staticmethod
+    def _add_members(shard: _OpenShard, sample: _Sample) -> None:
         for name, data in sample.members:
             info = tarfile.TarInfo(name)
             info.size, info.mtime, info.mode = len(data), 0, 0o644
             shard.tar.addfile(info, io.BytesIO(data))
         shard.samples += 1
         shard.size += sample.size
-        shard.frames.append(sample.frame)
 
-    def _open_shard(self) -> _OpenShard:
-        number = int(self._shards[-1]["url"].rsplit("-", 1)[1].split(".")[0]) + 1 if self._shards else 0
-        name = f"{self.shard_prefix}-{number:06d}.tar"
-        context = atomic_path(self.output_dir / name)
+    def _open_shard(self, name: str | None = None) -> _OpenShard:
+        if name is None:
+            number = int(self._shards[-1]["url"].rsplit("-", 1)[1].split(".")[0]) + 1 if self._shards else 0
+            name = f"{self.shard_prefix}-{number:06d}.tar"
+        context = atomic_path(self.output_path(name))
         temporary = context.__enter__()
         handle = open(temporary, "wb")  # noqa: SIM115 (closed in _close_shard)
         tar = tarfile.TarFile(fileobj=handle, mode="w", format=tarfile.USTAR_FORMAT)
@@ -266,11 +307,17 @@ class WebDatasetWriter(FileWriter):
             "bytes": os.path.getsize(shard.handle.name),
             "frames": sorted(set(shard.frames)),
         }
-        self._shards.append(entry)
+        if self._reopened is not None:  # the last shard of the earlier run, with more samples
+            self._shards[self._shards.index(self._reopened)] = entry
+            self._reopened = None
+        else:
+            self._shards.append(entry)
         self._write_index()  # first: an index may list a shard not yet renamed, never the reverse
         shard.context.__exit__(None, None, None)
         path = self.output_dir / shard.name
         for frame in shard.frames:
+            if frame not in self._pending:  # written by the earlier run, already reported
+                continue
             self._frame_files.setdefault(frame, set()).add(path)
             self._pending[frame] -= 1
             if self._pending[frame] == 0:
@@ -298,7 +345,8 @@ class WebDatasetWriter(FileWriter):
         atomic_write_bytes(self.index_path, json_bytes(self.index_document(), indent=2), durable=True)
 
     def _start(self) -> None:
-        """On resume: drop temporary files, keep the index entries whose shard exists, take back the classes."""
+        """On resume: drop temporary files, keep the index entries whose shard exists, take back the classes
+        and reopen the last shard if it has room (so shards fill as in a run that was never stopped)."""
         self._started = True
         if not self.resume:
             return
@@ -316,6 +364,77 @@ class WebDatasetWriter(FileWriter):
             if classes[class_id] not in self.classes:
                 self.classes.get(classes[class_id])
         self._write_index()
+        if self._shards and int(self._shards[-1].get("samples", 0)) < self.max_samples:
+            self._reopen_last_shard()
+
+    def _reopen_last_shard(self) -> None:
+        """Take the last shard's samples back, to be written again into a shard of the same name before this
+        run's samples; it replaces the old one when it closes (until then the old one and its entry stay)."""
+        path = self.output_path(str(self._shards[-1]["url"]))
+        samples: dict[str, _Sample] = {}
+        try:
+            with tarfile.open(path, mode="r:") as old:
+                for member in old:
+                    handle = old.extractfile(member)
+                    if handle is None:
+                        raise FrameDataError(f"{path}: member {member.name!r} is not a file")
+                    key = member.name.split(".", 1)[0]
+                    sample = samples.setdefault(key, _Sample(key, int(key.split("_", 1)[0]), []))
+                    sample.members.append((member.name, handle.read()))
+        except (OSError, ValueError, tarfile.TarError) as exc:
+            raise FrameDataError(f"{path}: cannot resume from it ({exc})") from exc
+        self._carried = list(samples.values())
+
+    def _open_reopened_shard(self, first_new_frame: int) -> None:  # with the lock held
+        """Open the earlier run's last shard again with its samples of frames before ``first_new_frame`` (a
+        frame recorded again, e.g. after a kill between the shard's rename and the manifest's update, replaces
+        its old samples)."""
+        carried, self._carried = self._carried or [], None
+        self._reopened = self._shards[-1]
+        shard = self._open_shard(str(self._reopened["url"]))
+        for sample in carried:
+            if sample.frame < first_new_frame:
+                self._add_members(shard, sample)
+                shard.frames.append(sample.frame)
+
+    # -- merging shards (docs/scale_out.md) ----------------------------------------------------------------
+    def merge_shards(self, shards: Sequence[RecordedShard], place: FilePlacer) -> MergedFiles:
+        """The shards' samples in frame order, packed into shards as one run packs them, class ids made the run's."""
+        remaps = adopt_shard_classes(self.classes, shards)
+        self._started = True
+        for shard, remap in zip(shards, remaps, strict=True):
+            files = self._shard_tars(shard)
+            with self._lock:
+                for path in files:  # every frame's sample count first: a frame is done when all are packed
+                    for key, _ in tar_samples(path):
+                        self._pending[sample_frame(key)] = self._pending.get(sample_frame(key), 0) + 1
+                for path in files:
+                    for key, members in tar_samples(path):
+                        if not is_identity(remap):
+                            members = [self._remapped(name, data, remap) for name, data in members]
+                        self._add_to_shard(_Sample(key, sample_frame(key), members))
+        with self._lock:
+            self._close_shard()
+            self._write_index()
+            done, self._done = self._done, []
+        return MergedFiles({frame.index: frame.files for frame in done}, [self.index_path])
+
+    def _shard_tars(self, shard: RecordedShard) -> list[Path]:
+        """The shard files of a recorded shard, in order (from its index)."""
+        path = shard_file(shard, INDEX_NAME)
+        try:
+            return [shard_file(shard, str(s["url"])) for s in json.loads(path.read_text(encoding="utf-8"))["shards"]]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ShardMergeError(f"{path}: cannot read the shard index ({exc})") from exc
+
+    @staticmethod
+    def _remapped(name: str, data: bytes, remap: ClassRemap) -> tuple[str, bytes]:
+        """A sample's JSON member with its class ids made the merged ones (other members unchanged)."""
+        if not name.endswith(".json"):
+            return name, data
+        document = json.loads(data)
+        document["labels"] = [remap[int(label)] for label in document["labels"]]
+        return name, json_bytes(document)
 
     # -- the recorder's view -----------------------------------------------------------------------------
     def completed_frames(self) -> list[CompletedFrame]:
@@ -329,6 +448,7 @@ class WebDatasetWriter(FileWriter):
         if not self._started:
             self._start()
         with self._lock:
+            self._carried = None  # nothing was added to the earlier run's last shard: it stays as it is
             self._close_shard()
             self._write_index()
         return [self.index_path]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,6 +33,7 @@ from omni.sdg_studio.core.writers.base import AnnotatorRequest, FrameBatch
 from omni.sdg_studio.core.writers.encode import image_bytes
 from omni.sdg_studio.core.writers.file_writer import FileWriter, FrameDataError
 from omni.sdg_studio.core.writers.params import WriterParamError
+from omni.sdg_studio.core.writers.sharding import ClassRemap, FilePlacer, RecordedShard, is_identity, shard_file
 
 ImageFormat = Literal["png", "jpg"]
 DATA_YAML = "data.yaml"
@@ -129,7 +130,7 @@ class YoloWriter(FileWriter):
 
     @property
     def data_yaml(self) -> Path:
-        return self.output_dir / DATA_YAML
+        return self.output_path(DATA_YAML)
 
     def class_names(self) -> list[str]:
         """Class names by YOLO index (the class table sorted by id)."""
@@ -189,7 +190,7 @@ class YoloWriter(FileWriter):
         if names == self._named:
             return
         for split in SPLITS:
-            (self.output_dir / "images" / split).mkdir(parents=True, exist_ok=True)
+            self.output_path(f"images/{split}").mkdir(parents=True, exist_ok=True)
         document = {"train": "images/train", "val": "images/val", "nc": len(names), "names": dict(enumerate(names))}
         header = (
             "# Ultralytics YOLO dataset written by SDG Studio's YoloWriter; the dataset root is this file's folder.\n"
@@ -205,3 +206,23 @@ class YoloWriter(FileWriter):
         self._named = None  # always write it at the end: the run's final class list
         self._write_data_yaml()
         return [self.data_yaml]
+
+    # -- merging shards (docs/scale_out.md) ------------------------------------------------------------
+    def merged_file(self, shard: RecordedShard, relpath: str, remap: ClassRemap) -> bytes | None:
+        """A label file with the shard's class indices made the merged ones (the rank of the merged id)."""
+        if not relpath.startswith("labels/") or is_identity(remap):
+            return None
+        merged_rank = {c.id: rank for rank, c in enumerate(sorted(self.classes.classes, key=lambda c: c.id))}
+        ranks = {rank: merged_rank[remap[class_id]] for rank, class_id in enumerate(sorted(shard.classes))}
+        lines = []
+        for line in shard_file(shard, relpath).read_text(encoding="ascii").splitlines():
+            index, _, rest = line.partition(" ")
+            lines.append(f"{ranks[int(index)]} {rest}")
+        return "".join(f"{line}\n" for line in lines).encode("ascii")
+
+    def merge_end_files(
+        self, shards: Sequence[RecordedShard], remaps: Sequence[ClassRemap], place: FilePlacer
+    ) -> list[Path]:
+        """``data.yaml`` naming the merged classes."""
+        self._started = True
+        return self.finish_files()
