@@ -99,7 +99,5 @@ def test_engines_answer_misses_before_any_scene_is_loaded(stage, engine_name):
     camera = read_camera(stage, CAMERA, (8, 8), Usd.TimeCode.Default())
     hits = engine.cast(camera)
     assert (hits.geometry == -1).all() and np.isinf(hits.distance).all()
-    pixels = np.arange(64)
-    nothing = np.zeros(0, np.int64)
-    ray, geometry = engine.hits_behind(camera, pixels, np.zeros(64, np.float32), np.full(64, 1e9), nothing)
-    assert len(ray) == len(geometry) == 0
+    met = engine.meets(camera, np.arange(64), np.zeros(64, np.int64), [np.zeros(0, np.int64)])
+    assert met.shape == (64,) and not met.any()

@@ -119,8 +119,8 @@ class CountingEngine:
     def cast(self, camera, pixels=None, only=None):
         return self.inner.cast(camera, pixels, only)
 
-    def hits_behind(self, camera, pixels, start, stop, geometries):
-        return self.inner.hits_behind(camera, pixels, start, stop, geometries)
+    def meets(self, camera, pixels, group, groups):
+        return self.inner.meets(camera, pixels, group, groups)
 
     @property
     def concurrent(self):

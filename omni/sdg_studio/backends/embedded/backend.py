@@ -5,8 +5,9 @@
 >>> frame = backend.render("auto", (512, 512), ["rgb"])        # a camera framing the whole stage
 
 The scene is extracted once and follows stage edits (see :mod:`.scene`): moving a camera casts new
-rays only; moving an object rebuilds the ray engine's scene from the cached triangles. A frame is a
-function of the stage's state alone: nothing kept between calls changes what a call returns.
+rays only; moving an object transforms its cached triangles again and has the ray engine rebuild its
+index from them. A frame is a function of the stage's state alone: nothing kept between calls changes
+what a call returns.
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ from pxr import Usd, UsdGeom
 
 from omni.sdg_studio.backends.embedded.annotators import ANNOTATOR_FUNCTIONS
 from omni.sdg_studio.backends.embedded.camera import PinholeCamera, auto_camera, check_resolution, read_camera
-from omni.sdg_studio.backends.embedded.engines import ENGINES, Hits, RayEngine, WorldMesh, make_engine
+from omni.sdg_studio.backends.embedded.engines import ENGINES, Hits, RayEngine, make_engine
 from omni.sdg_studio.backends.embedded.errors import EmbeddedRenderError
 from omni.sdg_studio.backends.embedded.frame import FrameData, SceneLook, SceneShape, SceneState, cast_frame
 from omni.sdg_studio.backends.embedded.labels import LabelTables
 from omni.sdg_studio.backends.embedded.lighting import Lighting, StageLights, read_lights
-from omni.sdg_studio.backends.embedded.scene import SceneCache, SceneGeometry
+from omni.sdg_studio.backends.embedded.scene import SceneCache
 from omni.sdg_studio.backends.embedded.workers import Workers, cpu_count
+from omni.sdg_studio.backends.embedded.world import WorldGeometry
 from omni.sdg_studio.core.annotators.formats import ANNOTATORS, LABEL_ANNOTATORS
 from omni.sdg_studio.core.render_backend import AUTO_CAMERA, Frame
 from omni.sdg_studio.core.stage_io import open_stage
@@ -101,7 +103,7 @@ def _open(stage: Any) -> Usd.Stage:
 def _engine(engine: Any) -> RayEngine:
     if isinstance(engine, str):
         return make_engine(engine)
-    if all(hasattr(engine, name) for name in ("load", "cast", "hits_behind", "name", "concurrent")):
+    if all(hasattr(engine, name) for name in ("load", "cast", "meets", "name", "concurrent")):
         return engine
     raise EmbeddedRenderError(f"engine {engine!r}: expected one of {', '.join(ENGINES)} or a RayEngine")
 
@@ -155,7 +157,8 @@ class EmbeddedBackend:
         self._scene = SceneCache(self.stage)
         self._state: SceneState | None = None
         self._versions: tuple[int, ...] = ()
-        self._world: dict[int, tuple[tuple[int, bytes, bool], WorldMesh]] = {}
+        self._world = WorldGeometry()
+        self._shape_version = 0
         self._tables: dict[tuple[str, ...], LabelTables] = {}
         self._warned_no_labels: set[tuple[str, ...]] = set()
         self._last: tuple[tuple[Any, ...], Hits] | None = None
@@ -245,11 +248,14 @@ class EmbeddedBackend:
         geometries = scene.geometries
         shape = self._state.shape if self._state is not None else None
         if shape is None or versions[0] != old[0] or versions[2] != old[2]:
-            meshes = [self._world_mesh(g) for g in geometries]
-            alive = {id(g) for g in geometries}
-            self._world = {k: v for k, v in self._world.items() if k in alive}
+            moved = self._world.update(geometries)
+            meshes = list(self._world.meshes)
             self.engine.load(meshes)
-            shape = SceneShape.build(meshes)
+            if shape is None or moved is None:
+                shape = SceneShape.build(meshes, self._world.bounds, self._world.boxes)
+            else:
+                shape = shape.moved(meshes, moved, self._world.bounds, self._world.boxes)
+            self._shape_version += 1
             self._last = None
             if not any(len(m.triangles) for m in meshes):
                 logger.warning("the stage has no renderable geometry: every pixel is background")
@@ -262,19 +268,6 @@ class EmbeddedBackend:
         self._versions = versions
         return self._state
 
-    def _world_mesh(self, geometry: SceneGeometry) -> WorldMesh:
-        """World-space triangles of a geometry (none while it is hidden), kept while it does not move."""
-        key = (id(geometry.mesh), geometry.local_to_world.tobytes(), geometry.visible)
-        found = self._world.get(id(geometry))
-        if found is not None and found[0] == key:
-            return found[1]
-        if geometry.visible and geometry.mesh is not None:
-            mesh = WorldMesh(geometry.world_points().astype(np.float32), geometry.triangles)
-        else:
-            mesh = WorldMesh(np.zeros((0, 3), np.float32), np.zeros((0, 3), np.int32))
-        self._world[id(geometry)] = (key, mesh)
-        return mesh
-
     def _label_tables(self, state: SceneState, semantic_types: tuple[str, ...]) -> LabelTables:
         tables = self._tables.get(semantic_types)
         if tables is None:
@@ -284,7 +277,7 @@ class EmbeddedBackend:
 
     def _lighting(self, state: SceneState, time: Usd.TimeCode, camera: PinholeCamera) -> Lighting:
         """The stage's lights, read again only after a light (or the scene's extent) changed."""
-        key = (self._scene.light_version, id(state.shape), time)
+        key = (self._scene.light_version, self._shape_version, time)
         if self._lights is None or self._lights[0] != key:
             bounds = state.shape.total_bounds
             center = np.zeros(3) if bounds is None else bounds.mean(axis=0)
@@ -293,7 +286,7 @@ class EmbeddedBackend:
 
     def _cast(self, camera: PinholeCamera, state: SceneState) -> Hits:
         """Cast the camera's rays, reusing the last result for an identical camera and scene."""
-        key = (camera.intrinsics, camera.near, camera.far, camera.camera_to_world.tobytes(), id(state.shape))
+        key = (camera.intrinsics, camera.near, camera.far, camera.camera_to_world.tobytes(), self._shape_version)
         if self._last is not None and self._last[0] == key:
             return self._last[1]
         found = cast_frame(camera, state, self.workers)

@@ -9,8 +9,7 @@ engines, and every frame, agree.
 The shared planes are found once per scene (triangles hashed by their quantized plane). Per frame,
 the triangles of the planes that tied pixels hit are rasterized over those pixels (work grows with
 their screen area, memory is bounded by the rasterizer's chunks); triangles of a geometry are skipped
-in a plane where every tied pixel already hit that geometry. The other geometries found at a tied
-pixel are returned too: they cover that pixel when rendered alone (for occlusion statistics).
+in a plane where every tied pixel already hit that geometry.
 """
 
 from __future__ import annotations
@@ -43,9 +42,8 @@ class CoplanarPlanes:
     starts: np.ndarray
     #: The lowest geometry with a triangle in each plane.
     lowest: np.ndarray
-    #: Per geometry (G,): whether it has a triangle in a shared plane, and whether in one where it is
-    #: not the lowest geometry (only such pixels can change hands).
-    shares: np.ndarray
+    #: Per geometry (G,): whether it has a triangle in a shared plane where it is not the lowest geometry
+    #: (only such pixels can change hands).
     yields: np.ndarray
 
     @classmethod
@@ -54,7 +52,7 @@ class CoplanarPlanes:
         geometries = len(soup.offsets) - 1
         nothing = np.zeros(geometries, bool)
         none = cls(np.full(count, -1, np.int32), np.zeros(0, np.int64), np.zeros(1, np.int64), np.zeros(0, np.int64),
-                   nothing, nothing)  # fmt: skip
+                   nothing)  # fmt: skip
         if count < 2:
             return none
         normal = soup.normals / np.maximum(np.linalg.norm(soup.normals, axis=1, keepdims=True), 1e-300)
@@ -80,12 +78,10 @@ class CoplanarPlanes:
         lowest = np.minimum.reduceat(geometry, starts)[shared].astype(np.int64)
         row_geometry = soup.row_geometry[rows]
         row_plane = plane_of_row[rows]
-        shares = np.zeros(geometries, bool)
-        shares[row_geometry] = True
         yields = np.zeros(geometries, bool)
         yields[row_geometry[row_geometry > lowest[row_plane]]] = True
         starts_of = np.concatenate([[0], np.cumsum(kept)]).astype(np.int64)
-        return cls(plane_of_row, rows, starts_of, lowest, shares, yields)
+        return cls(plane_of_row, rows, starts_of, lowest, yields)
 
 
 def resolve_ties(
@@ -112,34 +108,6 @@ def resolve_ties(
     new_geometry = soup.row_geometry[best[changed]]
     hits.geometry[index[changed]] = new_geometry
     hits.triangle[index[changed]] = best[changed] - soup.offsets[new_geometry]
-
-
-def coplanar_partners(
-    hits: Hits,
-    pixels: np.ndarray,
-    camera: PinholeCamera,
-    soup: TriangleSoup,
-    planes: CoplanarPlanes,
-    wanted: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The ``wanted`` geometries (a mask over geometries) other than the hit one whose triangles contain a
-    tied pixel's hit point: (index into ``pixels``, geometry) pairs. They cover that pixel when rendered alone.
-    """
-    none = (np.zeros(0, np.int64), np.zeros(0, np.int32))
-    tied = _tied(hits, soup, planes, planes.shares)
-    if tied is None:
-        return none
-    index, row, plane = tied
-    rows, row_plane = _plane_rows(planes, np.flatnonzero(np.bincount(plane, minlength=len(planes.lowest))))
-    keep = wanted[soup.row_geometry[rows]]
-    found_at, found_geometry = [], []
-    tied_pixels = (index, plane, soup.row_geometry[row])
-    for at, candidate in _containing(hits, pixels, camera, soup, tied_pixels, rows[keep], row_plane[keep]):
-        found_at.append(index[at])
-        found_geometry.append(soup.row_geometry[candidate])
-    if not found_at:
-        return none
-    return np.concatenate(found_at), np.concatenate(found_geometry)
 
 
 def _tied(

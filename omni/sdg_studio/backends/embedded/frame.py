@@ -1,15 +1,16 @@
 """One frame: the cast, deterministic z-fighting, and what annotators share, computed band by band.
 
 The image is cut into bands of whole rows that run on the backend's worker threads: each band casts
-its rays, resolves its coplanar ties, and, for the labeled objects' statistics, peels the surfaces
-behind its first hits. Per-object numbers then come from bincounts over all pixels at once:
+its rays and resolves its coplanar ties. Per-object numbers then come from bincounts over all pixels
+at once:
 
 * visible pixels and the tight box of an object: the pixels whose first hit belongs to it;
 * pixels it covers "alone" (``occlusionRatio``, loose boxes): those, plus every pixel whose ray meets
-  one of its surfaces behind the first hit (or in the first hit's plane, when coplanar faces tie).
+  it elsewhere, decided by the engine for the candidate pixels :mod:`.coverage` finds.
 
-So the work grows with pixels and with the surfaces rays meet, never with the number of objects, and
-every intermediate array is sized by pixels (or by the hits found), never pixels x objects.
+So the work grows with pixels and with the screen area of hidden objects, never with the number of
+objects in a pass, and every intermediate array is sized by pixels (or by the candidates, in chunks),
+never pixels x objects.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ import numpy as np
 from pxr import Usd, UsdGeom
 
 from omni.sdg_studio.backends.embedded.camera import PinholeCamera
-from omni.sdg_studio.backends.embedded.coplanar import CoplanarPlanes, coplanar_partners, resolve_ties
+from omni.sdg_studio.backends.embedded.coplanar import CoplanarPlanes, resolve_ties
+from omni.sdg_studio.backends.embedded.coverage import hidden_pairs
 from omni.sdg_studio.backends.embedded.engines import Hits, RayEngine, TriangleSoup, WorldMesh
-from omni.sdg_studio.backends.embedded.engines.base import behind_start
 from omni.sdg_studio.backends.embedded.labels import LabelTables
 from omni.sdg_studio.backends.embedded.lighting import Lighting, irradiance, to_srgb8
 from omni.sdg_studio.backends.embedded.scene import SceneGeometry
@@ -39,28 +40,28 @@ class SceneShape:
 
     meshes: Sequence[WorldMesh]
     soup: TriangleSoup
+    #: World-space axis-aligned bounds of every geometry's points (G, 2, 3); (inf, -inf) for empty ones.
+    bounds: np.ndarray
+    #: World corners of every geometry's local bounding box (G, 8, 3); NaN for empty ones.
+    boxes: np.ndarray
     #: Object-local extents, keyed by (taxonomies, object index).
     extents: dict[tuple[tuple[str, ...], int], tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
-    _object_bounds: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def build(cls, meshes: Sequence[WorldMesh]) -> SceneShape:
-        return cls(meshes, TriangleSoup.build(meshes))
+    def build(cls, meshes: Sequence[WorldMesh], bounds: np.ndarray, boxes: np.ndarray) -> SceneShape:
+        return cls(meshes, TriangleSoup.build(meshes), bounds, boxes)
+
+    def moved(
+        self, meshes: Sequence[WorldMesh], changed: np.ndarray, bounds: np.ndarray, boxes: np.ndarray
+    ) -> SceneShape:
+        """The shape after the geometries ``changed`` moved (same triangles); this one's table is reused."""
+        self.soup.move(meshes, changed)
+        return SceneShape(meshes, self.soup, bounds, boxes)
 
     @cached_property
     def coplanar(self) -> CoplanarPlanes:
         """Triangles sharing a plane with other prims' triangles (for deterministic z-fighting)."""
         return CoplanarPlanes.build(self.soup)
-
-    @cached_property
-    def bounds(self) -> np.ndarray:
-        """World-space axis-aligned bounds of every geometry's points (G, 2, 3); (inf, -inf) for empty ones."""
-        out = np.empty((len(self.meshes), 2, 3))
-        out[:, 0], out[:, 1] = np.inf, -np.inf
-        for g, mesh in enumerate(self.meshes):
-            if len(mesh.triangles):
-                out[g, 0], out[g, 1] = mesh.vertices.min(axis=0), mesh.vertices.max(axis=0)
-        return out
 
     @cached_property
     def total_bounds(self) -> np.ndarray | None:
@@ -69,20 +70,6 @@ class SceneShape:
         if not drawn.any():
             return None
         return np.stack([self.bounds[drawn, 0].min(axis=0), self.bounds[drawn, 1].max(axis=0)])
-
-    def object_bounds(self, tables: LabelTables) -> np.ndarray:
-        """World-space bounds (O, 2, 3) of every labeled object of ``tables``."""
-        key = tables.taxonomies
-        found = self._object_bounds.get(key)
-        if found is None:
-            owner, member = tables.memberships
-            found = np.empty((len(tables.objects), 2, 3))
-            found[:, 0] = np.inf
-            found[:, 1] = -np.inf
-            np.minimum.at(found[:, 0], owner, self.bounds[member, 0])
-            np.maximum.at(found[:, 1], owner, self.bounds[member, 1])
-            self._object_bounds[key] = found
-        return found
 
 
 @dataclass(frozen=True)
@@ -378,47 +365,9 @@ class FrameData:
 
     def _hidden_pairs(self) -> tuple[np.ndarray, np.ndarray]:
         """(object, pixel) of every pixel an object covers alone but does not own, each pair once."""
-        tables = self.tables
-        shape = self.scene.shape
-        labeled = np.flatnonzero((tables.object_of_geometry >= 0) & np.isfinite(shape.bounds[:, 0, 0]))
-        if not len(labeled):
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        self.rays  # noqa: B018 - every ray direction, computed once before the threads gather from it
-        reach = _tile_reach(self.camera, shape.object_bounds(tables))
-        # Tile boxes relative to the camera, one contiguous float32 row per axis (rays gather from them).
-        box_low = np.ascontiguousarray((reach.box[:, 0] - self.camera.position).T, np.float32)
-        box_high = np.ascontiguousarray((reach.box[:, 1] - self.camera.position).T, np.float32)
-        tile = _tile_of_pixel(self.camera.width, self.camera.height)
-        own_object = np.append(tables.object_of_geometry, -1)  # geometry -1 (a miss) reads the last entry
-        pixel_count = self.hit.size
-        membership = tables.membership_keys
-        wanted = np.zeros(len(tables.object_of_geometry), bool)
-        wanted[labeled] = True
-        planes = shape.coplanar
-
-        def band(span: slice) -> np.ndarray:
-            hits = Hits(self.hits.distance[span], self.hits.geometry[span], self.hits.triangle[span])
-            pixels = np.arange(span.start, span.stop)
-            # Cheapest test first: the farthest reach of any labeled object over the pixel's tile.
-            band_tile = tile[span]
-            candidates = np.flatnonzero(hits.distance < reach.far[0][band_tile])  # a miss is at +inf
-            band_tile = band_tile[candidates]
-            stop = _stop_distance(band_tile, own_object[hits.geometry[candidates]], reach.far, reach.owner)
-            dirs = gather_rows(self.rays[0], span.start + candidates)
-            np.minimum(stop, _box_exit(dirs, box_low, box_high, band_tile), out=stop)
-            keep = hits.distance[candidates] < stop
-            candidates, stop = candidates[keep], stop[keep]
-            start = behind_start(self.camera, hits.distance[candidates])
-            ray, geometry = self.scene.engine.hits_behind(self.camera, pixels[candidates], start, stop, labeled)
-            tie_at, tie_geometry = coplanar_partners(hits, pixels, self.camera, shape.soup, planes, wanted)
-            pixel = np.concatenate([pixels[candidates][ray], pixels[tie_at]])
-            geometry = np.concatenate([geometry, tie_geometry]).astype(np.int64)
-            obj, pixel = tables.objects_of(geometry, pixel)
-            owned = _contains_sorted(membership, self.hits.geometry[pixel].astype(np.int64) * len(tables.objects) + obj)
-            return np.unique(obj[~owned] * pixel_count + pixel[~owned])
-
-        keys = np.concatenate(self.workers.map(band, self.workers.bands(self.camera.width, self.camera.height)))
-        return np.divmod(keys, pixel_count)
+        return hidden_pairs(
+            self.camera, self.hits, self.scene.shape.boxes, self.tables, self.scene.engine, self.workers
+        )
 
     def object_frame(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(local min (3,), local max (3,), local-to-world (4, 4)) of labeled object ``index``."""
@@ -448,105 +397,6 @@ def _barycentric(corners: np.ndarray, point: np.ndarray) -> np.ndarray:
     v = (d11 * d20 - d01 * d21) / denominator
     w = (d00 * d21 - d01 * d20) / denominator
     return np.stack([1.0 - v - w, v, w], axis=1)
-
-
-def _contains_sorted(sorted_keys: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """Whether each of ``keys`` is in ``sorted_keys``."""
-    if not len(sorted_keys):
-        return np.zeros(len(keys), bool)
-    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
-    return sorted_keys[at] == keys
-
-
-#: Side in pixels of the screen tiles over which the farthest labeled objects are kept.
-_TILE = 16
-_CORNERS = np.array([[i, j, k] for i in (0, 1) for j in (0, 1) for k in (0, 1)], bool)
-
-
-@dataclass(frozen=True)
-class TileReach:
-    """Per screen tile, what the labeled objects whose projected bounds overlap it can reach."""
-
-    #: The two objects whose bounds reach farthest from the camera (2, tiles): distances and indices.
-    far: np.ndarray
-    owner: np.ndarray
-    #: The union of their bounds (tiles, 2, 3); (inf, -inf) for tiles no object overlaps.
-    box: np.ndarray
-
-
-def _tile_reach(camera: PinholeCamera, bounds: np.ndarray) -> TileReach:
-    """:class:`TileReach` of labeled objects with world bounds (O, 2, 3)."""
-    tiles_x, tiles_y = -(-camera.width // _TILE), -(-camera.height // _TILE)
-    far = np.full((tiles_x * tiles_y, 2), -np.inf)
-    owner = np.full((tiles_x * tiles_y, 2), -1, np.int64)
-    box = np.empty((tiles_x * tiles_y, 2, 3))
-    box[:, 0], box[:, 1] = np.inf, -np.inf
-    drawn = np.flatnonzero(np.isfinite(bounds[:, 0, 0]))
-    if not len(drawn):
-        return TileReach(far.T.copy(), owner.T.copy(), box)
-    corners = np.where(_CORNERS[None], bounds[drawn, 1][:, None, :], bounds[drawn, 0][:, None, :]).reshape(-1, 3)
-    xy, depth = camera.project(corners)
-    xy, depth = xy.reshape(len(drawn), 8, 2), depth.reshape(len(drawn), 8)
-    reach = np.linalg.norm(corners - camera.position, axis=1).reshape(len(drawn), 8).max(axis=1)
-    with np.errstate(invalid="ignore"):
-        low = np.clip(np.floor(xy.min(axis=1)), 0, [camera.width - 1, camera.height - 1])
-        high = np.clip(np.floor(xy.max(axis=1)), 0, [camera.width - 1, camera.height - 1])
-    behind = (depth < camera.near).any(axis=1) | ~np.isfinite(xy).all(axis=(1, 2))
-    low[behind], high[behind] = 0, [camera.width - 1, camera.height - 1]
-    outside = ~behind & (
-        (xy[:, :, 0].max(axis=1) < 0)
-        | (xy[:, :, 1].max(axis=1) < 0)
-        | (xy[:, :, 0].min(axis=1) > camera.width)
-        | (xy[:, :, 1].min(axis=1) > camera.height)
-    )
-    keep = ~outside
-    drawn, reach = drawn[keep], reach[keep] * (1 + 1e-5)
-    t0, t1 = (low[keep] // _TILE).astype(np.int64), (high[keep] // _TILE).astype(np.int64)
-    wide = t1[:, 0] - t0[:, 0] + 1
-    sizes = wide * (t1[:, 1] - t0[:, 1] + 1)
-    which = np.repeat(np.arange(len(drawn)), sizes)
-    local = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    tile = (t0[which, 1] + local // wide[which]) * tiles_x + t0[which, 0] + local % wide[which]
-    order = np.lexsort((-reach[which], tile))
-    tile, which = tile[order], which[order]
-    first = np.flatnonzero(np.r_[True, tile[1:] != tile[:-1]])
-    far[tile[first], 0], owner[tile[first], 0] = reach[which[first]], drawn[which[first]]
-    second = first + 1
-    second = second[(second < len(tile)) & (tile[np.minimum(second, len(tile) - 1)] == tile[first])]
-    far[tile[second], 1], owner[tile[second], 1] = reach[which[second]], drawn[which[second]]
-    for axis in range(3):
-        np.minimum.at(box[:, 0, axis], tile, bounds[drawn[which], 0, axis])
-        np.maximum.at(box[:, 1, axis], tile, bounds[drawn[which], 1, axis])
-    return TileReach(far.T.copy(), owner.T.copy(), box)
-
-
-def _tile_of_pixel(width: int, height: int) -> np.ndarray:
-    """The screen tile of every pixel (H*W,) int32."""
-    rows = (np.arange(height, dtype=np.int32) // _TILE) * np.int32(-(-width // _TILE))
-    return (rows[:, None] + (np.arange(width, dtype=np.int32) // _TILE)[None, :]).ravel()
-
-
-def _stop_distance(tile: np.ndarray, own: np.ndarray, far: np.ndarray, owner: np.ndarray) -> np.ndarray:
-    """How far behind its first hit each pixel's ray may meet a labeled object it does not hit first: the
-    farthest reach of another object whose bounds overlap the pixel's ``tile`` (its own object is ``own``)."""
-    return np.where(owner[0][tile] != own, far[0][tile], far[1][tile])
-
-
-def _box_exit(dirs: np.ndarray, low: np.ndarray, high: np.ndarray, tile: np.ndarray) -> np.ndarray:
-    """Distance (float32) at which each ray (unit ``dirs`` from the camera) leaves the box of its ``tile``
-    (corners ``low`` / ``high`` (3, tiles) relative to the camera), a little beyond for rounding; -inf for a
-    ray that misses its box."""
-    near = np.full(len(dirs), -np.inf, np.float32)
-    far = np.full(len(dirs), np.inf, np.float32)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for axis in range(3):
-            inverse = np.float32(1.0) / dirs[:, axis]
-            t0 = low[axis][tile] * inverse
-            t1 = high[axis][tile] * inverse
-            near = np.fmax(near, np.fmin(t0, t1))
-            far = np.fmin(far, np.fmax(t0, t1))
-    far += np.float32(1e-4) * np.maximum(np.abs(far), np.float32(1.0))
-    return np.where((near <= far) & (far >= 0), far, np.float32(-np.inf))
 
 
 def _union_by(owner: np.ndarray, boxes: np.ndarray, valid: np.ndarray, count: int) -> np.ndarray:

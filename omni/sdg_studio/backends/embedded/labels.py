@@ -34,6 +34,7 @@ from omni.sdg_studio.core.colors import (
 LabelKey = tuple[tuple[str, str], ...]
 ObjectKey = tuple[str, int]
 
+
 @dataclass
 class LabeledObject:
     """A labeled prim with its descendants: one instance / bounding box."""
@@ -73,6 +74,19 @@ def _object_key(node: LabelNode, geometry: SceneGeometry) -> ObjectKey:
         if node.path == instancer or node.path.startswith(instancer + "/") or node.path == geometry.path:
             return (node.path, index)
     return (node.path, -1)
+
+
+@dataclass(frozen=True)
+class CoverageUnits:
+    """Labeled geometries grouped by the objects holding them: where any geometry of a unit covers a pixel,
+    every object of the unit covers it (nested labeled prims make units smaller than objects)."""
+
+    #: Unit of every geometry, -1 for unlabeled ones (G,).
+    of_geometry: np.ndarray
+    #: Sorted geometry indices of every unit.
+    members: tuple[np.ndarray, ...]
+    #: One geometry of every unit (its objects are the unit's).
+    first: np.ndarray
 
 
 class LabelTables:
@@ -147,6 +161,23 @@ class LabelTables:
         order = np.argsort(member, kind="stable")
         starts = np.searchsorted(member[order], np.arange(len(self.object_of_geometry) + 1))
         return starts, owner[order]
+
+    @cached_property
+    def units(self) -> CoverageUnits:
+        """The labeled geometries grouped by the set of objects holding them."""
+        starts, objects = self._objects_by_geometry
+        unit_of: dict[bytes, int] = {}
+        of_geometry = np.full(len(self.object_of_geometry), -1, np.int64)
+        members: list[list[int]] = []
+        for g in np.flatnonzero(np.diff(starts) > 0).tolist():
+            key = objects[starts[g] : starts[g + 1]].tobytes()
+            unit = unit_of.setdefault(key, len(members))
+            if unit == len(members):
+                members.append([])
+            members[unit].append(g)
+            of_geometry[g] = unit
+        first = np.array([m[0] for m in members], np.int64)
+        return CoverageUnits(of_geometry, tuple(np.array(m, np.int64) for m in members), first)
 
     def objects_of(self, geometry: np.ndarray, item: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Every (object, item) where the object holds ``geometry[i]`` (items repeated per object)."""

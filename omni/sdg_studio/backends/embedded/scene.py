@@ -98,7 +98,12 @@ class SceneGeometry:
 
 
 def _matrix(gf_matrix) -> np.ndarray:
-    return np.array(gf_matrix, dtype=np.float64).reshape(4, 4)
+    return np.array(memoryview(gf_matrix), dtype=np.float64).reshape(4, 4)
+
+
+def _matrices(gf_matrices: list) -> np.ndarray:
+    """Many ``Gf.Matrix4d`` as one (n, 4, 4) float64 array (through their buffers: no per-element access)."""
+    return np.array([memoryview(m) for m in gf_matrices], dtype=np.float64).reshape(len(gf_matrices), 4, 4)
 
 
 def _within(path: str, roots: set[str]) -> bool:
@@ -175,6 +180,9 @@ class SceneCache:
         self._dirty_materials: set[str] = set()
         self._index: list[tuple[str, int]] = []
         self._index_keys: list[str] = []
+        #: Geometries by gprim or instancer path, and whether any geometry is a point instance.
+        self._at_path: dict[str, list[int]] = {}
+        self._instanced = False
         self._animated_visibility = False
         self._warned: set[str] = set()
         self.light_paths: list[str] = []
@@ -238,7 +246,7 @@ class SceneCache:
     def update(self, time: Usd.TimeCode) -> None:
         """Bring the cached scene to ``time`` and to the stage's current state."""
         new_time = self._time is not None and time != self._time
-        if self._time is not None and not self._full:
+        if self._time is not None and not self._full and self._instanced:
             self._resynced |= self._instancers_touched()
         if self._full or self._resynced or (new_time and self._animated_visibility):
             self._rebuild(time)
@@ -270,11 +278,12 @@ class SceneCache:
         found: set[int] = set()
         keys = self._index_keys
         for path in paths:
-            lo = bisect.bisect_left(keys, path)
-            hi = bisect.bisect_left(keys, path + "/\U0010ffff") if path != "/" else len(keys)
-            for k in range(lo, hi):
-                if _within(keys[k], {path}):
-                    found.add(self._index[k][1])
+            found.update(self._at_path.get(path, ()))
+            below = path + "/" if path != "/" else "/"
+            k = bisect.bisect_left(keys, below)
+            while k < len(keys) and keys[k].startswith(below):
+                found.add(self._index[k][1])
+                k += 1
         return sorted(found)
 
     def _rebuild(self, time: Usd.TimeCode) -> None:
@@ -295,6 +304,10 @@ class SceneCache:
             + [(g.source, i) for i, g in enumerate(self.geometries) if g.instance is not None]
         )
         self._index_keys = [k for k, _ in self._index]
+        self._at_path = {}
+        for key, i in self._index:
+            self._at_path.setdefault(key, []).append(i)
+        self._instanced = any(g.instance is not None for g in self.geometries)
         used = {id(g.mesh) for g in self.geometries}
         self._meshes = {k: m for k, m in self._meshes.items() if id(m) in used}
         self._mesh_problems = {k: v for k, v in self._mesh_problems.items() if k in self._meshes}
@@ -358,25 +371,31 @@ class SceneCache:
 
     def _refresh_transforms(self, indices: list[int], xforms: UsdGeom.XformCache, time: Usd.TimeCode) -> bool:
         instancers: dict[str, tuple[list, np.ndarray]] = {}
-        moved = False
+        gprims = [i for i in indices if self.geometries[i].instance is None]
+        read = [xforms.GetLocalToWorldTransform(self.stage.GetPrimAtPath(self.geometries[i].path)) for i in gprims]
+        found = dict(zip(gprims, _matrices(read), strict=True))
         for i in indices:
             geometry = self.geometries[i]
             if geometry.instance is None:
-                matrix = _matrix(xforms.GetLocalToWorldTransform(self.stage.GetPrimAtPath(geometry.path)))
-            else:
-                path, index = geometry.instance
-                if path not in instancers:
-                    prim = self.stage.GetPrimAtPath(path)
-                    transforms = UsdGeom.PointInstancer(prim).ComputeInstanceTransformsAtTime(time, time)
-                    instancers[path] = (list(transforms or []), _matrix(xforms.GetLocalToWorldTransform(prim)))
-                transforms, world = instancers[path]
-                if index >= len(transforms) or geometry.relative is None:
-                    continue  # the instancer's structure changed: it is extracted again on its resync
-                matrix = geometry.relative @ _matrix(transforms[index]) @ world
-            if not np.array_equal(matrix, geometry.local_to_world):
-                geometry.local_to_world = matrix
-                moved = True
-        return moved
+                continue
+            path, index = geometry.instance
+            if path not in instancers:
+                prim = self.stage.GetPrimAtPath(path)
+                transforms = UsdGeom.PointInstancer(prim).ComputeInstanceTransformsAtTime(time, time)
+                instancers[path] = (list(transforms or []), _matrix(xforms.GetLocalToWorldTransform(prim)))
+            transforms, world = instancers[path]
+            if index >= len(transforms) or geometry.relative is None:
+                continue  # the instancer's structure changed: it is extracted again on its resync
+            found[i] = geometry.relative @ _matrix(transforms[index]) @ world
+        if not found:
+            return False
+        order = list(found)
+        new = np.array([found[i] for i in order])
+        old = np.array([self.geometries[i].local_to_world for i in order])
+        moved = np.flatnonzero((new != old).any(axis=(1, 2)))
+        for k in moved.tolist():
+            self.geometries[order[k]].local_to_world = new[k]
+        return bool(len(moved))
 
     def _report(self) -> None:
         unreadable = {f: why for f, why in self.appearances.unreadable.items() if f not in self._warned}

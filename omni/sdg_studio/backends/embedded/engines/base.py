@@ -1,4 +1,4 @@
-"""What every ray engine offers: load world-space meshes, first hits per pixel, and every hit behind them."""
+"""What every ray engine offers: load world-space meshes, first hits per pixel, and coverage of mesh groups."""
 
 from __future__ import annotations
 
@@ -12,16 +12,6 @@ from omni.sdg_studio.backends.embedded.camera import PinholeCamera
 
 #: Pixels of a frame: a flat slice (a band of whole rows), flat indices, or None for all.
 Pixels = slice | np.ndarray | None
-
-#: Hits closer than this fraction of (distance + camera distance from the origin) behind a surface are
-#: taken as that surface (float32 hit distances carry about 1e-7 of it), so "behind" starts this far on.
-BEHIND_GAP = 1e-5
-
-
-def behind_start(camera: PinholeCamera, distance: np.ndarray) -> np.ndarray:
-    """Distance (float32) from which a ray looks for surfaces behind a hit at ``distance``."""
-    reach = np.float32(BEHIND_GAP * float(np.abs(camera.position).max()) + 1e-30)
-    return distance.astype(np.float32) * np.float32(1.0 + BEHIND_GAP) + reach
 
 
 @dataclass(frozen=True)
@@ -54,25 +44,24 @@ class RayEngine(Protocol):
     """A ray caster over one scene of meshes."""
 
     name: str
-    #: Whether ``cast`` and ``hits_behind`` may run on several threads at once (on different pixels).
+    #: Whether ``cast`` and ``meets`` may run on several threads at once (on different pixels).
     concurrent: bool
 
     def load(self, meshes: Sequence[WorldMesh]) -> None:
-        """Replace the scene; geometry ``k`` of later hits is ``meshes[k]``."""
+        """Replace the scene; geometry ``k`` of later hits is ``meshes[k]`` (an engine may keep its work for
+        the meshes passed again, the same objects, and redo little for meshes that only moved)."""
         ...
 
     def cast(self, camera: PinholeCamera, pixels: Pixels = None, only: Sequence[int] | None = None) -> Hits:
         """First hits for ``pixels`` against ``only`` (or all) meshes."""
         ...
 
-    def hits_behind(
-        self, camera: PinholeCamera, pixels: np.ndarray, start: np.ndarray, stop: np.ndarray, geometries: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Every surface of ``geometries`` the ray of ``pixels[i]`` meets between ``start[i]`` and ``stop[i]``.
-
-        Returns (index into ``pixels``, geometry) pairs, a pair possibly several times (a closed mesh is
-        met twice). ``geometries`` is a sorted index array, the same from frame to frame (engines may
-        prepare it once per scene).
+    def meets(
+        self, camera: PinholeCamera, pixels: np.ndarray, group: np.ndarray, groups: Sequence[np.ndarray]
+    ) -> np.ndarray:
+        """Whether the ray of each ``pixels[i]`` meets a mesh of ``groups[group[i]]`` within the camera's
+        clipping range: whether the pixel is covered when that group is rendered alone (exactly as
+        ``cast(only=groups[group[i]])`` would find). ``group`` is sorted; each group a sorted index array.
         """
         ...
 
@@ -121,13 +110,27 @@ class TriangleSoup:
         if not meshes or offsets[-1] == 0:
             return cls(offsets, row_geometry, np.zeros((0, 3, 3)), np.zeros((0, 3)), np.zeros((1, 3), np.float32),
                        np.zeros(0))  # fmt: skip
-        corners = np.concatenate([m.vertices[m.triangles] for m in meshes if len(m.triangles)]).astype(np.float64)
+        corners = _corners(meshes, [g for g, m in enumerate(meshes) if len(m.triangles)])
         normals = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
         length = np.linalg.norm(normals, axis=1, keepdims=True)
         padded = np.zeros((len(normals) + 1, 3), np.float32)
         padded[:-1] = normals / np.maximum(length, 1e-300)
         plane_offsets = np.einsum("ij,ij->i", normals, corners[:, 0])
         return cls(offsets, row_geometry, corners, normals, padded, plane_offsets)
+
+    def move(self, meshes: Sequence[WorldMesh], changed: np.ndarray) -> None:
+        """Recompute, in place, the rows of the geometries ``changed`` (sorted), whose vertices moved."""
+        moved = [g for g in changed.tolist() if len(meshes[g].triangles)]
+        if not moved:
+            return
+        rows = self.geometry_rows(moved)
+        corners = _corners(meshes, moved)
+        normals = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
+        length = np.linalg.norm(normals, axis=1, keepdims=True)
+        self.corners[rows] = corners
+        self.normals[rows] = normals
+        self.padded_normals[rows] = normals / np.maximum(length, 1e-300)
+        self.plane_offsets[rows] = np.einsum("ij,ij->i", normals, corners[:, 0])
 
     def rows(self, geometry: np.ndarray, triangle: np.ndarray) -> np.ndarray:
         """Table rows of (geometry, triangle) pairs (both >= 0)."""
@@ -147,3 +150,13 @@ class TriangleSoup:
         normal = self.normals[rows]
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.einsum("ij,ij->i", normal, self.first_vertex[rows] - origin) / np.einsum("ij,ij->i", normal, dirs)
+
+
+def _corners(meshes: Sequence[WorldMesh], drawn: list[int]) -> np.ndarray:
+    """World corners (n, 3, 3) float64 of every triangle of ``meshes[g]`` for ``g`` in ``drawn``, in order."""
+    vertex_counts = np.array([len(meshes[g].vertices) for g in drawn], np.int64)
+    triangle_counts = np.array([len(meshes[g].triangles) for g in drawn], np.int64)
+    vertices = np.concatenate([meshes[g].vertices for g in drawn])
+    first = np.repeat(np.cumsum(vertex_counts) - vertex_counts, triangle_counts)
+    triangles = np.concatenate([meshes[g].triangles for g in drawn]) + first[:, None]
+    return vertices[triangles].astype(np.float64)

@@ -1,63 +1,103 @@
-"""Intel Embree through ``embreex``: the meshes merged into one Embree geometry, first hits and depth peeling.
+"""Intel Embree: one Embree geometry per mesh over numpy buffers it shares, first hits, coverage of groups.
 
 Each call casts on the calling thread (embreex releases the GIL while it casts), so the backend runs
 bands of pixels on its worker threads. embreex has no ray ``tnear``, so rays start on the camera's near
-plane and their ``tfar`` stops at the far plane. The surfaces behind a hit are found by peeling: the
-ray starts again just behind the last surface it met, in a scene of the requested meshes only, until
-it meets nothing more. Scenes of mesh subsets are built on demand (under a lock, committed at once so
-that threads only ever read them) and kept until the next :meth:`EmbreeEngine.load`.
+plane and their ``tfar`` stops at the far plane.
+
+The meshes' world vertices and triangles live in two numpy arrays that Embree reads in place (see
+:mod:`.embree_api`); mesh ``k`` is Embree geometry ``k`` of the scene, so a hit's ``geomID`` and
+``primID`` are the mesh and triangle. When a new load only moves meshes (same vertex and triangle
+counts, same triangles), their vertex rows are rewritten and Embree rebuilds its BVH from them: no
+geometry is copied or re-created. Scenes of mesh subsets (``cast(only=...)``, the groups of
+:meth:`EmbreeEngine.meets`) share the same geometries; they are built on demand (under a lock, committed
+at once so that threads only ever read them), committed again after their meshes moved, and dropped
+when the meshes themselves change.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-import embreex.rtcore_scene as rtcore_scene
 import numpy as np
-from embreex.mesh_construction import TriangleMesh
+from embreex.rtcore_scene import EmbreeScene
 
 from omni.sdg_studio.backends.embedded.camera import PinholeCamera
-from omni.sdg_studio.backends.embedded.engines.base import Hits, Pixels, WorldMesh, behind_start, pixel_indices
-from omni.sdg_studio.backends.embedded.vectors import gather_rows
-
-#: A ray meets at most this many surfaces behind its first hit (a bound on peeling work per ray).
-MAX_LAYERS = 256
-#: Sub-scenes (mesh subsets) kept per loaded scene.
-_MAX_SUBSCENES = 64
+from omni.sdg_studio.backends.embedded.engines import embree_api
+from omni.sdg_studio.backends.embedded.engines.base import Hits, Pixels, WorldMesh
 
 
-class _MergedScene:
-    """The triangles of some meshes as one Embree geometry, with the map from Embree primID back to them."""
+@dataclass
+class _Subset:
+    """A scene of some meshes (Embree geometry ``k`` is ``members[k]``), and when it was last committed."""
 
-    def __init__(self, meshes: Sequence[WorldMesh], indices: Sequence[int]) -> None:
-        kept = [i for i in indices if len(meshes[i].triangles)]
-        self.scene = rtcore_scene.EmbreeScene()
-        counts = np.array([len(meshes[i].triangles) for i in kept], np.int64)
-        #: Mesh index and triangle index within it of every Embree primitive, and -1 last (for primID -1).
-        self.geometry = np.append(np.repeat(np.asarray(kept, np.int32), counts), np.int32(-1))
-        local = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
-        self.triangle = np.append(local, -1).astype(np.int32)
-        self.empty = not kept
-        if self.empty:
-            return
-        vertex_counts = np.array([len(meshes[i].vertices) for i in kept], np.int64)
-        base = np.repeat(np.cumsum(vertex_counts) - vertex_counts, counts)
-        vertices = np.concatenate([meshes[i].vertices for i in kept]).astype(np.float32)
-        triangles = (np.concatenate([meshes[i].triangles for i in kept]) + base[:, None]).astype(np.int32)
-        TriangleMesh(self.scene, np.ascontiguousarray(vertices), np.ascontiguousarray(triangles))
-        # Commit now (embreex commits on the first run): later runs from several threads only read.
-        self.scene.run(np.zeros((1, 3), np.float32), np.array([[0, 0, 1]], np.float32), dists=np.zeros(1, np.float32))
+    scene: EmbreeScene
+    #: Mesh index of every Embree geometry id, then -1 (for a miss).
+    members: np.ndarray
+    committed: int
 
-    def run(self, origins: np.ndarray, dirs: np.ndarray, limit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(primitive index or -1, distance) of the nearest hit of each ray within ``limit``."""
-        result = self.scene.run(
-            np.ascontiguousarray(origins, np.float32),
-            np.ascontiguousarray(dirs, np.float32),
-            dists=np.ascontiguousarray(limit, np.float32),
-            output=1,
-        )
-        return result["primID"], result["tfar"]
+
+class _Meshes:
+    """The loaded meshes in Embree: shared buffers, one geometry per non-empty mesh, the main scene."""
+
+    def __init__(self, device: embree_api.Device, meshes: Sequence[WorldMesh]) -> None:
+        self.meshes = list(meshes)
+        vertex_counts = np.array([len(m.vertices) for m in meshes], np.int64)
+        triangle_counts = np.array([len(m.triangles) for m in meshes], np.int64)
+        self.vertex_start = np.concatenate([[0], np.cumsum(vertex_counts)]).astype(np.int64)
+        self.triangle_start = np.concatenate([[0], np.cumsum(triangle_counts)]).astype(np.int64)
+        #: One padding row: Embree reads the last vertex with a 16-byte load.
+        self.vertices = np.zeros((int(self.vertex_start[-1]) + 1, 3), np.float32)
+        self.triangles = np.zeros((int(self.triangle_start[-1]), 3), np.int32)
+        drawn = np.flatnonzero(triangle_counts > 0)
+        if len(drawn):
+            self.vertices[:-1] = np.concatenate([m.vertices for m in meshes if len(m.vertices)])
+            self.triangles[:] = np.concatenate([meshes[g].triangles for g in drawn.tolist()])
+        self.scene, handle = device.new_scene()
+        self.geometry = np.zeros(len(meshes), np.uint64)
+        for g in drawn.tolist():
+            vertex_range = (int(self.vertex_start[g]), int(self.vertex_start[g + 1]))
+            triangle_range = (int(self.triangle_start[g]), int(self.triangle_start[g + 1]))
+            geometry = embree_api.new_triangle_geometry(
+                device, self.vertices, vertex_range, self.triangles, triangle_range
+            )
+            embree_api.attach(handle, geometry, g)
+            embree_api.release_geometry(geometry)  # the main scene holds it for as long as this object lives
+            self.geometry[g] = geometry
+        embree_api.commit(self.scene)
+        device.check("building the scene")
+        self.empty = not len(drawn)
+        #: When each mesh's vertices last changed (a counter shared with the subsets' commits).
+        self.moved_at = np.zeros(len(meshes), np.int64)
+        self.clock = 0
+
+    def moved(self, meshes: Sequence[WorldMesh]) -> list[int] | None:
+        """The meshes of ``meshes`` whose vertices alone changed, or None when anything else differs."""
+        if len(meshes) != len(self.meshes):
+            return None
+        changed = []
+        for g, (new, old) in enumerate(zip(meshes, self.meshes, strict=True)):
+            if new is old:
+                continue
+            if len(new.vertices) != len(old.vertices) or not (
+                new.triangles is old.triangles or np.array_equal(new.triangles, old.triangles)
+            ):
+                return None
+            changed.append(g)
+        return changed
+
+    def move(self, meshes: Sequence[WorldMesh], changed: list[int], device: embree_api.Device) -> None:
+        """Rewrite the vertex rows of the ``changed`` meshes and rebuild the main scene's BVH."""
+        self.clock += 1
+        for g in changed:
+            self.vertices[self.vertex_start[g] : self.vertex_start[g + 1]] = meshes[g].vertices
+            self.meshes[g] = meshes[g]
+            if self.geometry[g]:
+                embree_api.vertices_changed(int(self.geometry[g]))
+        self.moved_at[changed] = self.clock
+        embree_api.commit(self.scene)
+        device.check("updating the scene")
 
 
 class EmbreeEngine:
@@ -67,76 +107,100 @@ class EmbreeEngine:
     concurrent = True
 
     def __init__(self) -> None:
-        self._meshes: Sequence[WorldMesh] = ()
-        self._triangle_counts = np.zeros(0, np.int64)
-        self._scenes: dict[bytes | None, _MergedScene] = {}
+        self._device = embree_api.Device()
+        self._loaded = _Meshes(self._device, ())
+        self._subsets: dict[bytes, _Subset] = {}
         self._lock = threading.Lock()
 
     def load(self, meshes: Sequence[WorldMesh]) -> None:
         with self._lock:
-            self._meshes = meshes
-            self._scenes = {}
-            self._triangle_counts = np.array([len(m.triangles) for m in meshes], np.int64)
+            changed = self._loaded.moved(meshes)
+            if changed is None:
+                self._subsets = {}
+                self._loaded = _Meshes(self._device, meshes)
+            elif changed:
+                self._loaded.move(meshes, changed, self._device)
 
-    def _scene(self, only: Sequence[int] | np.ndarray | None) -> _MergedScene:
-        key = None if only is None else np.unique(np.asarray(only, np.int64)).tobytes()
-        scene = self._scenes.get(key)
-        if scene is None:
-            with self._lock:
-                scene = self._scenes.get(key)
-                if scene is None:
-                    indices = range(len(self._meshes)) if key is None else np.frombuffer(key, np.int64).tolist()
-                    scene = _MergedScene(self._meshes, indices)
-                    if key is not None and len(self._scenes) > _MAX_SUBSCENES:
-                        self._scenes = {k: v for k, v in self._scenes.items() if k is None}
-                    self._scenes[key] = scene
-        return scene
-
-    def _peel_scene(self, geometries: np.ndarray) -> _MergedScene:
-        """The scene to peel ``geometries`` in: the whole scene when they are all its triangles, else their own
-        (built once; unrelated surfaces such as floors and walls would otherwise each cost a layer)."""
-        counts = self._triangle_counts
-        return self._scene(None if counts[geometries].sum() == counts.sum() else geometries)
+    def _subset(self, members: np.ndarray) -> _Subset:
+        """The scene of the meshes ``members`` (sorted, unique), built or committed again if needed."""
+        loaded = self._loaded
+        key = members.tobytes()
+        found = self._subsets.get(key)
+        if found is not None and (not len(members) or loaded.moved_at[members].max() <= found.committed):
+            return found
+        with self._lock:
+            found = self._subsets.get(key)
+            if found is None:
+                scene, handle = self._device.new_scene()
+                for k, g in enumerate(members.tolist()):
+                    if loaded.geometry[g]:
+                        embree_api.attach(handle, int(loaded.geometry[g]), k)
+                found = _Subset(scene, np.append(members, -1).astype(np.int32), -1)
+            if found.committed < loaded.clock:
+                embree_api.commit(found.scene)
+                self._device.check("building a scene of some meshes")
+                found.committed = loaded.clock
+            self._subsets[key] = found
+        return found
 
     def cast(self, camera: PinholeCamera, pixels: Pixels = None, only: Sequence[int] | None = None) -> Hits:
-        dirs, cos = camera.world_rays(pixels)
+        dirs, _ = camera.world_rays(pixels)
         count = len(dirs)
-        scene = self._scene(only)
-        if count == 0 or scene.empty:
+        if only is None:
+            scene, members = self._loaded.scene, None
+        else:
+            subset = self._subset(np.unique(np.asarray(only, np.int64)))
+            scene, members = subset.scene, subset.members
+        if count == 0 or self._loaded.empty:
             return Hits.misses(count)
-        start = np.float32(camera.near) / cos
-        origins = camera.position.astype(np.float32) + dirs * start[:, None]
-        prim, tfar = scene.run(origins, dirs, np.float32(camera.far) / cos - start)
+        origins, limit, start = _rays(camera, pixels, dirs)
+        result = scene.run(origins, dirs, dists=limit, output=1)
+        prim, tfar = result["primID"], result["tfar"]
         distance = np.where(prim >= 0, tfar + start, np.float32(np.inf))
-        return Hits(distance, scene.geometry[prim], scene.triangle[prim])
+        geometry = result["geomID"] if members is None else members[result["geomID"]]
+        return Hits(distance, geometry.astype(np.int32, copy=False), prim)
 
-    def hits_behind(
-        self, camera: PinholeCamera, pixels: np.ndarray, start: np.ndarray, stop: np.ndarray, geometries: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        if not len(pixels) or not len(geometries):
-            return np.zeros(0, np.int64), np.zeros(0, np.int32)
-        scene = self._peel_scene(geometries)
-        found_ray: list[np.ndarray] = []
-        found_geometry: list[np.ndarray] = []
-        if scene.empty:
-            return np.zeros(0, np.int64), np.zeros(0, np.int32)
-        all_dirs, cos = camera.world_rays(pixel_indices(camera, pixels))
-        far = np.minimum(np.float32(camera.far) / cos, stop).astype(np.float32)
-        position = camera.position.astype(np.float32)
-        ray = np.flatnonzero(start < far)
-        begin = start[ray].astype(np.float32)
-        for _ in range(MAX_LAYERS):
-            if not len(ray):
-                break
-            dirs = gather_rows(all_dirs, ray)
-            prim, tfar = scene.run(position + dirs * begin[:, None], dirs, far[ray] - begin)
-            hit = prim >= 0
-            ray, begin, prim, tfar = ray[hit], begin[hit], prim[hit], tfar[hit]
-            found_ray.append(ray)
-            found_geometry.append(scene.geometry[prim])
-            begin = behind_start(camera, begin + tfar)
-            keep = begin < far[ray]
-            ray, begin = ray[keep], begin[keep]
-        if not found_ray:
-            return np.zeros(0, np.int64), np.zeros(0, np.int32)
-        return np.concatenate(found_ray), np.concatenate(found_geometry)
+    def meets(
+        self, camera: PinholeCamera, pixels: np.ndarray, group: np.ndarray, groups: Sequence[np.ndarray]
+    ) -> np.ndarray:
+        met = np.zeros(len(pixels), bool)
+        if not len(pixels) or self._loaded.empty:
+            return met
+        dirs, _ = camera.world_rays(pixels)
+        origins, limit, _ = _rays(camera, pixels, dirs)
+        edges = np.concatenate([[0], np.flatnonzero(np.diff(group)) + 1, [len(group)]])
+        for lo, hi in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
+            scene = self._subset(groups[int(group[lo])]).scene
+            # An occlusion query: any hit within the ray's range, the same triangle test as a first hit's.
+            found = scene.run(origins[lo:hi], dirs[lo:hi], dists=limit[lo:hi], query="OCCLUDED")
+            met[lo:hi] = found == 0
+        return met
+
+
+#: Ray ranges of the last few (intrinsics, near, far): start distance and length of every pixel's ray.
+_RANGES: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+_MAX_RANGES = 4
+
+
+def _rays(
+    camera: PinholeCamera, pixels: Pixels | np.ndarray, dirs: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Origins on the near plane, lengths to the far plane (a fresh array: embreex writes into it) and the
+    start distances of the rays of ``pixels`` with world directions ``dirs``."""
+    key = (camera.intrinsics, camera.near, camera.far)
+    ranges = _RANGES.get(key)
+    if ranges is None:
+        cos = camera.cosines()
+        start = np.float32(camera.near) / cos
+        ranges = (start, np.float32(camera.far) / cos - start)
+        if len(_RANGES) >= _MAX_RANGES:
+            _RANGES.clear()
+        _RANGES[key] = ranges
+    if pixels is None:
+        start, limit = ranges[0], ranges[1].copy()
+    elif isinstance(pixels, slice):
+        start, limit = ranges[0][pixels], ranges[1][pixels].copy()
+    else:
+        start, limit = ranges[0][pixels], ranges[1][pixels]
+    origins = camera.position.astype(np.float32) + dirs * start[:, None]
+    return np.ascontiguousarray(origins, np.float32), limit, start

@@ -235,28 +235,32 @@ class RasterEngine:
             hits.triangle[found] = self._local[table_rows]
         return hits
 
-    def hits_behind(
-        self, camera: PinholeCamera, pixels: np.ndarray, start: np.ndarray, stop: np.ndarray, geometries: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def meets(
+        self, camera: PinholeCamera, pixels: np.ndarray, group: np.ndarray, groups: Sequence[np.ndarray]
+    ) -> np.ndarray:
+        met = np.zeros(len(pixels), bool)
         if not len(pixels):
-            return np.zeros(0, np.int64), np.zeros(0, np.int32)
-        x0, y0, x1, y1 = window_of(camera, pixels)
-        win_w = x1 - x0
-        slot = np.full(win_w * (y1 - y0), -1, np.int64)
+            return met
+        count = camera.width * camera.height
+        wanted = group.astype(np.int64) * count + pixels  # sorted by group, then any order
+        order = np.argsort(wanted, kind="stable")
+        wanted = wanted[order]
+        present = group[np.concatenate([[True], group[1:] != group[:-1]])]  # ``group`` is sorted
+        rows = [self._soup.geometry_rows(groups[int(k)]) for k in present]
+        row_group = np.repeat(present, [len(r) for r in rows]).astype(np.int64)
+        rows = np.concatenate(rows) if rows else np.zeros(0, np.int64)
+        # Each group's triangles only over the box of that group's pixels.
         r, c = np.divmod(pixels, camera.width)
-        slot[(r - y0) * win_w + (c - x0)] = np.arange(len(pixels))
-        cosines = camera.cosines()
-        rows = self._rows(geometries)
-        found_ray, found_row = [], []
-        for pixel, tri, z in rasterize(camera, self._soup.corners[rows], (x0, y0, x1, y1)):
-            r, c = np.divmod(pixel, camera.width)
-            ray = slot[(r - y0) * win_w + (c - x0)]
-            keep = ray >= 0
-            ray, tri = ray[keep], tri[keep]
-            distance = z[keep] / cosines[pixel[keep]]
-            keep = (distance > start[ray]) & (distance < stop[ray])  # float64 against float32 bounds
-            found_ray.append(ray[keep])
-            found_row.append(rows[tri[keep]])
-        if not found_ray:
-            return np.zeros(0, np.int64), np.zeros(0, np.int32)
-        return np.concatenate(found_ray), self._soup.row_geometry[np.concatenate(found_row)]
+        dense = np.searchsorted(present, group)
+        windows = np.empty((len(present), 4), np.int64)
+        windows[:, :2], windows[:, 2:] = np.iinfo(np.int64).max, -1
+        np.minimum.at(windows[:, 0], dense, c)
+        np.minimum.at(windows[:, 1], dense, r)
+        np.maximum.at(windows[:, 2], dense, c + 1)
+        np.maximum.at(windows[:, 3], dense, r + 1)
+        row_window = windows[np.searchsorted(present, row_group)]
+        for pixel, tri, _ in rasterize(camera, self._soup.corners[rows], row_window):
+            key = row_group[tri] * count + pixel
+            at = np.minimum(np.searchsorted(wanted, key), len(wanted) - 1)
+            met[order[at[wanted[at] == key]]] = True
+        return met
