@@ -11,7 +11,9 @@ the same seed, timed from start until the dataset is complete:
   apart; each task gets cores / W CPUs and renders with that many threads).
 
 Printed per configuration: median seconds over the repeats, frames/s, speedup over the baseline and scaling
-efficiency (speedup / W), and whether the merged dataset is byte-identical to the baseline's (manifest aside).
+efficiency (speedup / W); with ``--one-core``, also one process pinned to one core and each configuration's
+per-core efficiency (frames/s over cores used x the one-core frames/s: 100% is perfect use of the cores the
+configuration holds, whatever W); and whether the merged dataset is byte-identical to the baseline's (manifest aside).
 
     python benchmarks/scale_bench.py [--engine processes,ray] [--workers 1,2] [--frames 24]
         [--resolution 320x240] [--repeat 1] [--out DIR]
@@ -91,15 +93,11 @@ def timed(action: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[float,
     return time.perf_counter() - start, result
 
 
-def baseline(root: Path, config_file: Path, frames: int) -> Path:
+def baseline(root: Path, config_file: Path, frames: int, cores: set[int] | None = None) -> Path:
+    """One recording process (on ``cores`` only when given)."""
     out = root / "baseline"
-    wait_all(
-        [
-            run_cli(
-                ["record", str(SAMPLE_SCENE), "--config", str(config_file), "--frames", str(frames), "--out", str(out)]
-            )
-        ]
-    )
+    args = ["record", str(SAMPLE_SCENE), "--config", str(config_file), "--frames", str(frames), "--out", str(out)]
+    wait_all([run_cli(args, cores)])
     return out
 
 
@@ -124,6 +122,12 @@ def main() -> None:
     parser.add_argument("--resolution", default="320x240")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--out", type=Path, default=None, help="working folder (default: a temporary one)")
+    parser.add_argument(
+        "--one-core",
+        action="store_true",
+        help="also time one process pinned to one core, and print each configuration's per-core efficiency "
+        "(frames/s over cores used x the one-core frames/s)",
+    )
     args = parser.parse_args()
     engines = [e.strip() for e in args.engine.split(",") if e.strip()]
     counts = [int(w) for w in args.workers.split(",")]
@@ -159,6 +163,10 @@ def main() -> None:
         seconds, folder = timed(baseline, fresh("base"), config_file, args.frames)
         results.setdefault(("1 process", 1), []).append(seconds)
         reference = digests(folder)
+        if args.one_core:
+            seconds, folder = timed(baseline, fresh("one-core"), config_file, args.frames, core_sets(cores)[0])
+            results.setdefault(("1 core", 1), []).append(seconds)
+            identical[("1 core", 1)] = digests(folder) == reference
         for engine in engines:
             for count in counts:
                 root = fresh(f"{engine}-{count}")
@@ -175,14 +183,20 @@ def main() -> None:
                 identical[(engine, count)] = digests(folder) == reference
 
     base = statistics.median(results[("1 process", 1)])
-    print(f"{'engine':<10} {'W':>3} {'seconds':>8} {'frames/s':>9} {'speedup':>8} {'efficiency':>10}  identical")
+    one_core = statistics.median(results[("1 core", 1)]) if args.one_core else None
+    per_core = f" {'per core':>8}" if one_core else ""
+    print(
+        f"{'engine':<10} {'W':>3} {'seconds':>8} {'frames/s':>9} {'speedup':>8} {'efficiency':>10}{per_core}  identical"
+    )
     for (engine, count), times in results.items():
         seconds = statistics.median(times)
         speedup = base / seconds
         same = "baseline" if engine == "1 process" else ("yes" if identical[(engine, count)] else "NO")
+        used = 1 if engine == "1 core" else len(set().union(*core_sets(count))) if engine == "processes" else cores
+        core_column = f" {one_core / seconds / used:>8.0%}" if one_core else ""
         print(
             f"{engine:<10} {count:>3} {seconds:>8.2f} {args.frames / seconds:>9.2f} {speedup:>8.2f} "
-            f"{speedup / count:>10.0%}  {same}"
+            f"{speedup / count:>10.0%}{core_column}  {same}"
         )
     if args.out is None:
         shutil.rmtree(work, ignore_errors=True)
