@@ -77,8 +77,10 @@ def stream_rate(stage: Path, args: argparse.Namespace, workers: int) -> tuple[fl
     first = time.perf_counter() - start
     for _ in range(max(1, workers)):  # every worker past its stage opening
         next(batches)
+    # workers deliver in waves (each its own batch at about the same moment): time several waves, not a part of one
+    wanted = max(args.samples, 4 * max(1, workers) * args.batch_size)
     count, start = 0, time.perf_counter()
-    while count < args.samples:
+    while count < wanted:
         images, _ = next(batches)
         count += len(images)
     rate = count / (time.perf_counter() - start)
@@ -172,7 +174,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 1))
     parser.add_argument("--resolution", default="512x512")
     parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--samples", type=int, default=96, help="samples timed per stream measurement")
+    parser.add_argument(
+        "--samples", type=int, default=96, help="samples timed per stream measurement (at least 4 batches a worker)"
+    )
     parser.add_argument("--cost-frames", type=int, default=8, help="frames for the per-step costs")
     parser.add_argument("--seconds", type=float, default=60.0, help="training time per rate")
     parser.add_argument("--warmup", type=float, default=30.0, help="seconds of stream-fed training before timing")
@@ -186,9 +190,11 @@ def main() -> None:
     torch.backends.cudnn.allow_tf32 = True
     stage = args.stage or example.labeled_warehouse(Path(tempfile.mkdtemp(prefix="online_bench_")))
     shm = shutil.disk_usage("/dev/shm").total / 2**30 if os.path.isdir("/dev/shm") else 0.0
-    print(f"online_bench: {args.size[0]}x{args.size[1]}, batch {args.batch_size}, {os.cpu_count()} cores, "
-          f"{torch.cuda.get_device_name() if device.type == 'cuda' else 'no GPU'}, torch {torch.__version__}, "
-          f"/dev/shm {shm:.0f} GiB")
+    print(
+        f"online_bench: {args.size[0]}x{args.size[1]}, batch {args.batch_size}, {os.cpu_count()} cores, "
+        f"{torch.cuda.get_device_name() if device.type == 'cuda' else 'no GPU'}, torch {torch.__version__}, "
+        f"/dev/shm {shm:.0f} GiB"
+    )
 
     one, first_one = stream_rate(stage, args, 0)
     many, first_many = stream_rate(stage, args, args.workers)
@@ -224,8 +230,10 @@ def main() -> None:
     print(f"stream, {args.workers} workers:      {fed:8.2f}")
     print(f"ratio stream / cached: {fed / gpu_bound:.2f} (target >= 0.90); GPU idle about {1 - fed / gpu_bound:.0%}")
     if fed / gpu_bound < 0.9:
-        print(f"short of the target: the stream gives {many:.1f} samples/s where the GPU takes {gpu_bound:.1f}; "
-              f"producing a sample is {shares}")
+        print(
+            f"short of the target: the stream gives {many:.1f} samples/s where the GPU takes {gpu_bound:.1f}; "
+            f"producing a sample is {shares}"
+        )
 
 
 if __name__ == "__main__":
