@@ -21,7 +21,7 @@ import numpy as np
 
 from omni.sdg_studio.backends.embedded.camera import PinholeCamera
 from omni.sdg_studio.backends.embedded.engines import Hits, TriangleSoup
-from omni.sdg_studio.backends.embedded.engines.raster import rasterize
+from omni.sdg_studio.backends.embedded.engines.raster import group_windows, rasterize
 
 #: Normals equal to ~1e-6 rad and plane offsets to ~1e-7 of the scene size count as one plane.
 _NORMAL_STEPS = 1e6
@@ -155,13 +155,7 @@ def _containing(
     slot[(y - y0) * (x1 - x0) + x - x0] = np.arange(len(index))
     # Each plane's triangles only over the box of that plane's tied pixels.
     planes_seen = np.flatnonzero(np.bincount(plane))
-    dense = np.searchsorted(planes_seen, plane)
-    windows = np.empty((len(planes_seen), 4), np.int64)
-    windows[:, :2], windows[:, 2:] = np.iinfo(np.int64).max, -1
-    np.minimum.at(windows[:, 0], dense, x)
-    np.minimum.at(windows[:, 1], dense, y)
-    np.maximum.at(windows[:, 2], dense, x + 1)
-    np.maximum.at(windows[:, 3], dense, y + 1)
+    windows = group_windows(np.searchsorted(planes_seen, plane), len(planes_seen), x, y)
     row_window = windows[np.searchsorted(planes_seen, row_plane)]
     cosines = camera.cosines()
     for pixel, entry, z in rasterize(camera, soup.corners[rows], row_window):

@@ -80,6 +80,18 @@ def window_of(camera: PinholeCamera, pixels: Pixels) -> Window:
     return int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1
 
 
+def group_windows(group: np.ndarray, groups: int, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per group ``0 .. groups - 1``: the (x0, y0, x1, y1) box of its pixels (``group[i]`` holds pixel
+    ``(x[i], y[i])``); an empty box for a group with none."""
+    windows = np.empty((groups, 4), np.int64)
+    windows[:, :2], windows[:, 2:] = np.iinfo(np.int64).max, -1
+    np.minimum.at(windows[:, 0], group, x)
+    np.minimum.at(windows[:, 1], group, y)
+    np.maximum.at(windows[:, 2], group, x + 1)
+    np.maximum.at(windows[:, 3], group, y + 1)
+    return windows
+
+
 def rasterize(
     camera: PinholeCamera, corners: np.ndarray, window: Window | np.ndarray, chunk: int = CHUNK
 ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -251,13 +263,7 @@ class RasterEngine:
         rows = np.concatenate(rows) if rows else np.zeros(0, np.int64)
         # Each group's triangles only over the box of that group's pixels.
         r, c = np.divmod(pixels, camera.width)
-        dense = np.searchsorted(present, group)
-        windows = np.empty((len(present), 4), np.int64)
-        windows[:, :2], windows[:, 2:] = np.iinfo(np.int64).max, -1
-        np.minimum.at(windows[:, 0], dense, c)
-        np.minimum.at(windows[:, 1], dense, r)
-        np.maximum.at(windows[:, 2], dense, c + 1)
-        np.maximum.at(windows[:, 3], dense, r + 1)
+        windows = group_windows(np.searchsorted(present, group), len(present), c, r)
         row_window = windows[np.searchsorted(present, row_group)]
         for pixel, tri, _ in rasterize(camera, self._soup.corners[rows], row_window):
             key = row_group[tri] * count + pixel
