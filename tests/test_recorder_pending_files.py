@@ -93,3 +93,12 @@ def test_the_journal_holds_only_frames_a_saved_manifest_does_not_list(tmp_path: 
     manifest.frames[1] = ["rgb_1.png"]
     journal.listed(manifest)
     assert not journal.path.exists()
+
+
+def test_resume_for_fewer_frames_than_finished_is_refused_and_deletes_nothing(run, sample_scene: Path, tmp_path):
+    folder = record(run, sample_scene, tmp_path, 5)
+    before = {name: (folder / name).read_bytes() for name in files_under(folder)}
+    code, _, err = run(["record", str(sample_scene), "--out", "rec", "--resume", "--frames", "3"], tmp_path)
+    assert code == 2
+    assert "already holds frames up to 4; resume for 5 frames or more" in err
+    assert {name: (folder / name).read_bytes() for name in files_under(folder)} == before

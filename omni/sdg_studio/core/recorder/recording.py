@@ -182,6 +182,17 @@ def check_same_shard(previous: Manifest, record: ShardRecord | None) -> None:
         raise RecordingSetupError(f"cannot resume {previous.output_dir}: it is {before}, this recording is {now}")
 
 
+def check_frames_cover(previous: Manifest, frames: int) -> None:
+    """Raise if a recording resumed for ``frames`` frames (0 = until stopped) already holds frames beyond them:
+    resuming never deletes finished frames."""
+    last = max(previous.frames, default=-1)
+    if frames and last >= frames:
+        raise RecordingSetupError(
+            f"cannot resume {previous.output_dir} for {frames} frames: it already holds frames up to {last}; "
+            f"resume for {last + 1} frames or more (0 records until stopped), or record into another folder"
+        )
+
+
 def default_writer_factory(request: WriterRequest) -> Writer:
     """A writer from the writer registry (BasicWriter, KittiWriter, CocoWriter and any registered one)."""
     return get_writer(request.name).create(
@@ -300,6 +311,8 @@ def prepare_recording(
             manifest, missing = Manifest.start(output_dir, str(stage_path.resolve()), config, seed, record), []
         else:
             check_same_shard(previous, record)
+            if record is None:
+                check_frames_cover(previous, config.frames)
             sweep_temp_files(output_dir)  # a killed run's half-written files; safe under the lock
             manifest, missing = previous, previous.verify()
             PendingFrameFiles(output_dir).sweep(manifest)  # complete files of frames it never listed
