@@ -28,7 +28,7 @@ from pxr import Sdf, Usd, Vt
 from omni.sdg_studio.core.errors import SdgStudioError
 from omni.sdg_studio.core.semantics.instances import site_labels
 from omni.sdg_studio.core.semantics.layers import open_asset_labels_layer
-from omni.sdg_studio.core.semantics.plan import Action, LabelPlan, PlanRow
+from omni.sdg_studio.core.semantics.plan import WRITE_ACTIONS, Action, LabelPlan, PlanRow
 from omni.sdg_studio.core.semantics.schema import (
     LABELS_API_PREFIX,
     LEGACY_API_PREFIX,
@@ -517,16 +517,17 @@ class _SimpleOps:
     @classmethod
     def split(cls, rows: Sequence[PlanRow]) -> tuple[_SimpleOps, list[PlanRow]]:
         """The simple ADDs and the other write rows."""
-        other = {row.path for row in rows if row.writes and not _is_simple(row)}
+        writing = [row for row in rows if row.action in WRITE_ACTIONS]
+        simple_rows = list(map(_is_simple, writing))
+        other = {row.path for row, is_simple in zip(writing, simple_rows, strict=True) if not is_simple}
         simple = cls()
         labels = simple.labels
         rest = []
-        for row in rows:
-            if not row.writes:
-                continue
-            if row.path not in other and _is_simple(row):
+        for row, is_simple in zip(writing, simple_rows, strict=True):
+            if is_simple and row.path not in other:
                 path = row.spec_path
-                labels[path] = (*labels.get(path, ()), (row.taxonomy, row.after))
+                found = labels.get(path)
+                labels[path] = ((row.taxonomy, row.after),) if found is None else (*found, (row.taxonomy, row.after))
             else:
                 rest.append(row)
         return simple, rest
@@ -535,10 +536,11 @@ class _SimpleOps:
         """Refuse a plan the stage no longer fits; returns the paths checked."""
         paths = list(self.labels)
         labeled: list[Sdf.Path] = []
+        has_proxies = bool(stage.GetPrototypes())  # without prototypes no prim is an instance proxy
         for path, prim in zip(paths, map(stage.GetPrimAtPath, paths), strict=True):
             if not prim:
                 problems.append(f"{path}: prim is gone")
-            elif prim.IsInstanceProxy() and not any(path.HasPrefix(p) for p in expanding):
+            elif has_proxies and prim.IsInstanceProxy() and not any(path.HasPrefix(p) for p in expanding):
                 problems.append(f"{path}: instance proxies cannot be written")
             else:
                 tokens = prim.GetPrimTypeInfo().GetAppliedAPISchemas()

@@ -380,8 +380,13 @@ def _prims_named(stage: Usd.Stage, path: str, ignore_case: bool) -> list[Usd.Pri
         prim = stage.GetPrimAtPath(path) if Sdf.Path.IsValidPathString(path) else None
         return [prim] if prim else []
     found = [stage.GetPseudoRoot()]
-    for segment in (s.casefold() for s in path.split("/") if s):
-        found = [c for p in found for c in p.GetFilteredChildren(TRAVERSAL) if c.GetName().casefold() == segment]
+    for segment in (s.casefold() for s in path.split("/") if s):  # names in one call per parent: no prim per child
+        found = [
+            parent.GetChild(name)
+            for parent in found
+            for name in parent.GetFilteredChildrenNames(TRAVERSAL)
+            if name.casefold() == segment
+        ]
     return found if path.strip("/") else []
 
 

@@ -22,7 +22,7 @@ import gc
 import itertools
 import sys
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -49,6 +49,7 @@ from omni.sdg_studio.core.semantics.plan_rows import (
     LabelPlan,
     LabelPlanError,
     PlanRow,
+    add_row,
     histogram,
     histogram_of,
     intent_row,
@@ -85,7 +86,7 @@ __all__ = [
 ]
 
 ProgressCallback = Callable[[int], None]
-#: Decisions between two progress callbacks.
+#: Prims visited between two progress callbacks.
 PROGRESS_STEP = 4096
 
 
@@ -154,10 +155,17 @@ class Planner:
         self.extra_rows: list[PlanRow] = []
         #: Stage prims whose labels asset rows change: path -> (before, after) per taxonomy.
         self.asset_changes: dict[Sdf.Path, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {}
-        #: While visiting: the visited ancestors of the current prim that carry (or are given) taxonomies.
-        self._above: list[tuple[Sdf.Path, set[str]]] = []
+        #: While visiting: the visited ancestors of the current prim that carry (or are given) taxonomies,
+        #: and how many of them hold each taxonomy.
+        self._above: list[tuple[Sdf.Path, Collection[str]]] = []
+        self._held: dict[str, int] = {}
+        #: Unlabeled prims outside instances given labels known per (name, type): (path, type name,
+        #: intents), in pre-order; kept out of :attr:`intents` (speed) unless instance parts are settled.
+        self._bulk: list[tuple[Sdf.Path, str, dict[str, Intent]]] = []
         self.gprims: list[Sdf.Path] = []
-        self._gprim_parents: list[Sdf.Path] | None = None
+        #: Each gprim's parent (an index into ``_parent_paths``), for coverage.
+        self._gprim_parents: list[int] | None = None
+        self._parent_paths: list[Sdf.Path] = []
         self.prim_count = 0
         self.hits = {rule.id: 0 for rule in ruleset.rules}
         self._decisions: dict[int, tuple[list[RuleMatch], _Decision]] = {}
@@ -207,7 +215,7 @@ class Planner:
     def ancestor_has(self, taxonomy: str) -> bool:
         """While visiting: whether an ancestor of the current prim carries ``taxonomy`` now or is given
         it by this plan (pre-order: every ancestor was decided before its descendants)."""
-        return any(taxonomy in held for _, held in self._above)
+        return self._held.get(taxonomy, 0) > 0
 
     # traversal ---------------------------------------------------------------------------------
 
@@ -224,54 +232,71 @@ class Planner:
         applied = map(Usd.PrimTypeInfo.GetAppliedAPISchemas, map(Usd.Prim.GetPrimTypeInfo, prims))
         labeled = {i for i, tokens in enumerate(applied) if tokens and has_label_tokens(tokens)}
         geometry = {t for t in set(types) if is_gprim_type(t)}
-        gprim_rows = [i for i, t in enumerate(types) if t in geometry]
-        self.gprims = list(map(Usd.Prim.GetPath, [prims[i] for i in gprim_rows]))
         matched = RuleMatcher(self.ruleset).match_all(prims, names, types)
-        del gprim_rows
-        pending = sorted(labeled.union(matched))
-        pending_prims = [prims[i] for i in pending]
-        prims.clear()  # the largest list of a plan: only the matched and labeled prims are needed now
-        paths = list(map(Usd.Prim.GetPath, pending_prims))
-        proxies = list(map(Usd.Prim.IsInstanceProxy, pending_prims))
-        dropped = leaf_drops([(paths[k], matched.get(i, ())) for k, i in enumerate(pending)])
+        # the prims read further, in pre-order: matched and labeled ones (decided) and geometry (coverage)
+        visit = sorted(labeled.union(matched, [i for i, t in enumerate(types) if t in geometry]))
+        visit_prims = [prims[i] for i in visit]
+        prims.clear()  # the largest list of a plan: only the prims visited are needed now
+        paths = list(map(Usd.Prim.GetPath, visit_prims))
+        self.gprims = [path for i, path in zip(visit, paths, strict=True) if types[i] in geometry]
+        # without prototypes on the stage no prim is an instance proxy (one query instead of one per prim)
+        proxies = list(map(Usd.Prim.IsInstanceProxy, visit_prims)) if self.stage.GetPrototypes() else None
+        leaf = any(rule.hierarchy == "leaf" for rule in self.ruleset.rules)
+        dropped = leaf_drops([(paths[k], matched.get(i, ())) for k, i in enumerate(visit)]) if leaf else set()
         seen: list[int] = []  # id() of each prim's list of matching rules, for the rule hit counts
-        above = self._above = [(path, set(state.combined())) for path, state in sorted(self.outside.items())]
-        decide, decisions, intents, known_types = self.decide, self._decisions, self.intents, self.types
-        for done, (i, prim, path, is_proxy) in enumerate(zip(pending, pending_prims, paths, proxies, strict=True), 1):
-            while above and not path.HasPrefix(above[-1][0]):
-                above.pop()
+        self._above, self._held = [], {}
+        for path, state in sorted(self.outside.items()):
+            self._push(path, set(state.combined()))
+        above, held_count, push, bulk = self._above, self._held, self._push, self._bulk
+        decide, decisions, decision_of = self.decide, self._decisions, self._decision
+        for k, (i, prim, path) in enumerate(zip(visit, visit_prims, paths, strict=True)):
+            if progress is not None and k % PROGRESS_STEP == 0:
+                progress(k * self.prim_count // len(visit))
             found = matched.get(i)
+            has_tokens = i in labeled
+            if found is None and not has_tokens:
+                continue  # geometry nothing matched: read for coverage only
+            while above and not path.HasPrefix(above[-1][0]):
+                for taxonomy in above.pop()[1]:
+                    held_count[taxonomy] -= 1
             if dropped and found:
                 found = [(rule, groups) for rule, groups in found if (rule.order, path) not in dropped]
+            is_proxy = proxies[k] if proxies is not None else False
+            fast = None
             if found:
                 seen.append(id(found))
-            cached = decisions.get(id(found)) if found and not is_proxy and i not in labeled else None
-            fast = cached[1].labels_only if cached is not None and cached[0] is found else None
+                if not is_proxy and not has_tokens:
+                    cached = decisions.get(id(found))
+                    decision = cached[1] if cached is not None and cached[0] is found else None
+                    fast = (decision or decision_of(found, names[i], types[i])).labels_only
             if fast is None:
-                held = decide(prim, path, found or (), i in labeled, is_proxy, names[i], types[i])
+                held = decide(prim, path, found or (), has_tokens, is_proxy, names[i], types[i])
             else:  # inline decide() for the common case: an unlabeled prim, labels known per (name, type)
-                held = None
+                per_prim: dict[str, Intent] | None = None
                 for taxonomy, topmost, intent in fast:
-                    if topmost and above and any(taxonomy in h for _, h in above):
+                    if topmost and held_count.get(taxonomy):
                         continue
-                    per_prim = intents.get(path)
                     if per_prim is None:
-                        intents[path] = {taxonomy: intent}
-                        known_types[path] = types[i]
+                        per_prim = {taxonomy: intent}
                     elif taxonomy not in per_prim or intent.rank < per_prim[taxonomy].rank:
                         per_prim[taxonomy] = intent
-                    held = held or set()
-                    held.add(taxonomy)
+                if per_prim is not None:
+                    bulk.append((path, types[i], per_prim))
+                held = per_prim
             if held:
-                above.append((path, held))
-            if progress is not None and done % PROGRESS_STEP == 0:
-                progress(done * self.prim_count // len(pending))
-        self._above = []
+                push(path, held)
+        self._above, self._held = [], {}
         for key, count in Counter(seen).items():
             for rule, _ in self._decisions[key][0]:
                 self.hits[rule.id] += count
         if progress is not None:
             progress(self.prim_count)
+
+    def _push(self, path: Sdf.Path, held: Collection[str]) -> None:
+        """While visiting: ``path`` carries (or is given) the taxonomies ``held``; its descendants come next."""
+        self._above.append((path, held))
+        for taxonomy in held:
+            self._held[taxonomy] = self._held.get(taxonomy, 0) + 1
 
     def _decision(self, found: list[RuleMatch], name: str, type_name: str) -> _Decision:
         """The decision of one list of matching rules, cached per list (lists are shared per (name, type))
@@ -524,6 +549,13 @@ class Planner:
             return False
         return bool(set(state.combined().get(taxonomy, ())) - set(current.remove))
 
+    def _fold_bulk(self) -> None:
+        """Move the bulk prims' intents into :attr:`intents`, where instance settling can see and change them."""
+        for path, type_name, per_prim in self._bulk:
+            self.intents[path] = per_prim
+            self.types.setdefault(path, type_name)
+        self._bulk = []
+
     # rows --------------------------------------------------------------------------------------
 
     def rows_for(self, path: Sdf.Path, state: PrimLabels) -> list[PlanRow]:
@@ -570,6 +602,8 @@ class Planner:
     def finish(self) -> LabelPlan:
         """Settle the instance proxies' intents, then turn every intent and note into rows."""
         if not self._resolved:
+            if self.parts:  # instance roots may be bulk prims: settle the parts with every intent in view
+                self._fold_bulk()
             resolve_instances(self)
             self._resolved = True
         rows: list[PlanRow] = []
@@ -596,9 +630,20 @@ class Planner:
             if after.get(taxonomy):
                 holders_after.add(path)
         done = set(slow)
-        uses: Counter[tuple[str, int]] = Counter()  # (taxonomy, id(intent)) -> prims, for the histogram
+        uses: dict[tuple[str, int], int] = {}  # (taxonomy, id(intent)) -> prims, for the histogram
         by_id: dict[int, Intent] = {}
-        while intents:  # the common case: an unlabeled prim gets labels (popped: memory is freed as rows grow)
+        # bulk prims carry no labels, notes or instance parts (never in ``slow``): each intent is one ADD row
+        for path, type_name, per_prim in self._bulk:
+            text = path.pathString
+            for tax, intent in per_prim.items():
+                rows.append(add_row(text, type_name, intent.rule.id, tax, intent.labels, path))
+                key = (tax, id(intent))
+                uses[key] = uses.get(key, 0) + 1
+                by_id[id(intent)] = intent
+            if taxonomy in per_prim:
+                holders_after.add(path)
+        self._bulk = []
+        while intents:  # unlabeled prims of instance roots and edits (popped: memory is freed as rows grow)
             path, per_prim = intents.popitem()
             if path in done:
                 continue
@@ -614,7 +659,8 @@ class Planner:
                 rows.append(row)
                 if intent.sources:
                     rows.extend(redirect_rows(text, row, intent))
-                uses[(tax, id(intent))] += 1
+                key = (tax, id(intent))
+                uses[key] = uses.get(key, 0) + 1
                 by_id[id(intent)] = intent
                 if tax == taxonomy:
                     holders_after.add(path)
@@ -629,7 +675,8 @@ class Planner:
                 if tax == taxonomy:
                     (holders_after.add if after_labels else holders_after.discard)(path)
         rows.extend(self.extra_rows)
-        rows.sort(key=attrgetter("layer", "path"))  # stable: a prim's rows keep the order above
+        # stable: a prim's rows keep the order above
+        rows.sort(key=attrgetter("layer", "path") if any(row.layer for row in rows) else attrgetter("path"))
         for path, state in self.outside.items():
             if state.combined().get(taxonomy):
                 holders_before.add(path)
@@ -651,11 +698,12 @@ class Planner:
         """Gprims in scope neither in ``holders`` nor below one (no label of the default taxonomy)."""
         if not holders:
             return list(self.gprims)
-        if self._gprim_parents is None:
-            self._gprim_parents = list(map(Sdf.Path.GetParentPath, self.gprims))
-        parents = self._gprim_parents
+        if self._gprim_parents is None:  # each gprim's parent as an index into the distinct parents (read once)
+            index: dict[Sdf.Path, int] = {}
+            self._gprim_parents = [index.setdefault(p, len(index)) for p in map(Sdf.Path.GetParentPath, self.gprims)]
+            self._parent_paths = list(index)
         memo: dict[Sdf.Path, bool] = {Sdf.Path.absoluteRootPath: False}
-        for parent in dict.fromkeys(parents):
+        for parent in self._parent_paths:
             chain = []
             current = parent
             found = memo.get(current)
@@ -668,7 +716,8 @@ class Planner:
                 found = memo.get(current)
             for seen in chain:
                 memo[seen] = found
-        return [g for g, p in zip(self.gprims, parents, strict=True) if not memo[p] and g not in holders]
+        covered = [memo[parent] for parent in self._parent_paths]
+        return [g for g, k in zip(self.gprims, self._gprim_parents, strict=True) if not covered[k] and g not in holders]
 
     def unlabeled(self, labels: Mapping[Sdf.Path, Mapping[str, tuple[str, ...]]]) -> list[str]:
         """Gprims in scope without a label of the default taxonomy, own or inherited."""
