@@ -64,15 +64,15 @@ def test_sweep_keeps_files_listed_frames_or_end_files_own_and_stays_inside_the_f
         (folder / name).write_text(name)
     outside.write_text("not ours")
     manifest = Manifest.__new__(Manifest)
-    manifest.frames, manifest.end_files = {0: ["listed.png", "shared.txt"]}, ["end.json"]
-    journal = PendingFrameFiles(folder)
+    manifest.output_dir, manifest.frames, manifest.end_files = folder, {0: ["listed.png", "shared.txt"]}, ["end.json"]
+    journal = PendingFrameFiles(manifest)
     journal.path.write_text(
         json.dumps({"frame": 0, "files": ["listed.png"]})
         + "\n"
         + json.dumps({"frame": 1, "files": ["mine.png", "shared.txt", "end.json", "../keep.txt", "gone.png"]})
         + "\n"
     )
-    removed = journal.sweep(manifest)
+    removed = journal.sweep()
     assert removed == [folder / "mine.png"]
     assert sorted(p.name for p in folder.iterdir()) == ["end.json", "listed.png", "shared.txt"]
     assert outside.read_text() == "not ours"
@@ -81,17 +81,18 @@ def test_sweep_keeps_files_listed_frames_or_end_files_own_and_stays_inside_the_f
 def test_the_journal_holds_only_frames_a_saved_manifest_does_not_list(tmp_path: Path):
     folder = tmp_path / "rec"
     folder.mkdir()
-    journal = PendingFrameFiles(folder)
+    manifest = Manifest.__new__(Manifest)
+    manifest.output_dir, manifest.frames = folder, {}
+    journal = PendingFrameFiles(manifest)
     journal.add(0, [folder / "rgb_0.png", folder / ".coco_journal"])
     journal.add(1, [folder / "rgb_1.png"])
     lines = [json.loads(line) for line in journal.path.read_text().splitlines()]
     assert lines == [{"frame": 0, "files": ["rgb_0.png"]}, {"frame": 1, "files": ["rgb_1.png"]}]
-    manifest = Manifest.__new__(Manifest)
-    manifest.frames = {0: ["rgb_0.png"]}
-    journal.listed(manifest)
+    manifest.frames[0] = ["rgb_0.png"]
+    journal.listed()
     assert [json.loads(line)["frame"] for line in journal.path.read_text().splitlines()] == [1]
     manifest.frames[1] = ["rgb_1.png"]
-    journal.listed(manifest)
+    journal.listed()
     assert not journal.path.exists()
 
 

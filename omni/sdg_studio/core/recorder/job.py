@@ -94,7 +94,7 @@ class RecorderJob:
         self._started_at = 0.0
         self._last_manifest_save = 0.0
         self._run: RunRecord | None = None
-        self._journal = PendingFrameFiles(manifest.output_dir) if manifest is not None else None
+        self._journal = PendingFrameFiles(manifest) if manifest is not None else None
 
     # -- observing -------------------------------------------------------------------------------
     @property
@@ -292,7 +292,7 @@ class RecorderJob:
         try:
             self.manifest.save()
             if self._journal is not None:
-                self._journal.listed(self.manifest)
+                self._journal.listed()
         except OSError as exc:
             if self._state is not JobState.FAILED and self._state is not JobState.STOPPED:
                 raise

@@ -12,7 +12,6 @@ anything is recorded. A run that ends with every captured frame listed leaves no
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from omni.sdg_studio.core.atomic import atomic_write_text
@@ -22,44 +21,44 @@ PENDING_NAME = ".sdg_pending_frames.jsonl"
 
 
 class PendingFrameFiles:
-    """The journal of one recording folder (see the module docstring)."""
+    """The journal of one recording's folder (see the module docstring)."""
 
-    def __init__(self, output_dir: Path) -> None:
-        self.output_dir = output_dir
-        self.path = output_dir / PENDING_NAME
+    def __init__(self, manifest: Manifest) -> None:
+        self.manifest = manifest
+        self.path = manifest.output_dir / PENDING_NAME
         self._pending: dict[int, list[str]] = {}
 
     def add(self, index: int, files: list[Path]) -> None:
-        """Journal frame ``index`` as captured, with the files its writer scheduled (one appended line);
-        hidden bookkeeping files (e.g. a COCO journal other frames share) are never journaled."""
-        names = [os.path.relpath(file, self.output_dir) for file in files]
-        names = [name for name in names if not any(part.startswith(".") for part in Path(name).parts)]
+        """Journal frame ``index`` as captured, with the files its writer scheduled (one appended line), named
+        as the manifest names them: hidden bookkeeping files (e.g. a COCO journal other frames share) left out."""
+        names = self.manifest.relative(files)
         self._pending[index] = names
         with open(self.path, "a", encoding="utf-8") as handle:
             handle.write(_line(index, names))
 
-    def listed(self, manifest: Manifest) -> None:
-        """Forget the frames ``manifest`` (just saved) lists; rewrite or remove the journal to match."""
+    def listed(self) -> None:
+        """Forget the frames the manifest (just saved) lists; rewrite or remove the journal to match."""
         before = len(self._pending)
-        self._pending = {i: names for i, names in self._pending.items() if i not in manifest.frames}
+        self._pending = {i: names for i, names in self._pending.items() if i not in self.manifest.frames}
         if not self._pending:
             self.path.unlink(missing_ok=True)
         elif len(self._pending) != before:
             atomic_write_text(self.path, "".join(_line(i, names) for i, names in self._pending.items()))
 
-    def sweep(self, manifest: Manifest) -> list[Path]:
-        """Delete the files of journaled frames ``manifest`` does not list (a killed run's strays), except
+    def sweep(self) -> list[Path]:
+        """Delete the files of journaled frames the manifest does not list (a killed run's strays), except
         files a listed frame or the end files own; remove the journal; return the deleted files."""
+        manifest = self.manifest
         owned = {name for names in manifest.frames.values() for name in names} | set(manifest.end_files)
-        root = self.output_dir.resolve()
+        root = manifest.output_dir.resolve()
         removed = []
         for index, names in _read(self.path).items():
             if index in manifest.frames:
                 continue
             for name in names:
-                file = self.output_dir / name
+                file = manifest.output_dir / name
                 inside = file.resolve().is_relative_to(root)  # the journal is data: never outside the folder
-                if inside and Path(name).as_posix() not in owned and file.is_file():
+                if inside and name not in owned and file.is_file():
                     file.unlink()
                     removed.append(file)
         self.path.unlink(missing_ok=True)

@@ -315,7 +315,7 @@ def prepare_recording(
                 check_frames_cover(previous, config.frames)
             sweep_temp_files(output_dir)  # a killed run's half-written files; safe under the lock
             manifest, missing = previous, previous.verify()
-            PendingFrameFiles(output_dir).sweep(manifest)  # complete files of frames it never listed
+            PendingFrameFiles(manifest).sweep()  # complete files of frames it never listed
             manifest.frames_requested, manifest.shard = config.frames, record
         randomization = (
             None if engine is None else RecordingRandomization(engine, FrameRecordsFile(output_dir / RECORDS_NAME))
